@@ -1,0 +1,88 @@
+/* conf/ — the configuration file.
+ *
+ * INI format, read with inih. Default file /etc/dstack-pkcs11.conf, or
+ * $DSTACK_PKCS11_CONF. A missing file is not an error: it means no
+ * configured keys. Every error names the file, the line and what is wrong.
+ * See docs/dstack-pkcs11.conf.5.md for the reference. */
+#ifndef DSK_CONF_H
+#define DSK_CONF_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+#define DSK_CONF_DEFAULT_FILE "/etc/dstack-pkcs11.conf"
+#define DSK_CONF_ENV "DSTACK_PKCS11_CONF"
+#define DSK_CONF_DEFAULT_TOKEN "dstack"
+
+typedef enum dsk_key_type {
+    DSK_KEY_SECP256K1 = 0,
+    DSK_KEY_ED25519,
+    DSK_KEY_EC_P256,
+    DSK_KEY_EC_P384,
+    DSK_KEY_RSA_2048,
+    DSK_KEY_RSA_3072,
+    DSK_KEY_RSA_4096,
+    DSK_KEY_TYPE_COUNT
+} dsk_key_type;
+
+/* "secp256k1", "ed25519", "ec-p256", ... ; NULL for an invalid value. */
+const char *dsk_key_type_name(dsk_key_type t);
+/* Parse a type name; DSK_E_CONFIG if unknown (message lists the valid names). */
+dsk_status dsk_key_type_parse(const char *name, dsk_key_type *out, dsk_error *err);
+
+enum {
+    DSK_USAGE_SIGN = 1u << 0,
+    DSK_USAGE_DECRYPT = 1u << 1,
+    DSK_USAGE_DERIVE = 1u << 2,
+};
+/* What a type can do: sign for all; decrypt for RSA; derive for EC (not Ed25519). */
+unsigned dsk_key_type_usages(dsk_key_type t);
+
+#define DSK_CONF_MAX_ID 64
+
+typedef struct dsk_key_entry {
+    char *label;           /* unique in the file */
+    char *path;            /* getKey path, byte for byte; defaults to the label */
+    dsk_key_type type;     /* default ec-p256 */
+    char *purpose;         /* default "" (as the SDKs) */
+    unsigned usage;        /* DSK_USAGE_* bits; default dsk_key_type_usages(type) */
+    char *token;           /* token label; NULL = the default token (see docs) */
+    char *cert_file;       /* NULL if none */
+    unsigned char *cert;   /* contents of cert_file (PEM or DER), NULL if none */
+    size_t cert_len;
+    unsigned char id[DSK_CONF_MAX_ID]; /* CKA_ID from "id = <hex>" */
+    size_t id_len;         /* 0 = not configured (the module chooses) */
+    int line;              /* line of the [key ...] header, for messages */
+} dsk_key_entry;
+
+typedef struct dsk_conf {
+    char *file;               /* the file read, or NULL if none existed */
+    char *missing_file;       /* the file tried when it did not exist, else NULL */
+    char *token_label;        /* default "dstack" */
+    char *endpoint;           /* NULL = discover */
+    long connect_timeout_ms;  /* 0 = default */
+    long timeout_ms;          /* 0 = default */
+    int log_level;            /* dsk_log_level; default DSK_LOG_WARNING */
+    char *user_pin;           /* NULL = no PIN (token needs no login); SECRET, wiped */
+    dsk_key_entry *keys;
+    size_t nkeys;
+} dsk_conf;
+
+/* Load file; if file is NULL, $DSTACK_PKCS11_CONF, else the default. A file
+ * that does not exist gives an empty configuration (DSK_OK, conf->file NULL,
+ * conf->missing_file set to the name tried so the caller can log it). An
+ * unreadable or invalid file is DSK_E_CONFIG / DSK_E_IO with file:line. */
+dsk_status dsk_conf_load(const char *file, dsk_conf **out, dsk_error *err);
+
+/* Parse text as if it were the file named name (used in messages). */
+dsk_status dsk_conf_parse(const char *text, const char *name, dsk_conf **out, dsk_error *err);
+
+/* An empty configuration with every default. */
+dsk_status dsk_conf_new_default(dsk_conf **out, dsk_error *err);
+
+const dsk_key_entry *dsk_conf_find(const dsk_conf *conf, const char *label);
+
+void dsk_conf_free(dsk_conf *conf);
+
+#endif

@@ -1,0 +1,201 @@
+/* keys/ — dstack bytes become typed keys (derivation contract v1, see
+ * docs/derivation.md), and every private-key operation happens here.
+ *
+ * A dsk_keystore owns a dstack client and a set of keys. A dsk_key is
+ * described by {label, path, purpose, type, usage}; its private part is
+ * derived on first use, exactly once per process even when many threads ask
+ * at once; a failure is returned (with the socket error's text) and never
+ * cached. Keys are owned by their store and live until dsk_keystore_free,
+ * which wipes them. Private key bytes never leave this folder: no function
+ * here returns them.
+ *
+ * All cryptography runs in a private OSSL_LIB_CTX with only the default
+ * provider, never the application's default context.
+ *
+ * Output buffers follow one rule: out == NULL asks for the maximum size in
+ * *out_len (DSK_OK); a too-small *out_len gives DSK_E_BUFFER_TOO_SMALL with
+ * the needed size in *out_len; on success *out_len is the length written. */
+#ifndef DSK_KEYS_H
+#define DSK_KEYS_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "socket.h"
+#include "status.h"
+
+typedef struct dsk_keystore dsk_keystore;
+typedef struct dsk_key dsk_key;
+
+/* ---- store ---------------------------------------------------------- */
+
+/* copts may be NULL. No I/O. */
+dsk_status dsk_keystore_new(const dsk_client_opts *copts, dsk_keystore **out, dsk_error *err);
+/* Wipes and frees every key. Does no I/O and takes no OpenSSL locks, so it is
+ * safe in C_Finalize, provider teardown and at process exit. */
+void dsk_keystore_free(dsk_keystore *ks);
+
+typedef struct dsk_key_desc {
+    const char *label;   /* required, for messages and lookup */
+    const char *path;    /* NULL = label */
+    const char *purpose; /* NULL = "" */
+    dsk_key_type type;
+    unsigned usage;      /* DSK_USAGE_*; 0 = dsk_key_type_usages(type) */
+} dsk_key_desc;
+
+/* Add a key (no I/O). If a key with the same path, purpose and type is
+ * already in the store it is returned instead (one derivation per process).
+ * The returned pointer is owned by the store. Thread-safe. */
+dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key **out,
+                            dsk_error *err);
+/* Add every key of a configuration. */
+dsk_status dsk_keystore_add_conf(dsk_keystore *ks, const dsk_conf *conf, dsk_error *err);
+/* Find by label; NULL if none. */
+dsk_key *dsk_keystore_find(dsk_keystore *ks, const char *label);
+
+/* Make a public-only key from a DER SubjectPublicKeyInfo (for verify and
+ * encrypt, e.g. keys imported into the provider or created as PKCS#11
+ * session objects). Owned by the store. DSK_E_UNSUPPORTED for a key type
+ * that is not one of dsk_key_type. */
+dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, size_t len,
+                                   dsk_key **out, dsk_error *err);
+
+/* ---- key description (no I/O) ---------------------------------------- */
+
+const char *dsk_key_label(const dsk_key *k);
+const char *dsk_key_path(const dsk_key *k);
+dsk_key_type dsk_key_get_type(const dsk_key *k);
+unsigned dsk_key_usage(const dsk_key *k);
+int dsk_key_has_private(const dsk_key *k); /* 0 for public-only keys */
+
+/* Static facts of a type. */
+typedef struct dsk_type_info {
+    dsk_key_type type;
+    const char *name;          /* "ec-p256" */
+    const char *ossl_name;     /* "EC", "ED25519", "RSA" */
+    const char *group;         /* "prime256v1", "secp384r1", "secp256k1"; NULL otherwise */
+    const char *getkey_alg;    /* "secp256k1" or "ed25519" */
+    int bits;                  /* 256, 255 (Ed25519: OpenSSL says 256), 2048, ... */
+    int security_bits;
+    size_t max_sig;            /* raw signature size (r||s, Ed25519 64, RSA modulus bytes) */
+    size_t max_der_sig;        /* DER ECDSA size, else max_sig */
+    const unsigned char *params_der; /* EC params / Ed25519 OID as DER; NULL for RSA */
+    size_t params_der_len;
+} dsk_type_info;
+const dsk_type_info *dsk_type_info_get(dsk_key_type t);
+
+/* ---- derivation and public parts ------------------------------------- */
+
+/* Derive now if not yet derived (GetKey over the socket). Thread-safe; many
+ * callers at once derive once. On failure the message names the key's label,
+ * path and the socket error. Public-only keys return DSK_OK. */
+dsk_status dsk_key_derive(dsk_key *k, dsk_error *err);
+int dsk_key_is_derived(const dsk_key *k);
+
+/* The public parts; each derives first if needed. Returned pointers stay
+ * valid until the store is freed. */
+dsk_status dsk_key_spki(dsk_key *k, const unsigned char **der, size_t *len, dsk_error *err);
+/* EC: uncompressed point 04||X||Y; Ed25519: the 32 raw bytes. */
+dsk_status dsk_key_public_point(dsk_key *k, const unsigned char **pt, size_t *len, dsk_error *err);
+/* RSA: big-endian modulus and public exponent without leading zeros. */
+dsk_status dsk_key_rsa_public(dsk_key *k, const unsigned char **n, size_t *nlen,
+                              const unsigned char **e, size_t *elen, dsk_error *err);
+/* secp256k1: "0x" + 40 hex digits, EIP-55 checksummed; out must hold 43 bytes. */
+dsk_status dsk_key_eth_address(dsk_key *k, char out[43], dsk_error *err);
+
+/* ---- operations ------------------------------------------------------ */
+
+typedef enum dsk_hash {
+    DSK_HASH_NONE = 0,
+    DSK_HASH_SHA1,
+    DSK_HASH_SHA224,
+    DSK_HASH_SHA256,
+    DSK_HASH_SHA384,
+    DSK_HASH_SHA512,
+} dsk_hash;
+size_t dsk_hash_size(dsk_hash h);         /* 0 for NONE */
+const char *dsk_hash_name(dsk_hash h);    /* OpenSSL name, "SHA256"; NULL for NONE */
+dsk_hash dsk_hash_from_name(const char *name); /* NONE if unknown */
+
+typedef enum dsk_sig_scheme {
+    DSK_SIG_ECDSA,        /* in = a hash (any length; truncated as ECDSA says) */
+    DSK_SIG_EDDSA,        /* in = the whole message (Ed25519, pure) */
+    DSK_SIG_RSA_PKCS1,    /* hash set: in = digest, DigestInfo added; NONE: in signed as is */
+    DSK_SIG_RSA_PSS,      /* in = digest of hash; mgf1 and salt_len used */
+} dsk_sig_scheme;
+
+typedef struct dsk_sign_params {
+    dsk_sig_scheme scheme;
+    dsk_hash hash;        /* RSA: see above; ECDSA: ignored */
+    dsk_hash mgf1;        /* PSS; NONE = same as hash */
+    long salt_len;        /* PSS: >= 0 bytes; -1 = digest length; -2 = maximum */
+    int der;              /* ECDSA: 1 = DER SEQUENCE, 0 = raw r||s padded to curve size */
+} dsk_sign_params;
+
+dsk_status dsk_key_sign(dsk_key *k, const dsk_sign_params *p, const unsigned char *in,
+                        size_t in_len, unsigned char *out, size_t *out_len, dsk_error *err);
+/* DSK_OK if valid, DSK_E_VERIFY if not. Works with public-only keys. */
+dsk_status dsk_key_verify(dsk_key *k, const dsk_sign_params *p, const unsigned char *in,
+                          size_t in_len, const unsigned char *sig, size_t sig_len, dsk_error *err);
+
+typedef enum dsk_enc_scheme {
+    DSK_ENC_RSA_OAEP,
+    DSK_ENC_RSA_PKCS1,
+    DSK_ENC_RSA_PKCS1_TLS, /* TLS 1.2 premaster: constant-time, never fails on padding
+                              (a random premaster comes back instead), 48 bytes out */
+    DSK_ENC_RSA_RAW,       /* no padding (modulus-sized in and out) */
+} dsk_enc_scheme;
+
+typedef struct dsk_enc_params {
+    dsk_enc_scheme scheme;
+    dsk_hash hash;                /* OAEP; NONE = SHA1 (the standard default) */
+    dsk_hash mgf1;                /* OAEP; NONE = same as hash */
+    const unsigned char *label;   /* OAEP label, may be NULL */
+    size_t label_len;
+    unsigned tls_client_version;  /* TLS: ClientHello version, e.g. 0x0303 */
+    unsigned tls_alt_version;     /* TLS: negotiated version, or 0 */
+} dsk_enc_params;
+
+dsk_status dsk_key_decrypt(dsk_key *k, const dsk_enc_params *p, const unsigned char *in,
+                           size_t in_len, unsigned char *out, size_t *out_len, dsk_error *err);
+dsk_status dsk_key_encrypt(dsk_key *k, const dsk_enc_params *p, const unsigned char *in,
+                           size_t in_len, unsigned char *out, size_t *out_len, dsk_error *err);
+
+/* ECDH: peer is an uncompressed (or compressed) point on the key's curve, or
+ * a DER SubjectPublicKeyInfo. Output: the X coordinate, curve size. */
+dsk_status dsk_key_ecdh(dsk_key *k, const unsigned char *peer, size_t peer_len,
+                        unsigned char *out, size_t *out_len, dsk_error *err);
+
+/* ---- helpers the front ends need and may not do themselves ----------- */
+
+/* Incremental hashing for multi-part operations. */
+typedef struct dsk_hash_ctx dsk_hash_ctx;
+dsk_status dsk_hash_new(dsk_hash h, dsk_hash_ctx **out, dsk_error *err);
+dsk_status dsk_hash_update(dsk_hash_ctx *c, const unsigned char *in, size_t len, dsk_error *err);
+/* out must hold dsk_hash_size bytes; the context can be freed after. */
+dsk_status dsk_hash_final(dsk_hash_ctx *c, unsigned char *out, dsk_error *err);
+dsk_status dsk_hash_dup(const dsk_hash_ctx *c, dsk_hash_ctx **out, dsk_error *err);
+void dsk_hash_free(dsk_hash_ctx *c);
+
+/* Random bytes from the private library context (C_GenerateRandom). */
+dsk_status dsk_random(unsigned char *out, size_t len, dsk_error *err);
+
+/* A parsed X.509 certificate (from PEM or DER), for PKCS#11 attributes.
+ * name is used in messages (the certificate file). Free with dsk_cert_free. */
+typedef struct dsk_cert {
+    unsigned char *der;     size_t der_len;
+    unsigned char *subject; size_t subject_len; /* DER Name */
+    unsigned char *issuer;  size_t issuer_len;  /* DER Name */
+    unsigned char *serial;  size_t serial_len;  /* DER INTEGER */
+    unsigned char *spki;    size_t spki_len;    /* DER SubjectPublicKeyInfo */
+} dsk_cert;
+dsk_status dsk_cert_parse(const unsigned char *data, size_t len, const char *name, dsk_cert *out,
+                          dsk_error *err);
+void dsk_cert_free(dsk_cert *c);
+
+/* Secret memory: locked, excluded from core dumps where the OS allows,
+ * wiped on free. Used for every copy of private material. */
+void *dsk_secret_alloc(size_t len);
+void dsk_secret_free(void *p, size_t len);
+
+#endif
