@@ -1,0 +1,93 @@
+/* Contract v1 dispatch and the HKDF shared by every derived type. */
+#include "derive.h"
+
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+
+#include "internal.h"
+
+static const char *const type_info[DSK_KEY_TYPE_COUNT] = {
+    [DSK_KEY_SECP256K1] = "secp256k1", [DSK_KEY_ED25519] = "ed25519",
+    [DSK_KEY_EC_P256] = "ec-p256",     [DSK_KEY_EC_P384] = "ec-p384",
+    [DSK_KEY_RSA_2048] = "rsa-2048",   [DSK_KEY_RSA_3072] = "rsa-3072",
+    [DSK_KEY_RSA_4096] = "rsa-4096",
+};
+
+const char *dsk_derive_type_info(dsk_key_type t)
+{
+    if ((unsigned)t >= DSK_KEY_TYPE_COUNT)
+        return NULL;
+    return type_info[t];
+}
+
+const char *dsk_derive_getkey_algorithm(dsk_key_type t)
+{
+    if ((unsigned)t >= DSK_KEY_TYPE_COUNT)
+        return NULL;
+    return t == DSK_KEY_ED25519 ? "ed25519" : "secp256k1";
+}
+
+dsk_status dsk_derive_hkdf(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],
+                           unsigned char *out, size_t len, dsk_error *err)
+{
+    dsk_status st = DSK_E_CRYPTO;
+    const char *info = dsk_derive_type_info(t);
+    EVP_KDF *kdf = NULL;
+    EVP_KDF_CTX *kctx = NULL;
+    OSSL_PARAM params[5];
+    size_t n = 0;
+
+    if (info == NULL)
+        return dsk_error_set(err, DSK_E_ARGS, "derive: invalid key type %d", (int)t);
+    kdf = EVP_KDF_fetch(libctx, "HKDF", NULL);
+    if (kdf == NULL || (kctx = EVP_KDF_CTX_new(kdf)) == NULL) {
+        dsk_error_set(err, DSK_E_CRYPTO, "derive: HKDF is not available in the library context");
+        goto done;
+    }
+    params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)m, 32);
+    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
+                                                    (void *)DSK_DERIVE_V1_SALT,
+                                                    strlen(DSK_DERIVE_V1_SALT));
+    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
+                                                    strlen(info));
+    params[n] = OSSL_PARAM_construct_end();
+    if (EVP_KDF_derive(kctx, out, len, params) != 1) {
+        dsk_error_set(err, DSK_E_CRYPTO, "derive: HKDF-SHA256 failed for type %s", info);
+        goto done;
+    }
+    st = DSK_OK;
+done:
+    if (st != DSK_OK)
+        OPENSSL_cleanse(out, len);
+    EVP_KDF_CTX_free(kctx); /* clears its copy of the key */
+    EVP_KDF_free(kdf);
+    return st;
+}
+
+dsk_status dsk_derive_v1(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],
+                         EVP_PKEY **out, dsk_error *err)
+{
+    if (out == NULL || m == NULL)
+        return dsk_error_set(err, DSK_E_ARGS, "derive: NULL argument");
+    *out = NULL;
+    switch (t) {
+    case DSK_KEY_SECP256K1:
+        return dsk_derive_secp256k1(libctx, m, out, err);
+    case DSK_KEY_ED25519:
+        return dsk_derive_ed25519(libctx, m, out, err);
+    case DSK_KEY_EC_P256:
+    case DSK_KEY_EC_P384:
+        return dsk_derive_nist(libctx, t, m, out, err);
+    case DSK_KEY_RSA_2048:
+    case DSK_KEY_RSA_3072:
+    case DSK_KEY_RSA_4096:
+        return dsk_derive_rsa(libctx, t, m, out, err);
+    case DSK_KEY_TYPE_COUNT:
+        break;
+    }
+    return dsk_error_set(err, DSK_E_ARGS, "derive: invalid key type %d", (int)t);
+}

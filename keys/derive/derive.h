@@ -1,0 +1,34 @@
+/* keys/derive — derivation contract v1: dstack key material -> typed keys.
+ *
+ * The contract is docs/derivation.md; tests/vectors/ holds the vectors an
+ * independent implementation reproduces. Changing what these functions
+ * compute loses users' keys: a new rule needs a new DSK_DERIVE_VERSION and a
+ * new function, never an edit of dsk_derive_v1.
+ *
+ * Owner: the derivation engineer. Used by keys/ only. */
+#ifndef DSK_DERIVE_H
+#define DSK_DERIVE_H
+
+#include <openssl/evp.h>
+
+#include "conf.h" /* dsk_key_type */
+#include "status.h"
+
+#define DSK_DERIVE_VERSION 1
+
+/* Build the private key of type t from the 32 dstack bytes m (contract v1,
+ * docs/derivation.md) as an EVP_PKEY in libctx (a private library context
+ * with the default provider). m is SECRET; every intermediate is wiped.
+ *
+ * On success *out is a new key the caller frees with EVP_PKEY_free. Errors:
+ * DSK_E_ARGS (NULL argument, unknown type), DSK_E_BAD_INPUT (m is not usable
+ * for the type: a secp256k1 scalar 0 or >= n; the message says so),
+ * DSK_E_NOMEM, DSK_E_CRYPTO. The message never contains key bytes. */
+dsk_status dsk_derive_v1(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],
+                         EVP_PKEY **out, dsk_error *err);
+
+/* The getKey algorithm to request for type t: "ed25519" or "secp256k1".
+ * NULL for an invalid type. */
+const char *dsk_derive_getkey_algorithm(dsk_key_type t);
+
+#endif

@@ -1,0 +1,34 @@
+/* Shared inside keys/derive only. */
+#ifndef DSK_DERIVE_INTERNAL_H
+#define DSK_DERIVE_INTERNAL_H
+
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "conf.h"
+#include "status.h"
+
+/* HKDF salt of contract v1 (ASCII, no terminator). */
+#define DSK_DERIVE_V1_SALT "dstack-pkcs11/derive/v1"
+
+/* The type's name in the contract ("ec-p256", ...): the HKDF info. Frozen
+ * here rather than taken from conf/ so that no change elsewhere can move it.
+ * NULL for an invalid type. */
+const char *dsk_derive_type_info(dsk_key_type t);
+
+/* out = HKDF-SHA256(IKM = m, salt = DSK_DERIVE_V1_SALT, info = the type's
+ * name, L = len). out is SECRET. */
+dsk_status dsk_derive_hkdf(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],
+                           unsigned char *out, size_t len, dsk_error *err);
+
+dsk_status dsk_derive_secp256k1(OSSL_LIB_CTX *libctx, const unsigned char m[32],
+                                EVP_PKEY **out, dsk_error *err);
+dsk_status dsk_derive_ed25519(OSSL_LIB_CTX *libctx, const unsigned char m[32], EVP_PKEY **out,
+                              dsk_error *err);
+dsk_status dsk_derive_nist(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],
+                           EVP_PKEY **out, dsk_error *err);
+dsk_status dsk_derive_rsa(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],
+                          EVP_PKEY **out, dsk_error *err);
+
+#endif
