@@ -24,7 +24,7 @@ long dsk_hex_decode(const char *hex, size_t len, unsigned char *out, size_t out_
     for (size_t i = 0; i < len / 2; i++) {
         int hi = hex_val((unsigned char)hex[2 * i]), lo = hex_val((unsigned char)hex[2 * i + 1]);
         bad |= (hi | lo) < 0;
-        out[i] = (unsigned char)((hi << 4) | (lo & 0xf));
+        out[i] = (unsigned char)(((unsigned)hi & 0xf) << 4 | ((unsigned)lo & 0xf));
     }
     return bad ? -1 : (long)(len / 2);
 }
