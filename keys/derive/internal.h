@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include <openssl/bn.h>
 #include <openssl/evp.h>
 
 #include "conf.h"
@@ -30,5 +31,19 @@ dsk_status dsk_derive_nist(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned 
                            EVP_PKEY **out, dsk_error *err);
 dsk_status dsk_derive_rsa(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],
                           EVP_PKEY **out, dsk_error *err);
+
+/* RSA prime search of contract v1 (rsa_prime.c), see docs/derivation.md. */
+#define DSK_DERIVE_MR_ROUNDS 5
+#define DSK_DERIVE_MAX_CANDIDATES 100000
+
+/* Find the next prime of `bits` bits (a multiple of 8) from the DRBG stream:
+ * draw candidates, apply the acceptance tests in the contract's order and
+ * return the first accepted one in out (a BIGNUM the caller owns). If other is
+ * not NULL it is the prime already found, and a candidate too close to it is
+ * rejected. DSK_E_BAD_INPUT if no candidate is accepted within
+ * DSK_DERIVE_MAX_CANDIDATES draws. */
+struct dsk_drbg;
+dsk_status dsk_derive_find_prime(struct dsk_drbg *drbg, int bits, const BIGNUM *other,
+                                 BIGNUM *out, BN_CTX *bnctx, dsk_error *err);
 
 #endif
