@@ -1,0 +1,262 @@
+/* Info, Version, GetQuote and Attest: the simulated TEE. Every value is
+ * stable (a function of the app id and the request), and every quote and
+ * attestation starts with a marker that says it is fake. */
+#include "internal.h"
+
+#include <cjson/cJSON.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "hex.h"
+#include "keccak.h"
+
+#define QUOTE_MARKER "DSTACK-SIMULATOR-FAKE-QUOTE"
+#define ATTEST_MARKER "DSTACK-SIMULATOR-FAKE-ATTESTATION"
+#define RTMR_LEN 48 /* SHA-384 */
+
+/* A stable 32-byte value for a label: keccak256(label || app_id). */
+static void stable_bytes(const dsk_sim_api *api, const char *label, uint8_t out[32])
+{
+    uint8_t buf[64 + DSK_SIM_APP_ID_LEN];
+    size_t l = strlen(label);
+    if (l > 64)
+        l = 64;
+    memcpy(buf, label, l);
+    memcpy(buf + l, api->keys.app_id, DSK_SIM_APP_ID_LEN);
+    dsk_keccak256(buf, l + DSK_SIM_APP_ID_LEN, out);
+}
+
+static void stable_hex(const dsk_sim_api *api, const char *label, size_t nbytes, char *out)
+{
+    uint8_t b[32];
+    stable_bytes(api, label, b);
+    dsk_hex_encode(b, nbytes, out);
+}
+
+/* The events every simulated boot measures into RTMR3, as the JS SDK's
+ * replayRtmrs() reads them: imr, digest (SHA-384 of the payload). */
+static const char *const event_names[] = {"system-preparing", "app-id", "compose-hash",
+                                          "instance-id", "boot-mr-done"};
+#define N_EVENTS (sizeof event_names / sizeof event_names[0])
+
+static void event_payload(const dsk_sim_api *api, size_t i, char *out /* 65 */)
+{
+    if (i == 1)
+        dsk_hex_encode(api->keys.app_id, DSK_SIM_APP_ID_LEN, out);
+    else if (i == 2)
+        stable_hex(api, event_names[i], 32, out);
+    else if (i == 3)
+        stable_hex(api, event_names[i], 20, out);
+    else
+        out[0] = '\0';
+}
+
+static void sha384(const void *a, size_t alen, const void *b, size_t blen, uint8_t out[RTMR_LEN])
+{
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha384(), NULL) || !EVP_DigestUpdate(ctx, a, alen) ||
+        !EVP_DigestUpdate(ctx, b, blen) || !EVP_DigestFinal_ex(ctx, out, NULL))
+        memset(out, 0, RTMR_LEN);
+    EVP_MD_CTX_free(ctx);
+}
+
+static void event_digest(const dsk_sim_api *api, size_t i, uint8_t out[RTMR_LEN])
+{
+    char payload[65];
+    event_payload(api, i, payload);
+    sha384(event_names[i], strlen(event_names[i]), payload, strlen(payload), out);
+}
+
+/* event_log as the JSON text the agent sends (an array in a string). */
+static char *event_log_json(const dsk_sim_api *api)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; arr && i < N_EVENTS; i++) {
+        uint8_t d[RTMR_LEN];
+        char dhex[2 * RTMR_LEN + 1], payload[65];
+        event_digest(api, i, d);
+        dsk_hex_encode(d, sizeof d, dhex);
+        event_payload(api, i, payload);
+        cJSON *ev = cJSON_CreateObject();
+        if (!ev || !cJSON_AddItemToArray(arr, ev) || !cJSON_AddNumberToObject(ev, "imr", 3) ||
+            !cJSON_AddNumberToObject(ev, "event_type", 134217729) ||
+            !cJSON_AddStringToObject(ev, "digest", dhex) ||
+            !cJSON_AddStringToObject(ev, "event", event_names[i]) ||
+            !cJSON_AddStringToObject(ev, "event_payload", payload)) {
+            cJSON_Delete(arr);
+            return NULL;
+        }
+    }
+    char *text = arr ? cJSON_PrintUnformatted(arr) : NULL;
+    cJSON_Delete(arr);
+    return text;
+}
+
+/* RTMR3 replayed over the events, as a verifier would: mr = SHA384(mr || d). */
+static void rtmr3(const dsk_sim_api *api, char out[2 * RTMR_LEN + 1])
+{
+    uint8_t mr[RTMR_LEN] = {0}, d[RTMR_LEN];
+    for (size_t i = 0; i < N_EVENTS; i++) {
+        event_digest(api, i, d);
+        sha384(mr, sizeof mr, d, sizeof d, mr);
+    }
+    dsk_hex_encode(mr, sizeof mr, out);
+}
+
+static char *vm_config_json(const dsk_sim_api *api)
+{
+    char os[65];
+    stable_hex(api, "os-image", 32, os);
+    cJSON *o = cJSON_CreateObject();
+    char *text = NULL;
+    if (o && cJSON_AddNumberToObject(o, "spec_version", 1) &&
+        cJSON_AddStringToObject(o, "os_image_hash", os) &&
+        cJSON_AddNumberToObject(o, "cpu_count", 2) &&
+        cJSON_AddNumberToObject(o, "memory_size", 2147483648.0) &&
+        cJSON_AddBoolToObject(o, "simulator", 1))
+        text = cJSON_PrintUnformatted(o);
+    cJSON_Delete(o);
+    return text;
+}
+
+static char *tcb_info_json(const dsk_sim_api *api, const char *event_log)
+{
+    char zero[2 * RTMR_LEN + 1], r3[2 * RTMR_LEN + 1], compose[65], os[65], dev[65], mrtd[97];
+    memset(zero, '0', 2 * RTMR_LEN);
+    zero[2 * RTMR_LEN] = '\0';
+    rtmr3(api, r3);
+    stable_hex(api, "compose-hash", 32, compose);
+    stable_hex(api, "os-image", 32, os);
+    stable_hex(api, "device-id", 32, dev);
+    snprintf(mrtd, sizeof mrtd, "%s", zero);
+    cJSON *o = cJSON_CreateObject();
+    cJSON *log = cJSON_Parse(event_log);
+    char *text = NULL;
+    if (o && log && cJSON_AddStringToObject(o, "mrtd", mrtd) &&
+        cJSON_AddStringToObject(o, "rtmr0", zero) && cJSON_AddStringToObject(o, "rtmr1", zero) &&
+        cJSON_AddStringToObject(o, "rtmr2", zero) && cJSON_AddStringToObject(o, "rtmr3", r3) &&
+        cJSON_AddStringToObject(o, "os_image_hash", os) &&
+        cJSON_AddStringToObject(o, "compose_hash", compose) &&
+        cJSON_AddStringToObject(o, "device_id", dev) &&
+        cJSON_AddStringToObject(o, "app_compose", "{\"name\":\"dstack-simulator\"}") &&
+        cJSON_AddItemToObject(o, "event_log", log)) {
+        log = NULL;
+        text = cJSON_PrintUnformatted(o);
+    }
+    cJSON_Delete(log);
+    cJSON_Delete(o);
+    return text;
+}
+
+dsk_status dsk_sim_info(const dsk_sim_api *api, dsk_sim_reply *reply)
+{
+    char app_id[2 * DSK_SIM_APP_ID_LEN + 1], inst[41], compose[65], os[65], dev[65];
+    char kpi[160];
+    char *log = event_log_json(api);
+    char *vm = vm_config_json(api);
+    char *tcb = log ? tcb_info_json(api, log) : NULL;
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o && log && vm && tcb;
+
+    dsk_hex_encode(api->keys.app_id, DSK_SIM_APP_ID_LEN, app_id);
+    stable_hex(api, "instance-id", 20, inst);
+    stable_hex(api, "compose-hash", 32, compose);
+    stable_hex(api, "os-image", 32, os);
+    stable_hex(api, "device-id", 32, dev);
+    snprintf(kpi, sizeof kpi, "{\"name\":\"kms\",\"id\":\"%s\"}", "dstack-simulator");
+    ok = ok && cJSON_AddStringToObject(o, "app_id", app_id) &&
+         cJSON_AddStringToObject(o, "instance_id", inst) &&
+         cJSON_AddStringToObject(o, "app_name", "dstack-simulator") &&
+         cJSON_AddStringToObject(o, "device_id", dev) &&
+         cJSON_AddStringToObject(o, "compose_hash", compose) &&
+         cJSON_AddStringToObject(o, "os_image_hash", os) &&
+         cJSON_AddStringToObject(o, "key_provider_info", kpi) &&
+         cJSON_AddStringToObject(o, "vm_config", vm) &&
+         cJSON_AddStringToObject(o, "tcb_info", tcb) &&
+         cJSON_AddStringToObject(o, "app_cert", "");
+    cJSON_free(log);
+    cJSON_free(vm);
+    cJSON_free(tcb);
+    if (!ok) {
+        cJSON_Delete(o);
+        return DSK_E_NOMEM;
+    }
+    return dsk_sim_reply_json(reply, 200, o);
+}
+
+dsk_status dsk_sim_version(dsk_sim_reply *reply)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o || !cJSON_AddStringToObject(o, "version", DSK_SIM_VERSION_TEXT) ||
+        !cJSON_AddStringToObject(o, "rev", "dstack-pkcs11-simulator")) {
+        cJSON_Delete(o);
+        return DSK_E_NOMEM;
+    }
+    return dsk_sim_reply_json(reply, 200, o);
+}
+
+/* marker || report_data (64) || app_id: fake, but it carries what a quote
+ * binds, so a client can check that its report data went through. */
+static void fake_blob(const dsk_sim_api *api, const char *marker, const uint8_t rd[64],
+                      char *out /* 2 * (64 + 64 + 20) + 1 */)
+{
+    uint8_t buf[64 + 64 + DSK_SIM_APP_ID_LEN];
+    size_t ml = strlen(marker);
+    memcpy(buf, marker, ml);
+    memcpy(buf + ml, rd, 64);
+    memcpy(buf + ml + 64, api->keys.app_id, DSK_SIM_APP_ID_LEN);
+    dsk_hex_encode(buf, ml + 64 + DSK_SIM_APP_ID_LEN, out);
+}
+
+dsk_status dsk_sim_quote(const dsk_sim_api *api, const dsk_sim_request *req, bool attest_only,
+                         dsk_sim_reply *reply)
+{
+    uint8_t rd[64] = {0};
+    char rd_hex[129], quote[2 * (64 + 64 + DSK_SIM_APP_ID_LEN) + 1];
+    char att[2 * (64 + 64 + DSK_SIM_APP_ID_LEN) + 1];
+    const char *text = req->report_data ? req->report_data : "";
+    size_t tl = strlen(text);
+    size_t skip = (tl >= 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) ? 2 : 0;
+
+    /* Decode first into a larger buffer: over 64 bytes is its own error. */
+    if (tl - skip > 0) {
+        uint8_t big[65];
+        if ((tl - skip) % 2 != 0 || (tl - skip) / 2 > sizeof big)
+            return dsk_sim_reply_error(reply, 400, (tl - skip) % 2 ? "Invalid report_data: odd-length hex"
+                                                                   : "Report data is too large, it should be at most 64 bytes");
+        long n = dsk_hex_decode(text, tl, big, sizeof big);
+        if (n < 0)
+            return dsk_sim_reply_error(reply, 400, "Invalid report_data: not hex");
+        if (n > 64)
+            return dsk_sim_reply_error(reply, 400, "Report data is too large, it should be at most 64 bytes");
+        memcpy(rd, big, (size_t)n);
+    }
+    dsk_hex_encode(rd, sizeof rd, rd_hex);
+    fake_blob(api, ATTEST_MARKER, rd, att);
+
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return DSK_E_NOMEM;
+    if (attest_only) {
+        if (!cJSON_AddStringToObject(o, "attestation", att))
+            goto nomem;
+        return dsk_sim_reply_json(reply, 200, o);
+    }
+    fake_blob(api, QUOTE_MARKER, rd, quote);
+    char *log = event_log_json(api);
+    char *vm = vm_config_json(api);
+    bool ok = log && vm && cJSON_AddStringToObject(o, "quote", quote) &&
+              cJSON_AddStringToObject(o, "event_log", log) &&
+              cJSON_AddStringToObject(o, "report_data", rd_hex) &&
+              cJSON_AddStringToObject(o, "vm_config", vm) &&
+              cJSON_AddStringToObject(o, "attestation", att);
+    cJSON_free(log);
+    cJSON_free(vm);
+    if (!ok)
+        goto nomem;
+    return dsk_sim_reply_json(reply, 200, o);
+nomem:
+    cJSON_Delete(o);
+    return DSK_E_NOMEM;
+}
