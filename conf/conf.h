@@ -3,7 +3,12 @@
  * INI format, read with inih. Default file /etc/dstack-pkcs11.conf, or
  * $DSTACK_PKCS11_CONF. A missing file is not an error: it means no
  * configured keys. Every error names the file, the line and what is wrong.
- * See docs/dstack-pkcs11.conf.5.md for the reference. */
+ * See docs/dstack-pkcs11.conf.5.md for the reference.
+ *
+ * Errors: DSK_E_CONFIG for anything wrong in the text, DSK_E_IO for a file
+ * (the configuration or a certificate) that exists but cannot be read,
+ * DSK_E_NOMEM. A dsk_conf is immutable once returned, so many threads may
+ * read it; the caller frees it with dsk_conf_free. Secret: user_pin only. */
 #ifndef DSK_CONF_H
 #define DSK_CONF_H
 
@@ -14,6 +19,13 @@
 #define DSK_CONF_DEFAULT_FILE "/etc/dstack-pkcs11.conf"
 #define DSK_CONF_ENV "DSTACK_PKCS11_CONF"
 #define DSK_CONF_DEFAULT_TOKEN "dstack"
+/* Log level override (a level name or 0-4), applied by dsk_conf_load. */
+#define DSK_CONF_DEBUG_ENV "DSTACK_PKCS11_DEBUG"
+/* A PKCS#11 token label is 32 bytes (CK_TOKEN_INFO.label). */
+#define DSK_CONF_TOKEN_LABEL_MAX 32
+/* Ed25519 keys without "token =" live in "<token label>-ed25519": the libp11
+ * engine and OpenSSH 9.2 give up on a token that holds an Ed25519 key. */
+#define DSK_CONF_ED25519_TOKEN_SUFFIX "-ed25519"
 
 typedef enum dsk_key_type {
     DSK_KEY_SECP256K1 = 0,
@@ -38,6 +50,13 @@ enum {
 };
 /* What a type can do: sign for all; decrypt for RSA; derive for EC (not Ed25519). */
 unsigned dsk_key_type_usages(dsk_key_type t);
+/* Parse "sign, derive" (words separated by commas and/or spaces, any case)
+ * into DSK_USAGE_* bits; DSK_E_CONFIG for an empty list or an unknown word
+ * (the message lists the valid words). */
+dsk_status dsk_key_usage_parse(const char *text, unsigned *out, dsk_error *err);
+/* "sign, decrypt, derive" for the bits set (in that order), "" for none.
+ * Always NUL-terminates buf (truncating if len is too small). */
+void dsk_key_usage_format(unsigned usage, char *buf, size_t len);
 
 #define DSK_CONF_MAX_ID 64
 
@@ -72,17 +91,31 @@ typedef struct dsk_conf {
 /* Load file; if file is NULL, $DSTACK_PKCS11_CONF, else the default. A file
  * that does not exist gives an empty configuration (DSK_OK, conf->file NULL,
  * conf->missing_file set to the name tried so the caller can log it). An
- * unreadable or invalid file is DSK_E_CONFIG / DSK_E_IO with file:line. */
+ * unreadable or invalid file is DSK_E_CONFIG / DSK_E_IO with file:line.
+ * Then $DSTACK_PKCS11_DEBUG, if set and not empty, replaces log_level (a
+ * value that names no level is DSK_E_CONFIG). Relative certificate paths are
+ * resolved against the directory of the file. On error *out is NULL. */
 dsk_status dsk_conf_load(const char *file, dsk_conf **out, dsk_error *err);
 
-/* Parse text as if it were the file named name (used in messages). */
+/* Parse text as if it were the file named name (used in messages and to
+ * resolve relative certificate paths; NULL = "<string>" in the current
+ * directory). Ignores the environment. On error *out is NULL. */
 dsk_status dsk_conf_parse(const char *text, const char *name, dsk_conf **out, dsk_error *err);
 
 /* An empty configuration with every default. */
 dsk_status dsk_conf_new_default(dsk_conf **out, dsk_error *err);
 
+/* The key with this label, or NULL. */
 const dsk_key_entry *dsk_conf_find(const dsk_conf *conf, const char *label);
 
+/* The label of the token that holds key: key->token if set, else
+ * "<token_label>-ed25519" for an Ed25519 key, else conf->token_label.
+ * Written into out and returned (truncated to 32 bytes only for a conf not
+ * made by dsk_conf_load/parse, which reject labels that do not fit). */
+const char *dsk_conf_key_token(const dsk_conf *conf, const dsk_key_entry *key,
+                               char out[DSK_CONF_TOKEN_LABEL_MAX + 1]);
+
+/* Wipes user_pin, frees everything. NULL is fine. */
 void dsk_conf_free(dsk_conf *conf);
 
 #endif

@@ -1,0 +1,325 @@
+/* The settings of [token] and [key LABEL]: one table, one function each. */
+#include "internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hex.h"
+#include "log.h"
+
+typedef dsk_status (*setter)(dsk_conf_parser *p, const char *value);
+
+typedef struct setting {
+    const char *name;
+    setter set;
+} setting;
+
+static dsk_key_entry *cur(dsk_conf_parser *p) { return &p->conf->keys[p->key]; }
+
+/* Replace *slot with a copy of value. */
+static dsk_status set_string(dsk_conf_parser *p, char **slot, const char *value)
+{
+    char *s = strdup(value);
+    if (!s)
+        return dsk_conf_fail(p, DSK_E_NOMEM, "out of memory");
+    free(*slot);
+    *slot = s;
+    return DSK_OK;
+}
+
+/* Token labels: PKCS#11 gives them 32 bytes; UTF-8 as the standard says. */
+static dsk_status check_token_label(dsk_conf_parser *p, const char *what, const char *value)
+{
+    size_t n = strlen(value);
+    if (n == 0)
+        return dsk_conf_fail(p, DSK_E_CONFIG, "empty %s: write a token label or leave the "
+                                              "setting out", what);
+    if (!dsk_conf_utf8_valid(value, n))
+        return dsk_conf_fail(p, DSK_E_CONFIG, "%s is not valid UTF-8", what);
+    if (n > DSK_CONF_TOKEN_LABEL_MAX)
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "%s '%.64s' is %zu bytes long: a PKCS#11 token label has at "
+                             "most %d",
+                             what, value, n, DSK_CONF_TOKEN_LABEL_MAX);
+    return DSK_OK;
+}
+
+static dsk_status set_ms(dsk_conf_parser *p, const char *name, const char *value, long *out)
+{
+    const char *digits = value[0] == '-' || value[0] == '+' ? value + 1 : value;
+    size_t n = strlen(digits);
+    if (n == 0 || strspn(digits, "0123456789") != n)
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "%s '%.64s' is not a number of milliseconds: write e.g. %s = 5000",
+                             name, value, name);
+    errno = 0;
+    long v = strtol(value, NULL, 10);
+    if (errno == ERANGE || v < 1 || v > DSK_CONF_MAX_TIMEOUT_MS)
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "%s must be between 1 and %ld milliseconds, not %.64s", name,
+                             DSK_CONF_MAX_TIMEOUT_MS, value);
+    *out = v;
+    return DSK_OK;
+}
+
+/* ---- [token] --------------------------------------------------------- */
+
+static dsk_status token_label(dsk_conf_parser *p, const char *v)
+{
+    if (check_token_label(p, "token label", v) != DSK_OK)
+        return p->failed_code;
+    p->token_label_line = p->line;
+    return set_string(p, &p->conf->token_label, v);
+}
+
+static dsk_status token_endpoint(dsk_conf_parser *p, const char *v)
+{
+    if (v[0] == '\0')
+        return DSK_OK; /* like an empty DSTACK_SIMULATOR_ENDPOINT: discover */
+    if (v[0] != '/' && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "endpoint '%.64s' is neither an absolute socket path "
+                             "(/var/run/dstack.sock) nor an http:// or https:// URL",
+                             v);
+    return set_string(p, &p->conf->endpoint, v);
+}
+
+static dsk_status token_connect_timeout(dsk_conf_parser *p, const char *v)
+{
+    return set_ms(p, "connect_timeout_ms", v, &p->conf->connect_timeout_ms);
+}
+
+static dsk_status token_timeout(dsk_conf_parser *p, const char *v)
+{
+    return set_ms(p, "timeout_ms", v, &p->conf->timeout_ms);
+}
+
+static dsk_status token_log_level(dsk_conf_parser *p, const char *v)
+{
+    dsk_log_level level;
+    if (dsk_log_level_parse(v, &level) != 0)
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "unknown log_level '%.64s': valid levels are none, error, "
+                             "warning, info, debug",
+                             v);
+    p->conf->log_level = (int)level;
+    return DSK_OK;
+}
+
+static dsk_status token_pin(dsk_conf_parser *p, const char *v)
+{
+    /* Never echo the value: it is the PIN. */
+    if (v[0] == '\0')
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "empty pin: leave the setting out for a token without login");
+    return set_string(p, &p->conf->user_pin, v);
+}
+
+static const setting token_settings[] = {
+    {"label", token_label},
+    {"endpoint", token_endpoint},
+    {"connect_timeout_ms", token_connect_timeout},
+    {"timeout_ms", token_timeout},
+    {"log_level", token_log_level},
+    {"pin", token_pin},
+};
+#define TOKEN_VALID "label, endpoint, connect_timeout_ms, timeout_ms, log_level, pin"
+
+/* ---- [key LABEL] ----------------------------------------------------- */
+
+static dsk_status key_path(dsk_conf_parser *p, const char *v)
+{
+    if (!dsk_conf_utf8_valid(v, strlen(v)))
+        return dsk_conf_fail(p, DSK_E_CONFIG, "key '%s': path is not valid UTF-8",
+                             cur(p)->label);
+    return set_string(p, &cur(p)->path, v);
+}
+
+static dsk_status key_type(dsk_conf_parser *p, const char *v)
+{
+    dsk_error e = {0};
+    if (dsk_key_type_parse(v, &cur(p)->type, &e) != DSK_OK)
+        return dsk_conf_fail(p, e.code, "key '%s': %s", cur(p)->label, e.msg);
+    return DSK_OK;
+}
+
+static dsk_status key_purpose(dsk_conf_parser *p, const char *v)
+{
+    if (!dsk_conf_utf8_valid(v, strlen(v)))
+        return dsk_conf_fail(p, DSK_E_CONFIG, "key '%s': purpose is not valid UTF-8",
+                             cur(p)->label);
+    return set_string(p, &cur(p)->purpose, v);
+}
+
+static dsk_status key_usage(dsk_conf_parser *p, const char *v)
+{
+    dsk_error e = {0};
+    if (dsk_key_usage_parse(v, &cur(p)->usage, &e) != DSK_OK)
+        return dsk_conf_fail(p, e.code, "key '%s': %s", cur(p)->label, e.msg);
+    return DSK_OK;
+}
+
+static dsk_status key_certificate(dsk_conf_parser *p, const char *v)
+{
+    if (v[0] == '\0')
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "key '%s': empty certificate: write a file name or leave the "
+                             "setting out",
+                             cur(p)->label);
+    dsk_error e = {0};
+    if (dsk_conf_load_cert(p->dir, v, cur(p), &e) != DSK_OK)
+        return dsk_conf_fail(p, e.code, "key '%s': %s", cur(p)->label, e.msg);
+    return DSK_OK;
+}
+
+static dsk_status key_id(dsk_conf_parser *p, const char *v)
+{
+    const char *hex = (v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) ? v + 2 : v;
+    size_t n = strlen(hex);
+    int ok = n > 0 && n % 2 == 0;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isxdigit((unsigned char)hex[i]) != 0;
+    if (!ok)
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "key '%s': id '%.64s' is not hex: write an even number of hex "
+                             "digits, e.g. id = 01a2",
+                             cur(p)->label, v);
+    if (n / 2 > DSK_CONF_MAX_ID)
+        return dsk_conf_fail(p, DSK_E_CONFIG, "key '%s': id is %zu bytes long: at most %d",
+                             cur(p)->label, n / 2, DSK_CONF_MAX_ID);
+    long got = dsk_hex_decode(hex, n, cur(p)->id, sizeof cur(p)->id);
+    if (got < 0)
+        return dsk_conf_fail(p, DSK_E_CONFIG, "key '%s': id '%.64s' is not hex", cur(p)->label,
+                             v);
+    cur(p)->id_len = (size_t)got;
+    return DSK_OK;
+}
+
+static dsk_status key_token(dsk_conf_parser *p, const char *v)
+{
+    if (check_token_label(p, "token", v) != DSK_OK)
+        return p->failed_code;
+    return set_string(p, &cur(p)->token, v);
+}
+
+static const setting key_settings[] = {
+    {"path", key_path},
+    {"type", key_type},
+    {"purpose", key_purpose},
+    {"usage", key_usage},
+    {"certificate", key_certificate},
+    {"id", key_id},
+    {"token", key_token},
+};
+#define KEY_VALID "path, type, purpose, usage, certificate, id, token"
+#define USAGE_INDEX 3
+
+_Static_assert(sizeof token_settings / sizeof token_settings[0] <= DSK_CONF_MAX_SETTINGS,
+               "dsk_conf_seen too small");
+_Static_assert(sizeof key_settings / sizeof key_settings[0] <= DSK_CONF_MAX_SETTINGS,
+               "dsk_conf_seen too small");
+
+dsk_status dsk_conf_setting(dsk_conf_parser *p, const char *name, const char *value)
+{
+    const setting *table;
+    size_t count;
+    dsk_conf_seen *seen;
+    char where[80];
+    if (p->section == DSK_SEC_TOKEN) {
+        table = token_settings;
+        count = sizeof token_settings / sizeof token_settings[0];
+        seen = &p->token_seen;
+        snprintf(where, sizeof where, "[token]");
+    } else if (p->section == DSK_SEC_KEY) {
+        table = key_settings;
+        count = sizeof key_settings / sizeof key_settings[0];
+        seen = &p->key_seen;
+        snprintf(where, sizeof where, "[key %.64s]", cur(p)->label);
+    } else {
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "setting '%.64s' outside any section: put it under [token] or "
+                             "[key LABEL]",
+                             name);
+    }
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(name, table[i].name) != 0)
+            continue;
+        if (seen->seen & (1u << i))
+            return dsk_conf_fail(p, DSK_E_CONFIG,
+                                 "setting '%s' given twice in %s (first at line %d)", name,
+                                 where, seen->line[i]);
+        seen->seen |= 1u << i;
+        seen->line[i] = p->line;
+        return table[i].set(p, value);
+    }
+    return dsk_conf_fail(p, DSK_E_CONFIG, "unknown setting '%.64s' in %s: valid settings are %s",
+                         name, where, p->section == DSK_SEC_TOKEN ? TOKEN_VALID : KEY_VALID);
+}
+
+dsk_status dsk_conf_close_key(dsk_conf_parser *p)
+{
+    dsk_key_entry *e = cur(p);
+    unsigned can = dsk_key_type_usages(e->type);
+    if (p->key_seen.seen & (1u << USAGE_INDEX)) {
+        unsigned extra = e->usage & ~can;
+        if (extra) {
+            char bad[64], good[64];
+            dsk_key_usage_format(extra, bad, sizeof bad);
+            dsk_key_usage_format(can, good, sizeof good);
+            return dsk_conf_fail_at(p, p->key_seen.line[USAGE_INDEX], DSK_E_CONFIG,
+                                    "key '%s': usage '%s' is not supported by type %s (it "
+                                    "supports: %s)",
+                                    e->label, bad, dsk_key_type_name(e->type), good);
+        }
+    } else {
+        e->usage = can;
+    }
+    if (!e->path && set_string(p, &e->path, e->label) != DSK_OK)
+        return p->failed_code;
+    p->section = DSK_SEC_NONE;
+    return DSK_OK;
+}
+
+dsk_status dsk_conf_finish(dsk_conf_parser *p)
+{
+    dsk_conf *c = p->conf;
+    size_t suffix = strlen(DSK_CONF_ED25519_TOKEN_SUFFIX);
+    for (size_t i = 0; i < c->nkeys; i++) {
+        const dsk_key_entry *e = &c->keys[i];
+        if (e->type == DSK_KEY_ED25519 && !e->token &&
+            strlen(c->token_label) + suffix > DSK_CONF_TOKEN_LABEL_MAX)
+            return dsk_conf_fail_at(
+                p, e->line, DSK_E_CONFIG,
+                "key '%s': an ed25519 key goes into token '%s%s', longer than %d bytes: "
+                "set 'token =' for this key or shorten the token label (line %d) to at "
+                "most %zu bytes",
+                e->label, c->token_label, DSK_CONF_ED25519_TOKEN_SUFFIX,
+                DSK_CONF_TOKEN_LABEL_MAX, p->token_label_line,
+                DSK_CONF_TOKEN_LABEL_MAX - suffix);
+    }
+    /* Two keys with one CKA_ID in one token would be paired with each
+     * other's certificate and public key by OpenSSH and libp11. */
+    for (size_t j = 0; j < c->nkeys; j++) {
+        const dsk_key_entry *b = &c->keys[j];
+        if (!b->id_len)
+            continue;
+        char tb[DSK_CONF_TOKEN_LABEL_MAX + 1], ta[DSK_CONF_TOKEN_LABEL_MAX + 1];
+        dsk_conf_key_token(c, b, tb);
+        for (size_t i = 0; i < j; i++) {
+            const dsk_key_entry *a = &c->keys[i];
+            if (a->id_len != b->id_len || memcmp(a->id, b->id, a->id_len) != 0 ||
+                strcmp(dsk_conf_key_token(c, a, ta), tb) != 0)
+                continue;
+            char hex[2 * DSK_CONF_MAX_ID + 1];
+            dsk_hex_encode(b->id, b->id_len, hex);
+            return dsk_conf_fail_at(p, b->line, DSK_E_CONFIG,
+                                    "key '%s': id %s is also the id of key '%s' (line %d) in "
+                                    "token '%s': ids must be unique within a token",
+                                    b->label, hex, a->label, a->line, tb);
+        }
+    }
+    return DSK_OK;
+}
