@@ -43,9 +43,14 @@ typedef struct dsk_key_desc {
     unsigned usage;      /* DSK_USAGE_*; 0 = dsk_key_type_usages(type) */
 } dsk_key_desc;
 
-/* Add a key (no I/O). If a key with the same path, purpose and type is
- * already in the store it is returned instead (one derivation per process).
- * The returned pointer is owned by the store. Thread-safe. */
+/* Add a key (no I/O). The same label added again returns the existing key if
+ * the description is identical, and DSK_E_CONFIG ("label 'x' is already used
+ * for another key") otherwise. Two labels with the same path, purpose and
+ * type are two keys (each with its own label and usage, both found by
+ * dsk_keystore_find) sharing one derivation: one GetKey per process.
+ * DSK_E_CONFIG also for an empty label, an unknown type or a usage the type
+ * cannot do. The returned pointer (out may be NULL) is owned by the store.
+ * Thread-safe. */
 dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key **out,
                             dsk_error *err);
 /* Add every key of a configuration. */
@@ -55,8 +60,11 @@ dsk_key *dsk_keystore_find(dsk_keystore *ks, const char *label);
 
 /* Make a public-only key from a DER SubjectPublicKeyInfo (for verify and
  * encrypt, e.g. keys imported into the provider or created as PKCS#11
- * session objects). Owned by the store. DSK_E_UNSUPPORTED for a key type
- * that is not one of dsk_key_type. */
+ * session objects). Owned by the store; the same SPKI again returns the same
+ * key, so repeated imports do not grow the store. Its label is
+ * "(public key)" and it is not found by dsk_keystore_find. DSK_E_BAD_INPUT
+ * for bytes that are not an SPKI, DSK_E_UNSUPPORTED for a key type that is
+ * not one of dsk_key_type (e.g. RSA-1024, P-521). */
 dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, size_t len,
                                    dsk_key **out, dsk_error *err);
 

@@ -1,0 +1,112 @@
+/* Shared inside keys/ only (and by its unit tests). Not for the front ends. */
+#ifndef DSK_KEYS_INTERNAL_H
+#define DSK_KEYS_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <openssl/evp.h>
+
+#include "keys.h"
+
+/* Largest uncompressed EC point we hold (P-384: 1 + 2*48). */
+#define DSK_MAX_POINT 97
+/* Largest RSA modulus in bytes (rsa-4096). */
+#define DSK_MAX_RSA_BYTES 512
+
+/* What the derivation gives: one per distinct (path, purpose, type), shared
+ * by every label configured with that triple so that it is derived once.
+ * Public-only material (dsk_keystore_add_public) is ready from birth.
+ *
+ * pkey holds the private key inside OpenSSL's own memory: OpenSSL keeps EC
+ * scalars and RSA factors in BIGNUMs it clears (BN_clear_free) when the key
+ * is freed; we cannot place them in locked memory ourselves. Everything we
+ * hold outside OpenSSL (M, the GetKey reply) is in dsk_secret memory and
+ * wiped. The public forms are computed once, before `ready` is published, and
+ * never change after: readers need no lock. */
+typedef struct dsk_keymat {
+    pthread_mutex_t lock;    /* serialises derivation only */
+    atomic_int ready;        /* 1 once pkey and the public forms are set (release) */
+    char *path;
+    char *purpose;
+    dsk_key_type type;
+    int has_private;
+    EVP_PKEY *pkey;          /* SECRET inside (unless public-only); owned */
+    unsigned char *spki;     /* DER SubjectPublicKeyInfo, owned */
+    size_t spki_len;
+    unsigned char point[DSK_MAX_POINT]; /* EC 04||X||Y, Ed25519 raw 32 */
+    size_t point_len;
+    unsigned char rsa_n[DSK_MAX_RSA_BYTES];
+    size_t rsa_n_len;
+    unsigned char rsa_e[8];
+    size_t rsa_e_len;
+    char eth[43];            /* secp256k1 only, else "" */
+    struct dsk_keymat *next;
+} dsk_keymat;
+
+struct dsk_key {
+    char *label;
+    unsigned usage;
+    dsk_keymat *mat;         /* owned by the store */
+    dsk_keystore *ks;
+    struct dsk_key *next;
+};
+
+struct dsk_keystore {
+    pthread_mutex_t lock;    /* guards the lists below (add/find), never held for I/O */
+    dsk_client *client;
+    dsk_key *keys;           /* labelled keys */
+    dsk_key *pubkeys;        /* public-only keys */
+    dsk_keymat *mats;
+    atomic_ulong getkey_calls; /* test aid: GetKey requests sent */
+};
+
+/* The private library context: created once, only the "default" provider,
+ * never freed (see libctx.c). NULL only if OpenSSL cannot allocate it. */
+OSSL_LIB_CTX *dsk_keys_libctx(void);
+/* A fetched digest from the private context, cached for the process; NULL
+ * for DSK_HASH_NONE or an unknown value. */
+const EVP_MD *dsk_keys_md(dsk_hash h);
+
+/* Number of GetKey requests the store has sent (tests prove "derived once"). */
+unsigned long dsk_keystore_getkey_calls(const dsk_keystore *ks);
+
+/* Derive k's material from the 32 bytes m (as GetKey would give) and
+ * publish it, unless already derived. m is SECRET and not kept. Used by
+ * dsk_key_derive and by tests that need a key without a dstack agent. */
+dsk_status dsk_key_derive_from_material(dsk_key *k, const unsigned char m[32], dsk_error *err);
+
+/* Fill mat's public forms from mat->pkey (pubkey.c). */
+dsk_status dsk_keymat_public_forms(dsk_keymat *mat, dsk_error *err);
+
+/* Map an OpenSSL key to our type: DSK_E_UNSUPPORTED with a message if it is
+ * none of ours (pubkey.c). */
+dsk_status dsk_keys_pkey_type(const EVP_PKEY *pkey, dsk_key_type *out, dsk_error *err);
+
+/* "key 'web' (ec-p256)" into buf, for messages. */
+void dsk_key_describe(const dsk_key *k, char *buf, size_t len);
+/* DSK_OK if k allows `usage` (and has a private part if need_private) and is
+ * derived (deriving now if needed); else an error naming the key and the
+ * operation `what` ("sign", "decrypt", ...). */
+dsk_status dsk_key_ready_for(dsk_key *k, unsigned usage, int need_private, const char *what,
+                             dsk_error *err);
+
+/* Record a failed OpenSSL call: the message is "<what>: <OpenSSL's reason>".
+ * Never used where the reason could tell an attacker something (decryption). */
+dsk_status dsk_keys_ossl_error(dsk_error *err, dsk_status code, const char *what);
+
+/* A per-operation context for k's key in the private library context. */
+EVP_PKEY_CTX *dsk_key_pkey_ctx(const dsk_key *k);
+
+/* Usages a type supports (same rule as conf's dsk_key_type_usages, kept here
+ * so keys/ does not need conf's code at link time). */
+unsigned dsk_keys_type_usages(dsk_key_type t);
+
+/* Keccak-256 (the original Keccak padding, as Ethereum uses; not SHA3-256). */
+void dsk_keccak256(const unsigned char *in, size_t len, unsigned char out[32]);
+
+/* EIP-55 address from an uncompressed secp256k1 point (65 bytes). */
+void dsk_eth_address(const unsigned char point[65], char out[43]);
+
+#endif

@@ -1,0 +1,145 @@
+/* A key: accessors and derivation, exactly once per process.
+ *
+ * The fast path is one acquire load of mat->ready; only a key not yet derived
+ * takes its own mutex, and the thread that wins it does the GetKey request
+ * while the others wait, then find it ready. A failure leaves ready at 0, so
+ * the next use tries again. Material survives fork (the child inherits a
+ * derived key; the client opens a new connection per request anyway). */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "derive.h"
+
+const char *dsk_key_label(const dsk_key *k)
+{
+    return k != NULL ? k->label : NULL;
+}
+
+const char *dsk_key_path(const dsk_key *k)
+{
+    return k != NULL ? k->mat->path : NULL;
+}
+
+dsk_key_type dsk_key_get_type(const dsk_key *k)
+{
+    return k != NULL ? k->mat->type : DSK_KEY_TYPE_COUNT;
+}
+
+unsigned dsk_key_usage(const dsk_key *k)
+{
+    return k != NULL ? k->usage : 0;
+}
+
+int dsk_key_has_private(const dsk_key *k)
+{
+    return k != NULL && k->mat->has_private;
+}
+
+int dsk_key_is_derived(const dsk_key *k)
+{
+    return k != NULL && atomic_load_explicit(&k->mat->ready, memory_order_acquire);
+}
+
+void dsk_key_describe(const dsk_key *k, char *buf, size_t len)
+{
+    snprintf(buf, len, "key '%s' (%s)", k->label, dsk_type_info_get(k->mat->type)->name);
+}
+
+/* Caller holds mat->lock and mat is not ready. */
+static dsk_status install_locked(dsk_key *k, const unsigned char m[32], dsk_error *err)
+{
+    dsk_keymat *mat = k->mat;
+    OSSL_LIB_CTX *ctx = dsk_keys_libctx();
+    dsk_status st;
+
+    if (ctx == NULL)
+        return dsk_error_set(err, DSK_E_CRYPTO, "no OpenSSL library context (out of memory?)");
+    st = dsk_derive_v1(ctx, mat->type, m, &mat->pkey, err);
+    if (st == DSK_OK)
+        st = dsk_keymat_public_forms(mat, err);
+    if (st != DSK_OK) {
+        EVP_PKEY_free(mat->pkey);
+        mat->pkey = NULL;
+        OPENSSL_free(mat->spki);
+        mat->spki = NULL;
+        mat->spki_len = mat->point_len = mat->rsa_n_len = mat->rsa_e_len = 0;
+        return st;
+    }
+    atomic_store_explicit(&mat->ready, 1, memory_order_release);
+    return DSK_OK;
+}
+
+dsk_status dsk_key_derive_from_material(dsk_key *k, const unsigned char m[32], dsk_error *err)
+{
+    dsk_status st = DSK_OK;
+
+    if (k == NULL || m == NULL)
+        return dsk_error_set(err, DSK_E_ARGS, "derive: NULL argument");
+    if (atomic_load_explicit(&k->mat->ready, memory_order_acquire))
+        return DSK_OK;
+    pthread_mutex_lock(&k->mat->lock);
+    if (!atomic_load_explicit(&k->mat->ready, memory_order_relaxed))
+        st = install_locked(k, m, err);
+    pthread_mutex_unlock(&k->mat->lock);
+    if (st != DSK_OK)
+        dsk_error_prefix(err, "key '%s' (path '%s')", k->label, k->mat->path);
+    return st;
+}
+
+static dsk_status fetch_and_install(dsk_key *k, dsk_error *err)
+{
+    dsk_keymat *mat = k->mat;
+    dsk_key_reply *reply;
+    dsk_status st;
+
+    /* The reply carries M: keep it in locked, non-dumpable memory. */
+    reply = dsk_secret_alloc(sizeof *reply);
+    if (reply == NULL)
+        return dsk_error_set(err, DSK_E_NOMEM, "out of memory for the key reply");
+    atomic_fetch_add(&k->ks->getkey_calls, 1);
+    st = dsk_client_get_key(k->ks->client, mat->path, mat->purpose,
+                            dsk_derive_getkey_algorithm(mat->type), reply, err);
+    if (st == DSK_OK)
+        st = install_locked(k, reply->key, err);
+    dsk_key_reply_clear(reply);
+    dsk_secret_free(reply, sizeof *reply);
+    return st;
+}
+
+dsk_status dsk_key_derive(dsk_key *k, dsk_error *err)
+{
+    dsk_status st = DSK_OK;
+
+    if (k == NULL)
+        return dsk_error_set(err, DSK_E_ARGS, "derive: NULL key");
+    if (atomic_load_explicit(&k->mat->ready, memory_order_acquire))
+        return DSK_OK;
+    pthread_mutex_lock(&k->mat->lock);
+    if (!atomic_load_explicit(&k->mat->ready, memory_order_relaxed))
+        st = fetch_and_install(k, err);
+    pthread_mutex_unlock(&k->mat->lock);
+    if (st != DSK_OK)
+        dsk_error_prefix(err, "key '%s' (path '%s')", k->label, k->mat->path);
+    return st;
+}
+
+dsk_status dsk_key_ready_for(dsk_key *k, unsigned usage, int need_private, const char *what,
+                             dsk_error *err)
+{
+    char who[160];
+
+    if (k == NULL)
+        return dsk_error_set(err, DSK_E_ARGS, "%s: NULL key", what);
+    if ((k->usage & usage) != usage) {
+        dsk_key_describe(k, who, sizeof who);
+        return dsk_error_set(err, DSK_E_UNSUPPORTED, "%s does not allow %s", who, what);
+    }
+    if (need_private && !k->mat->has_private) {
+        dsk_key_describe(k, who, sizeof who);
+        return dsk_error_set(err, DSK_E_UNSUPPORTED, "%s is a public key only: no %s", who,
+                             what);
+    }
+    return dsk_key_derive(k, err);
+}

@@ -1,0 +1,61 @@
+/* The private OpenSSL library context of keys/.
+ *
+ * Every operation here runs in a context of our own with only the "default"
+ * provider loaded and no configuration read: if the application's openssl.cnf
+ * activates our own provider, using the default context from inside that
+ * provider would recurse into it. Creating the context does no dstack I/O, so
+ * it happens lazily, at first use, under pthread_once.
+ *
+ * The context lives as long as the process and is never freed on purpose:
+ * freeing it from dsk_keystore_free or a destructor races with OpenSSL's own
+ * atexit cleanup (OPENSSL_cleanup) and with other threads still using keys of
+ * another store; tearing it down would also take OpenSSL's global locks,
+ * which teardown must not. valgrind reports it as "still reachable", never as
+ * a definite leak. */
+#include "internal.h"
+
+#include <pthread.h>
+
+#include <openssl/err.h>
+#include <openssl/provider.h>
+
+static pthread_once_t libctx_once = PTHREAD_ONCE_INIT;
+static OSSL_LIB_CTX *libctx;
+
+static void libctx_create(void)
+{
+    OSSL_LIB_CTX *ctx = OSSL_LIB_CTX_new();
+
+    if (ctx == NULL)
+        return;
+    /* The provider stays loaded for the life of the context (never unloaded). */
+    if (OSSL_PROVIDER_load(ctx, "default") == NULL) {
+        OSSL_LIB_CTX_free(ctx);
+        return;
+    }
+    libctx = ctx;
+}
+
+OSSL_LIB_CTX *dsk_keys_libctx(void)
+{
+    pthread_once(&libctx_once, libctx_create);
+    return libctx;
+}
+
+dsk_status dsk_keys_ossl_error(dsk_error *err, dsk_status code, const char *what)
+{
+    unsigned long e = ERR_peek_last_error();
+    char reason[200];
+
+    if (e == 0)
+        return dsk_error_set(err, code, "%s", what);
+    ERR_error_string_n(e, reason, sizeof reason);
+    return dsk_error_set(err, code, "%s (OpenSSL: %s)", what, reason);
+}
+
+EVP_PKEY_CTX *dsk_key_pkey_ctx(const dsk_key *k)
+{
+    /* A fresh context per call: EVP_PKEY_CTX is not shareable between threads,
+     * while the EVP_PKEY it points to is, as long as it is only read. */
+    return EVP_PKEY_CTX_new_from_pkey(dsk_keys_libctx(), k->mat->pkey, NULL);
+}

@@ -1,0 +1,294 @@
+/* The key store: keys by label, derived material shared by (path, purpose,
+ * type), public-only keys, and teardown.
+ *
+ * Sharing: two labels configured with the same path, purpose and type are two
+ * dsk_key objects (each keeps its own label and usage, so dsk_keystore_find
+ * finds both) over one dsk_keymat, so the key is fetched and derived once.
+ * The same label added twice returns the first key if the description is
+ * identical, and DSK_E_CONFIG otherwise. */
+#include "internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/x509.h>
+
+dsk_status dsk_keystore_new(const dsk_client_opts *copts, dsk_keystore **out, dsk_error *err)
+{
+    dsk_keystore *ks;
+    dsk_status st;
+
+    if (out == NULL)
+        return dsk_error_set(err, DSK_E_ARGS, "keystore: NULL output");
+    *out = NULL;
+    ks = calloc(1, sizeof *ks);
+    if (ks == NULL)
+        return dsk_error_set(err, DSK_E_NOMEM, "keystore: out of memory");
+    if (pthread_mutex_init(&ks->lock, NULL) != 0) {
+        free(ks);
+        return dsk_error_set(err, DSK_E_NOMEM, "keystore: cannot create a mutex");
+    }
+    atomic_init(&ks->getkey_calls, 0);
+    st = dsk_client_new(copts, &ks->client, err);
+    if (st != DSK_OK) {
+        pthread_mutex_destroy(&ks->lock);
+        free(ks);
+        return st;
+    }
+    *out = ks;
+    return DSK_OK;
+}
+
+static void keymat_free(dsk_keymat *m)
+{
+    /* EVP_PKEY_free clears the private BIGNUMs/bytes OpenSSL holds. It drops
+     * a reference atomically and frees the key's own lock: no global lock. */
+    EVP_PKEY_free(m->pkey);
+    OPENSSL_free(m->spki);
+    free(m->path);
+    free(m->purpose);
+    pthread_mutex_destroy(&m->lock);
+    OPENSSL_cleanse(m, sizeof *m);
+    free(m);
+}
+
+static void key_list_free(dsk_key *k)
+{
+    while (k != NULL) {
+        dsk_key *next = k->next;
+        free(k->label);
+        free(k);
+        k = next;
+    }
+}
+
+void dsk_keystore_free(dsk_keystore *ks)
+{
+    if (ks == NULL)
+        return;
+    key_list_free(ks->keys);
+    key_list_free(ks->pubkeys);
+    while (ks->mats != NULL) {
+        dsk_keymat *next = ks->mats->next;
+        keymat_free(ks->mats);
+        ks->mats = next;
+    }
+    dsk_client_free(ks->client);
+    pthread_mutex_destroy(&ks->lock);
+    free(ks);
+}
+
+static dsk_keymat *keymat_new(const char *path, const char *purpose, dsk_key_type type)
+{
+    dsk_keymat *m = calloc(1, sizeof *m);
+
+    if (m == NULL)
+        return NULL;
+    m->path = strdup(path);
+    m->purpose = strdup(purpose);
+    m->type = type;
+    atomic_init(&m->ready, 0);
+    if (m->path == NULL || m->purpose == NULL || pthread_mutex_init(&m->lock, NULL) != 0) {
+        free(m->path);
+        free(m->purpose);
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* Caller holds ks->lock. */
+static dsk_keymat *keymat_find(dsk_keystore *ks, const char *path, const char *purpose,
+                               dsk_key_type type)
+{
+    for (dsk_keymat *m = ks->mats; m != NULL; m = m->next)
+        if (m->has_private && m->type == type && strcmp(m->path, path) == 0
+            && strcmp(m->purpose, purpose) == 0)
+            return m;
+    return NULL;
+}
+
+static dsk_status check_desc(const dsk_key_desc *d, unsigned *usage, dsk_error *err)
+{
+    const dsk_type_info *ti;
+    unsigned can;
+
+    if (d->label == NULL || d->label[0] == '\0')
+        return dsk_error_set(err, DSK_E_CONFIG, "a key needs a non-empty label");
+    ti = dsk_type_info_get(d->type);
+    if (ti == NULL)
+        return dsk_error_set(err, DSK_E_CONFIG, "key '%s': unknown key type %d", d->label,
+                             (int)d->type);
+    can = dsk_keys_type_usages(d->type);
+    *usage = d->usage == 0 ? can : d->usage;
+    if ((*usage & ~can) != 0)
+        return dsk_error_set(err, DSK_E_CONFIG,
+                             "key '%s': a %s key cannot be used for %s; allowed: sign%s%s",
+                             d->label, ti->name,
+                             (*usage & ~can & DSK_USAGE_DECRYPT) ? "decrypt" : "derive",
+                             (can & DSK_USAGE_DECRYPT) ? ", decrypt" : "",
+                             (can & DSK_USAGE_DERIVE) ? ", derive" : "");
+    return DSK_OK;
+}
+
+dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key **out,
+                            dsk_error *err)
+{
+    const char *path, *purpose;
+    dsk_key *k = NULL;
+    dsk_keymat *m = NULL;
+    unsigned usage = 0;
+    dsk_status st;
+
+    if (ks == NULL || desc == NULL)
+        return dsk_error_set(err, DSK_E_ARGS, "keystore add: NULL argument");
+    if ((st = check_desc(desc, &usage, err)) != DSK_OK)
+        return st;
+    path = desc->path != NULL ? desc->path : desc->label;
+    purpose = desc->purpose != NULL ? desc->purpose : "";
+
+    pthread_mutex_lock(&ks->lock);
+    for (k = ks->keys; k != NULL; k = k->next) {
+        if (strcmp(k->label, desc->label) != 0)
+            continue;
+        if (k->mat->type == desc->type && k->usage == usage && strcmp(k->mat->path, path) == 0
+            && strcmp(k->mat->purpose, purpose) == 0)
+            goto done; /* the same key again */
+        st = dsk_error_set(err, DSK_E_CONFIG,
+                           "label '%s' is already used for another key (path '%s', type %s)",
+                           desc->label, k->mat->path, dsk_type_info_get(k->mat->type)->name);
+        k = NULL;
+        goto done;
+    }
+    m = keymat_find(ks, path, purpose, desc->type);
+    if (m == NULL) {
+        m = keymat_new(path, purpose, desc->type);
+        if (m == NULL) {
+            st = dsk_error_set(err, DSK_E_NOMEM, "key '%s': out of memory", desc->label);
+            goto done;
+        }
+        m->has_private = 1;
+        m->next = ks->mats;
+        ks->mats = m;
+    }
+    k = calloc(1, sizeof *k);
+    if (k == NULL || (k->label = strdup(desc->label)) == NULL) {
+        free(k);
+        k = NULL;
+        st = dsk_error_set(err, DSK_E_NOMEM, "key '%s': out of memory", desc->label);
+        goto done; /* an unused keymat stays in the list: harmless, freed with the store */
+    }
+    k->usage = usage;
+    k->mat = m;
+    k->ks = ks;
+    k->next = ks->keys;
+    ks->keys = k;
+done:
+    pthread_mutex_unlock(&ks->lock);
+    if (out != NULL)
+        *out = st == DSK_OK ? k : NULL;
+    return st;
+}
+
+dsk_status dsk_keystore_add_conf(dsk_keystore *ks, const dsk_conf *conf, dsk_error *err)
+{
+    if (ks == NULL || conf == NULL)
+        return dsk_error_set(err, DSK_E_ARGS, "keystore add_conf: NULL argument");
+    for (size_t i = 0; i < conf->nkeys; i++) {
+        const dsk_key_entry *e = &conf->keys[i];
+        dsk_key_desc d = {e->label, e->path, e->purpose, e->type, e->usage};
+        dsk_status st = dsk_keystore_add(ks, &d, NULL, err);
+        if (st != DSK_OK) {
+            if (conf->file != NULL)
+                dsk_error_prefix(err, "%s:%d", conf->file, e->line);
+            return st;
+        }
+    }
+    return DSK_OK;
+}
+
+dsk_key *dsk_keystore_find(dsk_keystore *ks, const char *label)
+{
+    dsk_key *k;
+
+    if (ks == NULL || label == NULL)
+        return NULL;
+    pthread_mutex_lock(&ks->lock);
+    for (k = ks->keys; k != NULL; k = k->next)
+        if (strcmp(k->label, label) == 0)
+            break;
+    pthread_mutex_unlock(&ks->lock);
+    return k;
+}
+
+unsigned long dsk_keystore_getkey_calls(const dsk_keystore *ks)
+{
+    return atomic_load(&ks->getkey_calls);
+}
+
+/* Public-only keys are deduplicated by their encoding, so importing the same
+ * public key again (every TLS handshake, every C_CreateObject) does not grow
+ * the store. */
+dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, size_t len,
+                                   dsk_key **out, dsk_error *err)
+{
+    const unsigned char *p = spki;
+    EVP_PKEY *pkey = NULL;
+    dsk_keymat *m = NULL;
+    dsk_key *k = NULL;
+    dsk_key_type type;
+    dsk_status st;
+
+    if (ks == NULL || spki == NULL || out == NULL || len == 0 || len > 1u << 20)
+        return dsk_error_set(err, DSK_E_ARGS, "public key: NULL or empty argument");
+    *out = NULL;
+    if (dsk_keys_libctx() == NULL)
+        return dsk_error_set(err, DSK_E_CRYPTO, "no OpenSSL library context");
+    pkey = d2i_PUBKEY_ex(NULL, &p, (long)len, dsk_keys_libctx(), NULL);
+    if (pkey == NULL || p != spki + len) {
+        st = dsk_error_set(err, DSK_E_BAD_INPUT,
+                           "public key: not a valid DER SubjectPublicKeyInfo (%zu bytes)", len);
+        goto done;
+    }
+    if ((st = dsk_keys_pkey_type(pkey, &type, err)) != DSK_OK)
+        goto done;
+    m = keymat_new("", "", type);
+    if (m == NULL) {
+        st = dsk_error_set(err, DSK_E_NOMEM, "public key: out of memory");
+        goto done;
+    }
+    m->pkey = pkey;
+    pkey = NULL;
+    if ((st = dsk_keymat_public_forms(m, err)) != DSK_OK)
+        goto done;
+    atomic_store_explicit(&m->ready, 1, memory_order_release);
+
+    pthread_mutex_lock(&ks->lock);
+    for (k = ks->pubkeys; k != NULL; k = k->next)
+        if (k->mat->spki_len == m->spki_len && memcmp(k->mat->spki, m->spki, m->spki_len) == 0)
+            break;
+    if (k == NULL) {
+        k = calloc(1, sizeof *k);
+        if (k == NULL || (k->label = strdup("(public key)")) == NULL) {
+            free(k);
+            k = NULL;
+            st = dsk_error_set(err, DSK_E_NOMEM, "public key: out of memory");
+        } else {
+            k->usage = dsk_keys_type_usages(type);
+            k->mat = m;
+            k->ks = ks;
+            k->next = ks->pubkeys;
+            ks->pubkeys = k;
+            m->next = ks->mats;
+            ks->mats = m;
+            m = NULL;
+        }
+    }
+    pthread_mutex_unlock(&ks->lock);
+    *out = k;
+done:
+    if (m != NULL)
+        keymat_free(m);
+    EVP_PKEY_free(pkey);
+    return st;
+}
