@@ -90,9 +90,9 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
 
 static const char *how_to_fix(const dsk_endpoint *ep)
 {
-    if (ep->source[0] == 'c')
+    if (strcmp(ep->source, "configured") == 0)
         return "check `endpoint` in the configuration and that the dstack agent is running";
-    if (ep->source[0] == 'D')
+    if (strcmp(ep->source, DSK_ENDPOINT_ENV) == 0)
         return "check " DSK_ENDPOINT_ENV " and that the simulator is running";
     return "start the dstack agent, or set " DSK_ENDPOINT_ENV " or `endpoint` in the configuration";
 }
@@ -123,11 +123,9 @@ static dsk_status map_error(CURL *h, CURLcode rc, const sink *s, const dsk_http_
     case CURLE_COULDNT_RESOLVE_PROXY: {
         long os_errno = 0;
         curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
-        char why[128];
-        if (os_errno)
-            snprintf(why, sizeof why, "%s", strerror((int)os_errno));
-        else
-            snprintf(why, sizeof why, "%s", curl_text);
+        char buf[128];
+        /* GNU strerror_r (the project builds with _GNU_SOURCE): thread-safe. */
+        const char *why = os_errno ? strerror_r((int)os_errno, buf, sizeof buf) : curl_text;
         return dsk_error_set(err, DSK_E_UNREACHABLE, "%s (from %s): cannot connect: %s; %s",
                              where, ep->source, why, how_to_fix(ep));
     }
