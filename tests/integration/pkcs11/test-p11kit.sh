@@ -1,0 +1,80 @@
+#!/bin/bash
+# p11-kit and GnuTLS: a user module file makes p11-kit list-modules and
+# p11tool see the token; p11tool exports the public key (the same key
+# pkcs11-tool reads) and test-signs; p11-kit server serves the token on a
+# unix socket and another process signs through p11-kit-client.so.
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+. "$here/p11lib.sh"
+
+CLIENT=$(pkg-config --variable=p11_module_path p11-kit-1 2>/dev/null)/p11-kit-client.so
+[ -f "$CLIENT" ] || CLIENT=/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so
+[ -f "$CLIENT" ] || fail "p11-kit-client.so not found (package p11-kit-modules)"
+
+p11conf
+sim_start
+S=$(slot_of dstack)
+
+# p11-kit reads user module files from ~/.config/pkcs11/modules.
+export HOME="$TMP/home"
+mkdir -p "$HOME/.config/pkcs11/modules"
+printf 'module: %s\n' "$PKCS11_MODULE" >"$HOME/.config/pkcs11/modules/dstack.module"
+
+run list-modules p11-kit list-modules
+awk '/^[^ \t]/ { m = $1 } m == "dstack:" && /token: dstack$/ { t = 1 } m == "dstack:" && /token: dstack-ed25519$/ { e = 1 }
+    END { exit !(t && e) }' "$TMP/list-modules.out" ||
+    fail "p11-kit list-modules does not show module dstack with tokens dstack and dstack-ed25519: $(cat "$TMP/list-modules.out")"
+ok "p11-kit list-modules shows module dstack with its two tokens"
+
+run list-all p11tool --batch --list-all 'pkcs11:token=dstack'
+for k in p256 p384 k1 rsa2048; do
+    for ty in private public; do
+        grep -q "URL: pkcs11:.*token=dstack;.*object=$k;type=$ty" "$TMP/list-all.out" ||
+            fail "p11tool --list-all has no $ty object $k: $(cat "$TMP/list-all.out")"
+    done
+done
+ok "p11tool --list-all lists the private and public keys"
+
+for k in p256 p384 rsa2048; do
+    export_pub "$S" "$k" "$TMP/$k-pkcs11tool.pem"
+    run "export-$k" p11tool --batch --export "pkcs11:token=dstack;object=$k;type=public"
+    openssl pkey -pubin -in "$TMP/export-$k.out" -out "$TMP/$k-p11tool.pem" 2>"$TMP/export-$k.ossl" ||
+        fail "p11tool --export of $k is not a public key openssl reads: $(cat "$TMP/export-$k.out" "$TMP/export-$k.ossl")"
+    cmp -s "$TMP/$k-p11tool.pem" "$TMP/$k-pkcs11tool.pem" ||
+        fail "p11tool and pkcs11-tool export different public keys for $k"
+
+    run "test-sign-$k" p11tool --batch --test-sign "pkcs11:token=dstack;object=$k;type=private"
+    grep -q 'Verifying against public key in the token... ok' "$TMP/test-sign-$k.out" "$TMP/test-sign-$k.err" ||
+        fail "p11tool --test-sign $k did not verify: $(cat "$TMP/test-sign-$k.out" "$TMP/test-sign-$k.err")"
+done
+ok "p11tool --export gives pkcs11-tool's public keys and --test-sign passes (p256, p384, rsa2048)"
+
+# ---- p11-kit server ------------------------------------------------------
+SOCK="$TMP/p11-kit.sock"
+p11-kit server -f --provider "$PKCS11_MODULE" --name "$SOCK" 'pkcs11:token=dstack' \
+    >"$TMP/server.out" 2>"$TMP/server.err" &
+server_pid=$!
+on_exit "kill $server_pid 2>/dev/null; wait $server_pid 2>/dev/null"
+wait_for_path "$SOCK"
+export P11_KIT_SERVER_ADDRESS="unix:path=$SOCK"
+
+# The client process: pkcs11-tool on p11-kit-client.so, not on our module.
+remote() { pkcs11-tool --module "$CLIENT" "$@"; }
+run remote-list remote -L
+grep -q 'token label *: dstack$' "$TMP/remote-list.out" ||
+    fail "p11-kit-client.so does not show token dstack: $(cat "$TMP/remote-list.out" "$TMP/remote-list.err" "$TMP/server.err")"
+RS=$(awk '/^Slot [0-9]+ \(/ { id = $3; gsub(/[():]/, "", id) } /token label *: dstack$/ { print id; exit }' "$TMP/remote-list.out")
+
+printf 'signed through p11-kit server\n' >"$TMP/msg"
+printf 'signed through p11-kit server?\n' >"$TMP/bad"
+for k in p256 rsa2048; do
+    case $k in p256) m=ECDSA-SHA256 ;; rsa2048) m=SHA256-RSA-PKCS ;; esac
+    run "remote-sign-$k" remote --slot "$RS" --sign --id "$(id_of $k)" -m $m -i "$TMP/msg" -o "$TMP/$k.sig" --signature-format openssl
+    openssl dgst -sha256 -verify "$TMP/$k-pkcs11tool.pem" -signature "$TMP/$k.sig" "$TMP/msg" >"$TMP/v.out" 2>&1 ||
+        fail "$k: openssl rejects the signature made through p11-kit server: $(cat "$TMP/v.out")"
+    if openssl dgst -sha256 -verify "$TMP/$k-pkcs11tool.pem" -signature "$TMP/$k.sig" "$TMP/bad" >/dev/null 2>&1; then
+        fail "$k: openssl accepts the remote signature for another message"
+    fi
+done
+kill -0 $server_pid 2>/dev/null || fail "p11-kit server died: $(cat "$TMP/server.err")"
+ok "p11-kit server: a second process signs through p11-kit-client.so (p256, rsa2048), openssl verifies"
