@@ -153,7 +153,7 @@ static char *read_line(char *str, int num, void *stream)
             return NULL;
         n = 0; /* inih sees an empty line */
     } else if (n + 2 > (size_t)num) {
-        dsk_conf_fail(p, DSK_E_CONFIG, "line too long (%zu characters; at most %d)", n, num - 3);
+        dsk_conf_fail(p, DSK_E_CONFIG, "line too long (%zu characters; at most %d)", n, num - 2);
         return NULL;
     }
     memcpy(str, s, n);
