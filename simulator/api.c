@@ -129,7 +129,15 @@ const char *dsk_sim_request_from_json(const char *body, size_t len, dsk_sim_requ
         return NULL; /* an empty body decodes as an empty message, as with protobuf */
     if (!utf8_valid((const unsigned char *)body, len))
         return "Failed to decode request: invalid UTF-8 in JSON body";
-    root = cJSON_ParseWithLength(body, len);
+    const char *end = NULL;
+    root = cJSON_ParseWithLengthOpts(body, len, &end, false);
+    /* Only whitespace may follow the value (cJSON would ignore the rest). */
+    while (root && end < body + len && strchr(" \t\r\n", *end) && *end)
+        end++;
+    if (root && end != body + len) {
+        cJSON_Delete(root);
+        root = NULL;
+    }
     if (!root)
         return "Failed to decode request: the body is not valid JSON";
     if (!cJSON_IsObject(root)) {

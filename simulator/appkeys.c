@@ -132,6 +132,7 @@ dsk_status dsk_sim_appkeys_load(const char *file, dsk_sim_appkeys *keys, dsk_err
     dsk_sim_appkeys tmp;
 
     dsk_sim_appkeys_default(&tmp);
+    memcpy(tmp.app_id, keys->app_id, sizeof tmp.app_id);
     rc = read_file(file, &text, &len, err);
     if (rc != DSK_OK)
         goto done;

@@ -30,7 +30,7 @@ typedef struct dsk_sim_appkeys {
 void dsk_sim_appkeys_default(dsk_sim_appkeys *keys);
 
 /* Read k256_key and k256_signature from an appkeys.json file (other fields
- * are ignored). The app id is left as the default one. Errors name the file
+ * are ignored). keys->app_id is kept as it is. Errors name the file
  * and the field. The file's text is wiped after parsing. */
 dsk_status dsk_sim_appkeys_load(const char *file, dsk_sim_appkeys *keys, dsk_error *err);
 
