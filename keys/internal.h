@@ -105,6 +105,12 @@ unsigned dsk_keys_type_usages(dsk_key_type t);
 
 /* Keccak-256 (the original Keccak padding, as Ethereum uses; not SHA3-256). */
 void dsk_keccak256(const unsigned char *in, size_t len, unsigned char out[32]);
+/* The same sponge with another padding byte (0x06 gives SHA3-256: tests
+ * check the permutation against OpenSSL's SHA3 that way). */
+void dsk_keccak256_pad(const unsigned char *in, size_t len, unsigned char pad,
+                       unsigned char out[32]);
+/* EIP-55 mixed-case "0x..." from 40 lowercase hex digits. */
+void dsk_eth_checksum(const char lower[40], char out[43]);
 
 /* EIP-55 address from an uncompressed secp256k1 point (65 bytes). */
 void dsk_eth_address(const unsigned char point[65], char out[43]);

@@ -69,7 +69,8 @@ static void absorb_block(uint64_t s[25], const unsigned char *b)
     keccak_f(s);
 }
 
-void dsk_keccak256(const unsigned char *in, size_t len, unsigned char out[32])
+void dsk_keccak256_pad(const unsigned char *in, size_t len, unsigned char pad,
+                       unsigned char out[32])
 {
     uint64_t s[25] = {0};
     unsigned char last[RATE];
@@ -82,18 +83,23 @@ void dsk_keccak256(const unsigned char *in, size_t len, unsigned char out[32])
     memset(last, 0, sizeof last);
     if (len > 0)
         memcpy(last, in, len);
-    last[len] ^= 0x01;
+    last[len] ^= pad;
     last[RATE - 1] ^= 0x80;
     absorb_block(s, last);
     for (int i = 0; i < 32; i++)
         out[i] = (unsigned char)(s[i / 8] >> (8 * (i % 8)));
 }
 
+void dsk_keccak256(const unsigned char *in, size_t len, unsigned char out[32])
+{
+    dsk_keccak256_pad(in, len, 0x01, out);
+}
+
 void dsk_eth_address(const unsigned char point[65], char out[43])
 {
     static const char digits[] = "0123456789abcdef";
-    unsigned char h[32], ch[32];
-    char lower[41];
+    unsigned char h[32];
+    char lower[40];
 
     /* The address is the last 20 bytes of keccak(X||Y), without the 0x04. */
     dsk_keccak256(point + 1, 64, h);
@@ -101,7 +107,13 @@ void dsk_eth_address(const unsigned char point[65], char out[43])
         lower[2 * i] = digits[h[12 + i] >> 4];
         lower[2 * i + 1] = digits[h[12 + i] & 15];
     }
-    lower[40] = '\0';
+    dsk_eth_checksum(lower, out);
+}
+
+void dsk_eth_checksum(const char lower[40], char out[43])
+{
+    unsigned char ch[32];
+
     /* EIP-55: upper-case a letter when the matching nibble of keccak(hex) >= 8. */
     dsk_keccak256((const unsigned char *)lower, 40, ch);
     out[0] = '0';

@@ -1,0 +1,434 @@
+/* keys/sign.c: every signature scheme checked by OpenSSL's default provider,
+ * default-provider signatures checked by ours, bad inputs, usage and buffer
+ * rules, and many threads signing with one key at once. */
+#include "keytest.h"
+
+#include <pthread.h>
+
+#include <openssl/ec.h>
+#include <openssl/rsa.h>
+
+typedef struct fix {
+    dsk_keystore *ks;
+    dsk_key *k[DSK_KEY_RSA_2048 + 1];
+} fix;
+
+static int setup(void **state)
+{
+    fix *f = calloc(1, sizeof *f);
+    f->ks = kt_store(NULL);
+    for (int t = 0; t <= DSK_KEY_RSA_2048; t++)
+        f->k[t] = kt_key(f->ks, dsk_type_info_get((dsk_key_type)t)->name, (dsk_key_type)t, "sign");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fix *f = *state;
+    dsk_keystore_free(f->ks);
+    free(f);
+    return 0;
+}
+
+static void digest(dsk_hash h, const char *msg, unsigned char *out)
+{
+    EVP_Digest(msg, strlen(msg), out, NULL, EVP_get_digestbyname(dsk_hash_name(h)), NULL);
+}
+
+/* Verify with the default provider; raw r||s is converted to DER here. */
+static int default_verify_ecdsa(dsk_key *k, const unsigned char *h, size_t hl,
+                                const unsigned char *sig, size_t sl, int der)
+{
+    EVP_PKEY *pk = kt_default_pub(k);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pk, NULL);
+    unsigned char *d = NULL;
+    int r, n = (int)sl;
+    if (!der) {
+        ECDSA_SIG *es = ECDSA_SIG_new();
+        ECDSA_SIG_set0(es, BN_bin2bn(sig, (int)sl / 2, NULL),
+                       BN_bin2bn(sig + sl / 2, (int)sl / 2, NULL));
+        n = i2d_ECDSA_SIG(es, &d);
+        ECDSA_SIG_free(es);
+        sig = d;
+    }
+    assert_int_equal(EVP_PKEY_verify_init(ctx), 1);
+    r = EVP_PKEY_verify(ctx, sig, (size_t)n, h, hl);
+    OPENSSL_free(d);
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(pk);
+    return r;
+}
+
+static void test_ecdsa(void **state)
+{
+    fix *f = *state;
+    static const dsk_key_type types[] = {DSK_KEY_SECP256K1, DSK_KEY_EC_P256, DSK_KEY_EC_P384};
+    static const dsk_hash hashes[] = {DSK_HASH_SHA1, DSK_HASH_SHA256, DSK_HASH_SHA384,
+                                      DSK_HASH_SHA512};
+    for (size_t i = 0; i < 3; i++) {
+        dsk_key *k = f->k[types[i]];
+        const dsk_type_info *ti = dsk_type_info_get(types[i]);
+        for (size_t j = 0; j < 4; j++) {
+            unsigned char h[64], sig[128];
+            size_t hl = dsk_hash_size(hashes[j]), sl;
+            digest(hashes[j], "ecdsa message", h);
+            for (int der = 0; der <= 1; der++) {
+                dsk_sign_params p = {.scheme = DSK_SIG_ECDSA, .der = der};
+                sl = 0;
+                assert_int_equal(dsk_key_sign(k, &p, h, hl, NULL, &sl, NULL), DSK_OK);
+                assert_int_equal(sl, der ? ti->max_der_sig : ti->max_sig);
+                assert_int_equal(dsk_key_sign(k, &p, h, hl, sig, &sl, NULL), DSK_OK);
+                if (!der)
+                    assert_int_equal(sl, ti->max_sig);
+                assert_int_equal(default_verify_ecdsa(k, h, hl, sig, sl, der), 1);
+                assert_int_equal(dsk_key_verify(k, &p, h, hl, sig, sl, NULL), DSK_OK);
+                sig[sl / 2] ^= 1;
+                assert_int_equal(dsk_key_verify(k, &p, h, hl, sig, sl, NULL), DSK_E_VERIFY);
+                assert_int_not_equal(default_verify_ecdsa(k, h, hl, sig, sl, der), 1);
+            }
+        }
+    }
+}
+
+/* r||s keeps leading zero bytes: over many signatures some r or s is short. */
+static void test_ecdsa_raw_padding(void **state)
+{
+    fix *f = *state;
+    dsk_key *k = f->k[DSK_KEY_EC_P256];
+    dsk_sign_params p = {.scheme = DSK_SIG_ECDSA};
+    unsigned char h[32], sig[64];
+    int zero_seen = 0;
+    digest(DSK_HASH_SHA256, "pad", h);
+    for (int i = 0; i < 600 && !zero_seen; i++) {
+        size_t sl = sizeof sig;
+        assert_int_equal(dsk_key_sign(k, &p, h, 32, sig, &sl, NULL), DSK_OK);
+        assert_int_equal(sl, 64);
+        assert_int_equal(default_verify_ecdsa(k, h, 32, sig, sl, 0), 1);
+        zero_seen = sig[0] == 0 || sig[32] == 0;
+    }
+    assert_true(zero_seen);
+}
+
+static void test_ed25519(void **state)
+{
+    fix *f = *state;
+    dsk_key *k = f->k[DSK_KEY_ED25519];
+    dsk_sign_params p = {.scheme = DSK_SIG_EDDSA};
+    const char *msgs[] = {"", "a", "a longer message for Ed25519, signed whole (pure EdDSA)"};
+    for (size_t i = 0; i < 3; i++) {
+        unsigned char sig[64];
+        size_t sl = sizeof sig, ml = strlen(msgs[i]);
+        EVP_PKEY *pk = kt_default_pub(k);
+        EVP_MD_CTX *m = EVP_MD_CTX_new();
+        assert_int_equal(dsk_key_sign(k, &p, (const unsigned char *)msgs[i], ml, sig, &sl, NULL),
+                         DSK_OK);
+        assert_int_equal(sl, 64);
+        assert_int_equal(EVP_DigestVerifyInit(m, NULL, NULL, NULL, pk), 1);
+        assert_int_equal(EVP_DigestVerify(m, sig, sl, (const unsigned char *)msgs[i], ml), 1);
+        assert_int_equal(dsk_key_verify(k, &p, (const unsigned char *)msgs[i], ml, sig, sl, NULL),
+                         DSK_OK);
+        /* Ed25519 is deterministic: same message, same signature */
+        unsigned char sig2[64];
+        size_t sl2 = sizeof sig2;
+        assert_int_equal(dsk_key_sign(k, &p, (const unsigned char *)msgs[i], ml, sig2, &sl2, NULL),
+                         DSK_OK);
+        assert_memory_equal(sig, sig2, 64);
+        sig[3] ^= 0x20;
+        assert_int_equal(dsk_key_verify(k, &p, (const unsigned char *)msgs[i], ml, sig, sl, NULL),
+                         DSK_E_VERIFY);
+        EVP_MD_CTX_free(m);
+        EVP_PKEY_free(pk);
+    }
+}
+
+static int default_verify_rsa(dsk_key *k, int pad, dsk_hash h, dsk_hash mgf, int salt,
+                              const unsigned char *in, size_t il, const unsigned char *sig,
+                              size_t sl)
+{
+    EVP_PKEY *pk = kt_default_pub(k);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pk, NULL);
+    int r;
+    assert_int_equal(EVP_PKEY_verify_init(ctx), 1);
+    assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(ctx, pad), 1);
+    if (h != DSK_HASH_NONE)
+        assert_int_equal(EVP_PKEY_CTX_set_signature_md(ctx, EVP_get_digestbyname(dsk_hash_name(h))),
+                         1);
+    if (pad == RSA_PKCS1_PSS_PADDING) {
+        assert_int_equal(EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_get_digestbyname(dsk_hash_name(mgf))),
+                         1);
+        assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, salt), 1);
+    }
+    r = EVP_PKEY_verify(ctx, sig, sl, in, il);
+    EVP_PKEY_CTX_free(ctx);
+    EVP_PKEY_free(pk);
+    return r;
+}
+
+static void test_rsa_pkcs1(void **state)
+{
+    fix *f = *state;
+    dsk_key *k = f->k[DSK_KEY_RSA_2048];
+    static const dsk_hash hashes[] = {DSK_HASH_SHA1, DSK_HASH_SHA224, DSK_HASH_SHA256,
+                                      DSK_HASH_SHA384, DSK_HASH_SHA512};
+    unsigned char h[64], sig[256];
+    size_t sl;
+    for (size_t i = 0; i < 5; i++) {
+        dsk_sign_params p = {.scheme = DSK_SIG_RSA_PKCS1, .hash = hashes[i]};
+        size_t hl = dsk_hash_size(hashes[i]);
+        digest(hashes[i], "pkcs1", h);
+        sl = sizeof sig;
+        assert_int_equal(dsk_key_sign(k, &p, h, hl, sig, &sl, NULL), DSK_OK);
+        assert_int_equal(sl, 256);
+        assert_int_equal(default_verify_rsa(k, RSA_PKCS1_PADDING, hashes[i], 0, 0, h, hl, sig, sl),
+                         1);
+        assert_int_equal(dsk_key_verify(k, &p, h, hl, sig, sl, NULL), DSK_OK);
+        sig[100] ^= 1;
+        assert_int_equal(dsk_key_verify(k, &p, h, hl, sig, sl, NULL), DSK_E_VERIFY);
+    }
+    /* NONE: the input (here a DigestInfo made by the caller) is signed as is */
+    dsk_sign_params raw = {.scheme = DSK_SIG_RSA_PKCS1, .hash = DSK_HASH_NONE};
+    unsigned char in[245];
+    memset(in, 0x5a, sizeof in);
+    sl = sizeof sig;
+    assert_int_equal(dsk_key_sign(k, &raw, in, 245, sig, &sl, NULL), DSK_OK);
+    assert_int_equal(default_verify_rsa(k, RSA_PKCS1_PADDING, DSK_HASH_NONE, 0, 0, in, 245, sig, sl),
+                     1);
+    assert_int_equal(dsk_key_verify(k, &raw, in, 245, sig, sl, NULL), DSK_OK);
+    /* same key, same input: PKCS#1 v1.5 signatures are deterministic */
+    unsigned char sig2[256];
+    size_t sl2 = sizeof sig2;
+    assert_int_equal(dsk_key_sign(k, &raw, in, 245, sig2, &sl2, NULL), DSK_OK);
+    assert_memory_equal(sig, sig2, 256);
+    /* more than k - 11 bytes cannot be padded */
+    dsk_error e = {0};
+    unsigned char big[246] = {0};
+    sl = sizeof sig;
+    assert_int_equal(dsk_key_sign(k, &raw, big, 246, sig, &sl, &e), DSK_E_BAD_INPUT);
+    assert_non_null(strstr(e.msg, "245"));
+}
+
+static void test_rsa_pss(void **state)
+{
+    fix *f = *state;
+    dsk_key *k = f->k[DSK_KEY_RSA_2048];
+    static const struct {
+        dsk_hash h, mgf;
+        long salt;
+        int ossl_salt;
+    } cases[] = {
+        {DSK_HASH_SHA256, DSK_HASH_NONE, -1, RSA_PSS_SALTLEN_DIGEST},
+        {DSK_HASH_SHA256, DSK_HASH_SHA256, 32, 32},
+        {DSK_HASH_SHA384, DSK_HASH_SHA1, 0, 0},
+        {DSK_HASH_SHA512, DSK_HASH_SHA512, -2, RSA_PSS_SALTLEN_MAX},
+        {DSK_HASH_SHA1, DSK_HASH_SHA256, 20, 20},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dsk_sign_params p = {.scheme = DSK_SIG_RSA_PSS, .hash = cases[i].h, .mgf1 = cases[i].mgf,
+                             .salt_len = cases[i].salt};
+        dsk_hash mgf = cases[i].mgf == DSK_HASH_NONE ? cases[i].h : cases[i].mgf;
+        unsigned char h[64], sig[256];
+        size_t hl = dsk_hash_size(cases[i].h), sl = sizeof sig;
+        digest(cases[i].h, "pss", h);
+        assert_int_equal(dsk_key_sign(k, &p, h, hl, sig, &sl, NULL), DSK_OK);
+        assert_int_equal(default_verify_rsa(k, RSA_PKCS1_PSS_PADDING, cases[i].h, mgf,
+                                            cases[i].ossl_salt, h, hl, sig, sl), 1);
+        assert_int_equal(dsk_key_verify(k, &p, h, hl, sig, sl, NULL), DSK_OK);
+        /* a different salt length does not verify (except against "max" = auto) */
+        if (cases[i].salt >= 0) {
+            dsk_sign_params q = p;
+            q.salt_len = cases[i].salt + 1;
+            assert_int_equal(dsk_key_verify(k, &q, h, hl, sig, sl, NULL), DSK_E_VERIFY);
+        }
+    }
+}
+
+/* Signatures made by the default provider verify with ours (public-only key). */
+static void test_verify_foreign(void **state)
+{
+    fix *f = *state;
+    EVP_PKEY *pk = EVP_EC_gen("prime256v1");
+    unsigned char *spki = NULL, h[32], sig[80];
+    size_t sl = sizeof sig;
+    dsk_key *pub = NULL;
+    dsk_error e = {0};
+    int n = i2d_PUBKEY(pk, &spki);
+    digest(DSK_HASH_SHA256, "foreign", h);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pk, NULL);
+    assert_int_equal(EVP_PKEY_sign_init(ctx), 1);
+    assert_int_equal(EVP_PKEY_sign(ctx, sig, &sl, h, 32), 1);
+    assert_int_equal(dsk_keystore_add_public(f->ks, spki, (size_t)n, &pub, NULL), DSK_OK);
+    dsk_sign_params der = {.scheme = DSK_SIG_ECDSA, .der = 1};
+    assert_int_equal(dsk_key_verify(pub, &der, h, 32, sig, sl, NULL), DSK_OK);
+    h[0] ^= 1;
+    assert_int_equal(dsk_key_verify(pub, &der, h, 32, sig, sl, NULL), DSK_E_VERIFY);
+    /* a public key cannot sign */
+    size_t ol = sizeof sig;
+    assert_int_equal(dsk_key_sign(pub, &der, h, 32, sig, &ol, &e), DSK_E_UNSUPPORTED);
+    assert_non_null(strstr(e.msg, "public key only"));
+    /* a raw signature of the wrong length is simply invalid */
+    dsk_sign_params raw = {.scheme = DSK_SIG_ECDSA};
+    assert_int_equal(dsk_key_verify(pub, &raw, h, 32, sig, 63, NULL), DSK_E_VERIFY);
+    EVP_PKEY_CTX_free(ctx);
+    OPENSSL_free(spki);
+    EVP_PKEY_free(pk);
+}
+
+static void test_bad_inputs(void **state)
+{
+    fix *f = *state;
+    unsigned char h[70] = {1}, sig[600];
+    size_t sl;
+    dsk_error e = {0};
+    dsk_sign_params p;
+
+    /* wrong hash lengths */
+    p = (dsk_sign_params){.scheme = DSK_SIG_RSA_PKCS1, .hash = DSK_HASH_SHA256};
+    sl = sizeof sig;
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_RSA_2048], &p, h, 31, sig, &sl, &e),
+                     DSK_E_BAD_INPUT);
+    assert_non_null(strstr(e.msg, "key 'rsa-2048' (rsa-2048)"));
+    p = (dsk_sign_params){.scheme = DSK_SIG_RSA_PSS, .hash = DSK_HASH_SHA384};
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_RSA_2048], &p, h, 32, sig, &sl, &e),
+                     DSK_E_BAD_INPUT);
+    p = (dsk_sign_params){.scheme = DSK_SIG_RSA_PSS, .hash = DSK_HASH_NONE};
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_RSA_2048], &p, h, 32, sig, &sl, &e), DSK_E_ARGS);
+    p = (dsk_sign_params){.scheme = DSK_SIG_RSA_PSS, .hash = DSK_HASH_SHA256, .salt_len = -7};
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_RSA_2048], &p, h, 32, sig, &sl, &e), DSK_E_ARGS);
+    /* PSS salt too long for the modulus: OpenSSL refuses, we report it */
+    p = (dsk_sign_params){.scheme = DSK_SIG_RSA_PSS, .hash = DSK_HASH_SHA512, .salt_len = 250};
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_RSA_2048], &p, h, 64, sig, &sl, &e), DSK_E_CRYPTO);
+    p = (dsk_sign_params){.scheme = DSK_SIG_ECDSA};
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_EC_P256], &p, h, 0, sig, &sl, &e),
+                     DSK_E_BAD_INPUT);
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_EC_P256], &p, h, 65, sig, &sl, &e),
+                     DSK_E_BAD_INPUT);
+    /* ECDSA truncates a hash longer than the order, as the standard says */
+    sl = sizeof sig;
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_EC_P256], &p, h, 64, sig, &sl, NULL), DSK_OK);
+    assert_int_equal(default_verify_ecdsa(f->k[DSK_KEY_EC_P256], h, 64, sig, sl, 0), 1);
+
+    /* scheme does not fit the key */
+    p = (dsk_sign_params){.scheme = DSK_SIG_EDDSA};
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_EC_P256], &p, h, 32, sig, &sl, &e),
+                     DSK_E_UNSUPPORTED);
+    assert_non_null(strstr(e.msg, "key 'ec-p256' (ec-p256) does not support EdDSA"));
+    p = (dsk_sign_params){.scheme = DSK_SIG_ECDSA};
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_RSA_2048], &p, h, 32, sig, &sl, &e),
+                     DSK_E_UNSUPPORTED);
+    p = (dsk_sign_params){.scheme = DSK_SIG_RSA_PKCS1, .hash = DSK_HASH_SHA256};
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_ED25519], &p, h, 32, sig, &sl, &e),
+                     DSK_E_UNSUPPORTED);
+    p = (dsk_sign_params){.scheme = (dsk_sig_scheme)42};
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_ED25519], &p, h, 32, sig, &sl, &e),
+                     DSK_E_UNSUPPORTED);
+    assert_int_equal(dsk_key_sign(NULL, &p, h, 32, sig, &sl, &e), DSK_E_ARGS);
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_ED25519], NULL, h, 32, sig, &sl, &e), DSK_E_ARGS);
+}
+
+static void test_buffer_rule(void **state)
+{
+    fix *f = *state;
+    dsk_sign_params p = {.scheme = DSK_SIG_ECDSA, .der = 1};
+    unsigned char h[48] = {7}, sig[200];
+    size_t sl = 0;
+    dsk_error e = {0};
+    dsk_key *k = f->k[DSK_KEY_EC_P384];
+    assert_int_equal(dsk_key_sign(k, &p, h, 48, NULL, &sl, NULL), DSK_OK);
+    assert_int_equal(sl, 104);
+    sl = 103;
+    assert_int_equal(dsk_key_sign(k, &p, h, 48, sig, &sl, &e), DSK_E_BUFFER_TOO_SMALL);
+    assert_int_equal(sl, 104);
+    assert_int_equal(dsk_key_sign(k, &p, h, 48, sig, &sl, NULL), DSK_OK);
+    assert_true(sl <= 104 && sl >= 8);
+    assert_int_equal(default_verify_ecdsa(k, h, 48, sig, sl, 1), 1);
+    p = (dsk_sign_params){.scheme = DSK_SIG_RSA_PKCS1, .hash = DSK_HASH_SHA256};
+    sl = 255;
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_RSA_2048], &p, h, 32, sig, &sl, NULL),
+                     DSK_E_BUFFER_TOO_SMALL);
+    assert_int_equal(sl, 256);
+}
+
+static void test_usage_enforced(void **state)
+{
+    fix *f = *state;
+    dsk_key_desc d = {.label = "derive-only", .path = "sign", .type = DSK_KEY_EC_P256,
+                      .usage = DSK_USAGE_DERIVE};
+    dsk_key *k = NULL;
+    unsigned char h[32] = {0}, sig[64];
+    size_t sl = sizeof sig;
+    dsk_sign_params p = {.scheme = DSK_SIG_ECDSA};
+    dsk_error e = {0};
+    assert_int_equal(dsk_keystore_add(f->ks, &d, &k, NULL), DSK_OK);
+    assert_int_equal(dsk_key_sign(k, &p, h, 32, sig, &sl, &e), DSK_E_UNSUPPORTED);
+    assert_string_equal(e.msg, "key 'derive-only' (ec-p256) does not allow sign");
+}
+
+typedef struct worker {
+    dsk_key *k;
+    dsk_sign_params p;
+    int ok;
+} worker;
+
+static void *sign_loop(void *arg)
+{
+    worker *w = arg;
+    unsigned char h[32], sig[256];
+    EVP_PKEY *pk = NULL;
+    for (int i = 0; i < 200; i++) {
+        size_t sl = sizeof sig;
+        h[0] = (unsigned char)i;
+        memset(h + 1, 0x11, 31);
+        if (dsk_key_sign(w->k, &w->p, h, 32, sig, &sl, NULL) != DSK_OK)
+            return NULL;
+        if (dsk_key_verify(w->k, &w->p, h, 32, sig, sl, NULL) != DSK_OK)
+            return NULL;
+        w->ok++;
+    }
+    EVP_PKEY_free(pk);
+    return NULL;
+}
+
+static void test_threads_sign_concurrently(void **state)
+{
+    fix *f = *state;
+    pthread_t th[4];
+    worker w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (worker){.k = f->k[i % 2 ? DSK_KEY_EC_P256 : DSK_KEY_SECP256K1],
+                        .p = {.scheme = DSK_SIG_ECDSA, .der = i / 2}};
+        assert_int_equal(pthread_create(&th[i], NULL, sign_loop, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].ok, 200);
+    }
+    /* and four threads on one RSA key */
+    for (int i = 0; i < 4; i++) {
+        w[i] = (worker){.k = f->k[DSK_KEY_RSA_2048],
+                        .p = {.scheme = i % 2 ? DSK_SIG_RSA_PSS : DSK_SIG_RSA_PKCS1,
+                              .hash = DSK_HASH_SHA256, .salt_len = -1}};
+        assert_int_equal(pthread_create(&th[i], NULL, sign_loop, &w[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        assert_int_equal(w[i].ok, 200);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ecdsa),
+        cmocka_unit_test(test_ecdsa_raw_padding),
+        cmocka_unit_test(test_ed25519),
+        cmocka_unit_test(test_rsa_pkcs1),
+        cmocka_unit_test(test_rsa_pss),
+        cmocka_unit_test(test_verify_foreign),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_buffer_rule),
+        cmocka_unit_test(test_usage_enforced),
+        cmocka_unit_test(test_threads_sign_concurrently),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
