@@ -297,6 +297,57 @@ static void key_token_names(void **state)
     dsk_conf_free(c);
 }
 
+static char *slurp(const char *rel)
+{
+    const char *src = getenv("DSK_SRCDIR");
+    if (!src)
+        fail_msg("DSK_SRCDIR is not set (run through meson test)");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", src, rel);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot open %s", path);
+    char *buf = calloc(1, 65536);
+    assert_non_null(buf);
+    size_t n = fread(buf, 1, 65535, f);
+    assert_true(n > 0 && n < 65535);
+    fclose(f);
+    return buf;
+}
+
+/* The shipped example loads, means what its comments say, and is the one
+ * printed in the manual page. */
+static void shipped_example(void **state)
+{
+    (void)state;
+    char *example = slurp("conf/dstack-pkcs11.conf.example");
+    char *manual = slurp("docs/dstack-pkcs11.conf.5.md");
+    assert_non_null(strstr(manual, example));
+    dsk_conf *c = NULL;
+    dsk_error e = {0};
+    if (dsk_conf_parse(example, "example", &c, &e) != DSK_OK)
+        fail_msg("%s", e.msg);
+    char t[DSK_CONF_TOKEN_LABEL_MAX + 1];
+    assert_int_equal(c->nkeys, 4);
+    assert_null(c->endpoint);
+    assert_null(c->user_pin);
+    const dsk_key_entry *k = dsk_conf_find(c, "web");
+    assert_string_equal(k->path, "/my-app/tls");
+    assert_int_equal(k->usage, DSK_USAGE_SIGN);
+    assert_null(k->cert);
+    assert_string_equal(dsk_conf_key_token(c, k, t), "dstack");
+    k = dsk_conf_find(c, "wallet");
+    assert_int_equal(k->type, DSK_KEY_SECP256K1);
+    assert_string_equal(dsk_conf_key_token(c, k, t), "dstack");
+    assert_string_equal(dsk_conf_key_token(c, dsk_conf_find(c, "ssh"), t), "dstack-ed25519");
+    k = dsk_conf_find(c, "backup");
+    assert_int_equal(k->usage, DSK_USAGE_DECRYPT);
+    assert_string_equal(dsk_conf_key_token(c, k, t), "dstack-rsa");
+    dsk_conf_free(c);
+    free(example);
+    free(manual);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +361,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(nul_byte_and_size, setup, teardown),
         cmocka_unit_test_setup_teardown(relative_certificate, setup, teardown),
         cmocka_unit_test(key_token_names),
+        cmocka_unit_test(shipped_example),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
