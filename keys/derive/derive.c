@@ -7,7 +7,7 @@
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 
-#include "internal.h"
+#include "derive_internal.h"
 
 static const char *const type_info[DSK_KEY_TYPE_COUNT] = {
     [DSK_KEY_SECP256K1] = "secp256k1", [DSK_KEY_ED25519] = "ed25519",

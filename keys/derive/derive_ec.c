@@ -10,7 +10,7 @@
 #include <openssl/param_build.h>
 
 #include "derive.h"
-#include "internal.h"
+#include "derive_internal.h"
 
 /* The longest HKDF output an EC type needs: P-384, (384 + 64) / 8 bytes. */
 #define EC_SEED_MAX 56

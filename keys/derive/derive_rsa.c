@@ -7,7 +7,7 @@
 
 #include "derive.h"
 #include "drbg.h"
-#include "internal.h"
+#include "derive_internal.h"
 
 #define RSA_SEED_LEN 48
 

@@ -7,7 +7,7 @@
 #include <openssl/crypto.h>
 
 #include "drbg.h"
-#include "internal.h"
+#include "derive_internal.h"
 
 #define PUBLIC_EXPONENT 65537
 #define SMALL_PRIME_BOUND 2048 /* trial division by the odd primes below this */
