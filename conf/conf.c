@@ -134,19 +134,19 @@ static dsk_status missing(const char *name, dsk_conf **out, dsk_error *err)
     return DSK_OK;
 }
 
-static dsk_status apply_debug_env(dsk_conf *c, dsk_error *err)
+/* The same reading as the PKCS#11 module's: the variable's name promises
+ * debugging, so "1", "yes" or anything unrecognised means debug; a level
+ * name or digit picks that level. Never an error: a typo in a debugging aid
+ * must not stop the module from loading. */
+static void apply_debug_env(dsk_conf *c)
 {
     const char *v = secure_getenv(DSK_CONF_DEBUG_ENV);
     if (!v || !*v)
-        return DSK_OK;
-    dsk_log_level level;
-    if (dsk_log_level_parse(v, &level) != 0)
-        return dsk_error_set(err, DSK_E_CONFIG,
-                             "%s='%.64s' names no log level: use none, error, warning, info, "
-                             "debug or 0-4",
-                             DSK_CONF_DEBUG_ENV, v);
+        return;
+    dsk_log_level level = DSK_LOG_DEBUG;
+    if (strcmp(v, "1") != 0 && dsk_log_level_parse(v, &level) != 0)
+        level = DSK_LOG_DEBUG;
     c->log_level = (int)level;
-    return DSK_OK;
 }
 
 dsk_status dsk_conf_load(const char *file, dsk_conf **out, dsk_error *err)
@@ -192,10 +192,8 @@ dsk_status dsk_conf_load(const char *file, dsk_conf **out, dsk_error *err)
 done:
     if (text)
         dsk_wipe_free(text, len + 1);
-    if (st == DSK_OK && (st = apply_debug_env(c, err)) != DSK_OK) {
-        dsk_conf_free(c);
-        c = NULL;
-    }
+    if (st == DSK_OK)
+        apply_debug_env(c);
     *out = c;
     return st;
 }

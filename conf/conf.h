@@ -19,7 +19,8 @@
 #define DSK_CONF_DEFAULT_FILE "/etc/dstack-pkcs11.conf"
 #define DSK_CONF_ENV "DSTACK_PKCS11_CONF"
 #define DSK_CONF_DEFAULT_TOKEN "dstack"
-/* Log level override (a level name or 0-4), applied by dsk_conf_load. */
+/* Log level override applied by dsk_conf_load: a level name or 0, 2-4 sets
+ * that level; "1", "yes" or any other non-empty value means debug. */
 #define DSK_CONF_DEBUG_ENV "DSTACK_PKCS11_DEBUG"
 /* A PKCS#11 token label is 32 bytes (CK_TOKEN_INFO.label). */
 #define DSK_CONF_TOKEN_LABEL_MAX 32
@@ -92,8 +93,8 @@ typedef struct dsk_conf {
  * that does not exist gives an empty configuration (DSK_OK, conf->file NULL,
  * conf->missing_file set to the name tried so the caller can log it). An
  * unreadable or invalid file is DSK_E_CONFIG / DSK_E_IO with file:line.
- * Then $DSTACK_PKCS11_DEBUG, if set and not empty, replaces log_level (a
- * value that names no level is DSK_E_CONFIG). Relative certificate paths are
+ * Then $DSTACK_PKCS11_DEBUG, if set and not empty, replaces log_level (see
+ * DSK_CONF_DEBUG_ENV; never an error). Relative certificate paths are
  * resolved against the directory of the file. On error *out is NULL. */
 dsk_status dsk_conf_load(const char *file, dsk_conf **out, dsk_error *err);
 
