@@ -160,6 +160,7 @@ dsk_status dsk_conf_load(const char *file, dsk_conf **out, dsk_error *err)
     char *text = NULL;
     size_t len = 0;
     int errnum = 0;
+    char ebuf[128];
     dsk_conf *c = NULL;
     dsk_status st = dsk_conf_read_file(name, DSK_CONF_MAX_FILE, &text, &len, &errnum);
     if (st != DSK_OK) {
@@ -176,7 +177,7 @@ dsk_status dsk_conf_load(const char *file, dsk_conf **out, dsk_error *err)
             st = dsk_error_set(err, DSK_E_IO,
                                "cannot read configuration file %s: %s (set %s to use another "
                                "file)",
-                               name, strerror(errnum), DSK_CONF_ENV);
+                               name, dsk_conf_strerror(errnum, ebuf, sizeof ebuf), DSK_CONF_ENV);
         goto done;
     }
     const char *nul = memchr(text, '\0', len);

@@ -83,6 +83,12 @@ done:
     return st;
 }
 
+const char *dsk_conf_strerror(int errnum, char *buf, size_t len)
+{
+    /* The GNU strerror_r (we build with _GNU_SOURCE) returns the text. */
+    return strerror_r(errnum, buf, len);
+}
+
 char *dsk_conf_resolve(const char *dir, const char *path)
 {
     if (path[0] == '/' || !dir)
@@ -126,6 +132,7 @@ dsk_status dsk_conf_load_cert(const char *dir, const char *value, dsk_key_entry 
     char *data = NULL;
     size_t len = 0;
     int errnum = 0;
+    char ebuf[128];
     dsk_status st;
     if (!path)
         return dsk_error_set(err, DSK_E_NOMEM, "out of memory");
@@ -139,7 +146,7 @@ dsk_status dsk_conf_load_cert(const char *dir, const char *value, dsk_key_entry 
                                path, DSK_CONF_MAX_FILE);
         else
             st = dsk_error_set(err, DSK_E_IO, "cannot read certificate %s: %s", path,
-                               strerror(errnum));
+                               dsk_conf_strerror(errnum, ebuf, sizeof ebuf));
         goto done;
     }
     if (!looks_like_cert((const unsigned char *)data, len)) {

@@ -67,6 +67,9 @@ int dsk_conf_utf8_valid(const char *s, size_t len);
  * DSK_E_IO with errno in *errnum (ENOENT for a missing file, EISDIR, EFBIG
  * for a file over max) and sets nothing else. */
 dsk_status dsk_conf_read_file(const char *path, size_t max, char **out, size_t *len, int *errnum);
+/* strerror that is safe in threads (C_Initialize may run in any thread);
+ * returns a pointer into buf or to a static string. */
+const char *dsk_conf_strerror(int errnum, char *buf, size_t len);
 /* path if absolute or dir is NULL, else dir/path; malloc'd, NULL on OOM. */
 char *dsk_conf_resolve(const char *dir, const char *path);
 /* The directory part of a file name ("a/b.conf" -> "a", "b.conf" -> NULL,

@@ -217,6 +217,60 @@ static void name_in_messages(void **state)
     assert_int_equal(dsk_conf_parse("", "x", NULL, &e), DSK_E_ARGS);
 }
 
+/* Random files built from the format's own pieces: whatever comes out, the
+ * result is a configuration or an error that names a line of the text. */
+static void random_files_name_a_line(void **state)
+{
+    (void)state;
+    static const char *const good[] = {
+        "[key a]", "[key b]", "[token]", "path = /p", "type = rsa-2048", "type = ed25519",
+        "usage = sign", "id = 01", "pin = 1", "label = t", "token = t2", "timeout_ms = 7",
+        "log_level = info", "; c", "# c", " ", "\t", "\r", "caf\xc3\xa9", "[key c]",
+    };
+    static const char *const bad[] = {
+        "[key]", "[x", "=", "nonsense", "\xc3", "\xff", "id = zz", "usage = decrypt",
+        "certificate = /nonexistent", "[key a] x",
+    };
+    unsigned long seed = 12345;
+    for (int iter = 0; iter < 3000; iter++) {
+        char text[2048] = "";
+        size_t used = 0;
+        int lines = 1;
+        int n = (int)(seed % 12);
+        for (int i = 0; i < n; i++) {
+            seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+            const char *piece = (seed >> 40) % 16 == 0
+                                    ? bad[(seed >> 33) % (sizeof bad / sizeof bad[0])]
+                                    : good[(seed >> 33) % (sizeof good / sizeof good[0])];
+            const char *sep = (seed >> 20) & 1 ? "\n" : " ";
+            int w = snprintf(text + used, sizeof text - used, "%s%s", piece, sep);
+            assert_true(w > 0 && (size_t)w < sizeof text - used);
+            used += (size_t)w;
+            lines += sep[0] == '\n';
+        }
+        seed = seed * 6364136223846793005UL + 1442695040888963407UL;
+        dsk_conf *c = NULL;
+        dsk_error e = {0};
+        dsk_status st = dsk_conf_parse(text, NULL, &c, &e);
+        if (st == DSK_OK) {
+            assert_non_null(c);
+            for (size_t k = 0; k < c->nkeys; k++) {
+                assert_non_null(c->keys[k].path);
+                assert_int_equal(c->keys[k].usage & ~dsk_key_type_usages(c->keys[k].type), 0);
+                assert_int_not_equal(c->keys[k].usage, 0);
+            }
+            dsk_conf_free(c);
+            continue;
+        }
+        assert_null(c);
+        assert_true(st == DSK_E_CONFIG || st == DSK_E_IO);
+        int line = 0, off = 0;
+        if (sscanf(e.msg, "<string>:%d: %n", &line, &off) != 1 || off == 0)
+            fail_msg("no file:line in '%s' for '%s'", e.msg, text);
+        assert_in_range(line, 1, lines);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +283,7 @@ int main(void)
         cmocka_unit_test(long_lines),
         cmocka_unit_test(usage_checked_when_key_ends),
         cmocka_unit_test(name_in_messages),
+        cmocka_unit_test(random_files_name_a_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
