@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/un.h>
 
 #include "hex.h"
 #include "log.h"
@@ -79,11 +81,20 @@ static dsk_status token_endpoint(dsk_conf_parser *p, const char *v)
 {
     if (v[0] == '\0')
         return DSK_OK; /* like an empty DSTACK_SIMULATOR_ENDPOINT: discover */
-    if (v[0] != '/' && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0)
+    if (strncasecmp(v, "http://", 7) == 0 || strncasecmp(v, "https://", 8) == 0)
+        return set_string(p, &p->conf->endpoint, v);
+    if (v[0] != '/')
         return dsk_conf_fail(p, DSK_E_CONFIG,
                              "endpoint '%.64s' is neither an absolute socket path "
                              "(/var/run/dstack.sock) nor an http:// or https:// URL",
                              v);
+    /* Said here, with the line, rather than at the first connection. */
+    size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
+    if (strlen(v) > max)
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "endpoint socket path is %zu bytes long: unix sockets allow at "
+                             "most %zu",
+                             strlen(v), max);
     return set_string(p, &p->conf->endpoint, v);
 }
 

@@ -76,6 +76,23 @@ static void token_endpoint_forms(void **state)
     c = parse_ok("[token]\nendpoint = https://agent.example:443/x\n");
     assert_string_equal(c->endpoint, "https://agent.example:443/x");
     dsk_conf_free(c);
+    c = parse_ok("[token]\nendpoint = HTTP://127.0.0.1:8090\n"); /* as socket/ reads it */
+    assert_string_equal(c->endpoint, "HTTP://127.0.0.1:8090");
+    dsk_conf_free(c);
+    char text[256], sock[120];
+    memset(sock, 's', sizeof sock);
+    sock[0] = '/';
+    sock[107] = '\0'; /* sun_path holds 107 bytes and a NUL */
+    snprintf(text, sizeof text, "[token]\nendpoint = %s\n", sock);
+    c = parse_ok(text);
+    assert_string_equal(c->endpoint, sock);
+    dsk_conf_free(c);
+    sock[107] = 's';
+    sock[108] = '\0';
+    snprintf(text, sizeof text, "[token]\nendpoint = %s\n", sock);
+    expect_error(text, DSK_E_CONFIG,
+                 "t.conf:2: endpoint socket path is 108 bytes long: unix sockets allow at most "
+                 "107");
     c = parse_ok("[token]\nendpoint =\n"); /* empty: discover */
     assert_null(c->endpoint);
     dsk_conf_free(c);
