@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +179,42 @@ static void test_request_timeout(void **state)
     dsk_fake_stop(&f);
 }
 
+/* A loopback listener whose accept queue is full drops new SYNs, so the
+ * connect itself hangs: the connect timeout, not the total one, fires. */
+static void test_connect_timeout(void **state)
+{
+    (void)state;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    int l = socket(AF_INET, SOCK_STREAM, 0), fill[4];
+    assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(l, 0), 0);
+    assert_int_equal(getsockname(l, (struct sockaddr *)&a, &al), 0);
+    for (int i = 0; i < 4; i++) {
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        (void)connect(fill[i], (struct sockaddr *)&a, sizeof a);
+    }
+    usleep(50000);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(a.sin_port));
+    dsk_endpoint ep;
+    assert_int_equal(dsk_endpoint_resolve(url, NULL, NULL, &ep, NULL), DSK_OK);
+    dsk_http_req r = {.ep = &ep, .method = "Info", .body = "{}", .body_len = 2,
+                      .connect_timeout_ms = 300, .timeout_ms = 3000, .max_reply = 1024};
+    long status, t0 = now_ms();
+    dsk_buf reply = {0};
+    dsk_error e;
+    assert_int_equal(dsk_http_post(&r, &status, &reply, &e), DSK_E_TIMEOUT);
+    long took = now_ms() - t0;
+    print_message("%ld ms: %s\n", took, e.msg);
+    assert_true(took >= 290 && took < 1000);
+    assert_non_null(strstr(e.msg, "/Info on http://127.0.0.1:"));
+    assert_non_null(strstr(e.msg, "could not connect within the connect timeout of 300 ms"));
+    for (int i = 0; i < 4; i++)
+        close(fill[i]);
+    close(l);
+}
+
 static void test_unreachable(void **state)
 {
     (void)state;
@@ -217,7 +255,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_buf_growth),      cmocka_unit_test(test_request_bytes),
         cmocka_unit_test(test_framings),        cmocka_unit_test(test_bad_framings),
-        cmocka_unit_test(test_request_timeout), cmocka_unit_test(test_unreachable),
+        cmocka_unit_test(test_request_timeout), cmocka_unit_test(test_connect_timeout),
+        cmocka_unit_test(test_unreachable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
