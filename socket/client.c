@@ -173,8 +173,7 @@ dsk_status dsk_client_version(dsk_client *c, char *version, size_t vlen, char *r
     long status = 0;
     dsk_status st = call(c, "Version", NULL, &status, &reply, where, sizeof where, err);
     if (st == DSK_OK)
-        st = dsk_reply_version(where, status, reply.data, reply.len, version, vlen, rev, rlen,
-                               err);
+        st = dsk_reply_version(where, status, reply.data, reply.len, version, vlen, rev, rlen, err);
     dsk_buf_free(&reply);
     return st;
 }
@@ -185,14 +184,18 @@ static dsk_status report_call(dsk_client *c, const char *method, const char *fie
                               char **json_out, dsk_error *err)
 {
     if (!c || !hex_out || (len && !report_data))
-        return dsk_error_set(err, DSK_E_ARGS, "/%s: client, report data and output are "
-                             "required", method);
+        return dsk_error_set(err, DSK_E_ARGS,
+                             "/%s: client, report data and output are "
+                             "required",
+                             method);
     *hex_out = NULL;
     if (json_out)
         *json_out = NULL;
     if (len > 64)
-        return dsk_error_set(err, DSK_E_ARGS, "/%s: report data is %zu bytes; at most 64 are "
-                             "allowed (hash longer data first)", method, len);
+        return dsk_error_set(err, DSK_E_ARGS,
+                             "/%s: report data is %zu bytes; at most 64 are "
+                             "allowed (hash longer data first)",
+                             method, len);
     static const char *const names[] = {"report_data"};
     char hex[129];
     const char *values[] = {hex};

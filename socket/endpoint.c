@@ -30,14 +30,17 @@ static dsk_status set_endpoint(const char *value, const char *source, dsk_endpoi
         while (n > 0 && value[n - 1] == '/')
             n--;
         if (n >= sizeof out->where)
-            return dsk_error_set(err, DSK_E_CONFIG, "dstack endpoint from %s is a URL of %zu bytes; "
-                                 "at most %zu are supported", source, n, sizeof out->where - 1);
+            return dsk_error_set(err, DSK_E_CONFIG,
+                                 "dstack endpoint from %s is a URL of %zu bytes; "
+                                 "at most %zu are supported",
+                                 source, n, sizeof out->where - 1);
         out->kind = DSK_ENDPOINT_URL;
     } else {
         /* The kernel limit, not ours: a longer path cannot be connected. */
         size_t max = sizeof(((struct sockaddr_un *)0)->sun_path) - 1;
         if (n > max)
-            return dsk_error_set(err, DSK_E_CONFIG, "dstack socket path from %s is %zu bytes "
+            return dsk_error_set(err, DSK_E_CONFIG,
+                                 "dstack socket path from %s is %zu bytes "
                                  "long; unix sockets allow at most %zu: use a shorter path",
                                  source, n, max);
         out->kind = DSK_ENDPOINT_UNIX;
@@ -67,9 +70,11 @@ dsk_status dsk_endpoint_resolve(const char *configured, const char *env_value,
         if (w > 0)
             used = (size_t)w >= sizeof tried - used ? sizeof tried - 1 : used + (size_t)w;
     }
-    return dsk_error_set(err, DSK_E_UNREACHABLE,
-                         "no dstack socket found (tried %s): start the dstack agent, or set "
-                         DSK_ENDPOINT_ENV " or `endpoint` in the configuration", tried);
+    return dsk_error_set(
+        err, DSK_E_UNREACHABLE,
+        "no dstack socket found (tried %s): start the dstack agent, or set " DSK_ENDPOINT_ENV
+        " or `endpoint` in the configuration",
+        tried);
 }
 
 void dsk_endpoint_describe(const dsk_endpoint *ep, char *buf, size_t len)

@@ -105,18 +105,23 @@ static dsk_status map_error(CURL *h, CURLcode rc, const sink *s, const dsk_http_
     if (s->failed == DSK_E_NOMEM)
         return dsk_error_set(err, DSK_E_NOMEM, "%s: out of memory for the reply", where);
     if (s->failed == DSK_E_MALFORMED || rc == CURLE_FILESIZE_EXCEEDED)
-        return dsk_error_set(err, DSK_E_MALFORMED, "%s: reply larger than %zu bytes (the reply "
-                             "size cap); is this a dstack agent?", where, req->max_reply);
+        return dsk_error_set(err, DSK_E_MALFORMED,
+                             "%s: reply larger than %zu bytes (the reply "
+                             "size cap); is this a dstack agent?",
+                             where, req->max_reply);
     switch (rc) {
     case CURLE_OPERATION_TIMEDOUT: {
         curl_off_t connected_us = 0;
         curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected_us);
         if (connected_us == 0)
-            return dsk_error_set(err, DSK_E_TIMEOUT, "%s: could not connect within the connect "
-                                 "timeout of %ld ms", where, req->connect_timeout_ms);
-        return dsk_error_set(err, DSK_E_TIMEOUT, "%s: no complete reply within the request "
-                             "timeout of %ld ms; the agent is stuck or overloaded", where,
-                             req->timeout_ms);
+            return dsk_error_set(err, DSK_E_TIMEOUT,
+                                 "%s: could not connect within the connect "
+                                 "timeout of %ld ms",
+                                 where, req->connect_timeout_ms);
+        return dsk_error_set(err, DSK_E_TIMEOUT,
+                             "%s: no complete reply within the request "
+                             "timeout of %ld ms; the agent is stuck or overloaded",
+                             where, req->timeout_ms);
     }
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -126,19 +131,23 @@ static dsk_status map_error(CURL *h, CURLcode rc, const sink *s, const dsk_http_
         char buf[128];
         /* GNU strerror_r (the project builds with _GNU_SOURCE): thread-safe. */
         const char *why = os_errno ? strerror_r((int)os_errno, buf, sizeof buf) : curl_text;
-        return dsk_error_set(err, DSK_E_UNREACHABLE, "%s (from %s): cannot connect: %s; %s",
-                             where, ep->source, why, how_to_fix(ep));
+        return dsk_error_set(err, DSK_E_UNREACHABLE, "%s (from %s): cannot connect: %s; %s", where,
+                             ep->source, why, how_to_fix(ep));
     }
     case CURLE_GOT_NOTHING:
-        return dsk_error_set(err, DSK_E_MALFORMED, "%s: the agent closed the connection without "
-                             "a reply", where);
+        return dsk_error_set(err, DSK_E_MALFORMED,
+                             "%s: the agent closed the connection without "
+                             "a reply",
+                             where);
     case CURLE_PARTIAL_FILE:
         return dsk_error_set(err, DSK_E_MALFORMED, "%s: the reply was cut short (%s)", where,
                              curl_text);
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
-        return dsk_error_set(err, DSK_E_MALFORMED, "%s: the connection broke during the request "
-                             "(%s)", where, curl_text);
+        return dsk_error_set(err, DSK_E_MALFORMED,
+                             "%s: the connection broke during the request "
+                             "(%s)",
+                             where, curl_text);
     case CURLE_WEIRD_SERVER_REPLY:
     case CURLE_UNSUPPORTED_PROTOCOL:
     case CURLE_BAD_CONTENT_ENCODING:
@@ -149,8 +158,8 @@ static dsk_status map_error(CURL *h, CURLcode rc, const sink *s, const dsk_http_
     case CURLE_OUT_OF_MEMORY:
         return dsk_error_set(err, DSK_E_NOMEM, "%s: out of memory in libcurl", where);
     default:
-        return dsk_error_set(err, DSK_E_UNREACHABLE, "%s (from %s): request failed: %s; %s",
-                             where, ep->source, curl_text, how_to_fix(ep));
+        return dsk_error_set(err, DSK_E_UNREACHABLE, "%s (from %s): request failed: %s; %s", where,
+                             ep->source, curl_text, how_to_fix(ep));
     }
 }
 
@@ -180,7 +189,11 @@ static CURLcode set_options(CURL *h, const dsk_http_req *req, const char *url,
 {
     CURLcode rc = CURLE_OK;
     /* Each option is checked: a silently ignored timeout would be a bug. */
-#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(h, opt, val); } while (0)
+#define SET(opt, val)                                                                              \
+    do {                                                                                           \
+        if (rc == CURLE_OK)                                                                        \
+            rc = curl_easy_setopt(h, opt, val);                                                    \
+    } while (0)
     SET(CURLOPT_URL, url);
     if (req->ep->kind == DSK_ENDPOINT_UNIX)
         SET(CURLOPT_UNIX_SOCKET_PATH, req->ep->where);

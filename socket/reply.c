@@ -93,8 +93,10 @@ static dsk_status parse(const char *where, long status, const char *body, size_t
             st = dsk_error_set(err, DSK_E_REFUSED, "%s: the agent refused (HTTP %ld): %s", where,
                                status, text);
         } else if (secret || !len) {
-            st = dsk_error_set(err, DSK_E_REFUSED, "%s: the agent answered HTTP %ld without an "
-                               "error text", where, status);
+            st = dsk_error_set(err, DSK_E_REFUSED,
+                               "%s: the agent answered HTTP %ld without an "
+                               "error text",
+                               where, status);
         } else {
             st = dsk_error_set(err, DSK_E_REFUSED, "%s: the agent answered HTTP %ld: %s", where,
                                status, show);
@@ -107,8 +109,10 @@ static dsk_status parse(const char *where, long status, const char *body, size_t
     }
     if (!j) {
         if (secret)
-            st = dsk_error_set(err, DSK_E_MALFORMED, "%s: reply is not JSON (%zu bytes, not shown "
-                               "as they may hold key material)", where, len);
+            st = dsk_error_set(err, DSK_E_MALFORMED,
+                               "%s: reply is not JSON (%zu bytes, not shown "
+                               "as they may hold key material)",
+                               where, len);
         else
             st = dsk_error_set(err, DSK_E_MALFORMED, "%s: reply is not JSON (first bytes: %s)",
                                where, show);
@@ -147,8 +151,8 @@ static dsk_status get_string(const char *where, const cJSON *obj, const char *na
     if (!v)
         return dsk_error_set(err, DSK_E_MALFORMED, "%s: reply has no \"%s\"", where, name);
     if (!cJSON_IsString(v) || !v->valuestring)
-        return dsk_error_set(err, DSK_E_MALFORMED, "%s: \"%s\" in the reply is not a string",
-                             where, name);
+        return dsk_error_set(err, DSK_E_MALFORMED, "%s: \"%s\" in the reply is not a string", where,
+                             name);
     *out = v->valuestring;
     return DSK_OK;
 }
@@ -158,8 +162,10 @@ static dsk_status check_chain(const char *where, const cJSON *root, dsk_key_repl
 {
     const cJSON *chain = cJSON_GetObjectItemCaseSensitive(root, "signature_chain");
     if (!cJSON_IsArray(chain) || cJSON_GetArraySize(chain) != 2)
-        return dsk_error_set(err, DSK_E_MALFORMED, "%s: \"signature_chain\" is not an array of "
-                             "two strings", where);
+        return dsk_error_set(err, DSK_E_MALFORMED,
+                             "%s: \"signature_chain\" is not an array of "
+                             "two strings",
+                             where);
     for (int i = 0; i < 2; i++) {
         const cJSON *s = cJSON_GetArrayItem(chain, i);
         if (!cJSON_IsString(s) || !s->valuestring)
@@ -173,8 +179,10 @@ static dsk_status check_chain(const char *where, const cJSON *root, dsk_key_repl
         }
         if (n != 130 || !is_hex(s->valuestring, n) ||
             dsk_hex_decode(s->valuestring, n, out->chain[i], sizeof out->chain[i]) != 65)
-            return dsk_error_set(err, DSK_E_MALFORMED, "%s: signature_chain[%d] is %zu characters, "
-                                 "expected 130 hex digits (65 bytes)", where, i, n);
+            return dsk_error_set(err, DSK_E_MALFORMED,
+                                 "%s: signature_chain[%d] is %zu characters, "
+                                 "expected 130 hex digits (65 bytes)",
+                                 where, i, n);
         out->chain_len[i] = 65;
     }
     return DSK_OK;
@@ -242,8 +250,10 @@ dsk_status dsk_reply_info(const char *where, long status, const char *body, size
         goto done;
     size_t n = strlen(app_id);
     if (n != 40 || !is_hex(app_id, n)) {
-        st = dsk_error_set(err, DSK_E_MALFORMED, "%s: app_id is %zu characters, expected 40 hex "
-                           "digits", where, n);
+        st = dsk_error_set(err, DSK_E_MALFORMED,
+                           "%s: app_id is %zu characters, expected 40 hex "
+                           "digits",
+                           where, n);
         goto done;
     }
     if (*tcb) {
@@ -289,8 +299,10 @@ static dsk_status copy_out(const char *where, const char *name, const char *s, c
 {
     size_t n = strlen(s);
     if (!buf || n >= blen)
-        return dsk_error_set(err, DSK_E_BUFFER_TOO_SMALL, "%s: \"%s\" needs a buffer of %zu "
-                             "bytes", where, name, n + 1);
+        return dsk_error_set(err, DSK_E_BUFFER_TOO_SMALL,
+                             "%s: \"%s\" needs a buffer of %zu "
+                             "bytes",
+                             where, name, n + 1);
     memcpy(buf, s, n + 1);
     return DSK_OK;
 }
@@ -328,8 +340,10 @@ dsk_status dsk_reply_hex_field(const char *where, long status, const char *body,
         goto done;
     size_t n = strlen(v);
     if (n == 0 || n % 2 || !is_hex(v, n)) {
-        st = dsk_error_set(err, DSK_E_MALFORMED, "%s: \"%s\" is not a non-empty hex string (%zu "
-                           "characters)", where, field, n);
+        st = dsk_error_set(err, DSK_E_MALFORMED,
+                           "%s: \"%s\" is not a non-empty hex string (%zu "
+                           "characters)",
+                           where, field, n);
         goto done;
     }
     *hex_out = strdup(v);

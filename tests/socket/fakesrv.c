@@ -69,7 +69,8 @@ int dsk_fake_start(dsk_fake_srv *f, const char *reply, long reply_len, int delay
     f->reply = reply;
     f->reply_len = reply && reply_len < 0 ? strlen(reply) : (size_t)(reply_len < 0 ? 0 : reply_len);
     f->delay_ms = delay_ms;
-    snprintf(f->dir, sizeof f->dir, "%s/dsk-fake-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(f->dir, sizeof f->dir, "%s/dsk-fake-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(f->dir))
         return -1;
     snprintf(f->sock, sizeof f->sock, "%s/fake.sock", f->dir);
@@ -78,7 +79,8 @@ int dsk_fake_start(dsk_fake_srv *f, const char *reply, long reply_len, int delay
         return -1;
     memcpy(sa.sun_path, f->sock, strlen(f->sock) + 1);
     f->lfd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&sa, sizeof sa) != 0 || listen(f->lfd, 16) != 0)
+    if (f->lfd < 0 || bind(f->lfd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+        listen(f->lfd, 16) != 0)
         return -1;
     pthread_mutex_init(&f->lock, NULL);
     return pthread_create(&f->thread, NULL, serve, f) == 0 ? 0 : -1;

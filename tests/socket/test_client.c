@@ -188,13 +188,15 @@ static void test_discovery_each_call(void **state)
     assert_int_equal(dsk_client_new(NULL, &c, &e), DSK_OK);
     dsk_client_describe(c, d, sizeof d);
     assert_non_null(strstr(d, "no dstack socket found"));
-    assert_int_equal(dsk_client_get_key(c, "test/wallet", "signing", "", &r, &e), DSK_E_UNREACHABLE);
+    assert_int_equal(dsk_client_get_key(c, "test/wallet", "signing", "", &r, &e),
+                     DSK_E_UNREACHABLE);
     assert_non_null(strstr(e.msg, "/GetKey: no dstack socket found (tried /var/run/dstack.sock, "
                                   "/run/dstack.sock, /var/run/dstack/dstack.sock, "
                                   "/run/dstack/dstack.sock)"));
     assert_non_null(strstr(e.msg, "start the dstack agent"));
     setenv("DSTACK_SIMULATOR_ENDPOINT", "", 1); /* empty = unset */
-    assert_int_equal(dsk_client_get_key(c, "test/wallet", "signing", "", &r, &e), DSK_E_UNREACHABLE);
+    assert_int_equal(dsk_client_get_key(c, "test/wallet", "signing", "", &r, &e),
+                     DSK_E_UNREACHABLE);
     setenv("DSTACK_SIMULATOR_ENDPOINT", f->sim.sock, 1);
     expect_key(c, "test/wallet", "", VEC_KEY);
     dsk_client_describe(c, d, sizeof d);

@@ -133,8 +133,8 @@ static void test_none_lists_all(void **state)
 static void test_real_defaults_in_order(void **state)
 {
     (void)state;
-    const char *want[] = {"/var/run/dstack.sock", "/run/dstack.sock",
-                          "/var/run/dstack/dstack.sock", "/run/dstack/dstack.sock", NULL};
+    const char *want[] = {"/var/run/dstack.sock", "/run/dstack.sock", "/var/run/dstack/dstack.sock",
+                          "/run/dstack/dstack.sock", NULL};
     for (int i = 0; i < 5; i++) {
         if (want[i])
             assert_string_equal(dsk_default_sockets[i], want[i]);

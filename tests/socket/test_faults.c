@@ -78,7 +78,8 @@ static void test_each_fault(void **state)
         dsk_error e = {0};
         memset(&r, 0x5a, sizeof r);
         long t0 = now_ms();
-        dsk_status st = dsk_client_get_key(f->client, "test/wallet", "signing", "secp256k1", &r, &e);
+        dsk_status st =
+            dsk_client_get_key(f->client, "test/wallet", "signing", "secp256k1", &r, &e);
         long took = now_ms() - t0;
         print_message("%-10s %4ld ms  %s\n", fc->spec, took, e.msg);
         if (st != fc->code || e.code != fc->code || !strstr(e.msg, fc->why))
@@ -92,7 +93,8 @@ static void test_each_fault(void **state)
         for (size_t b = 0; b < sizeof r.key; b++)
             assert_int_equal(r.key[b], 0);
         assert_null(strstr(e.msg, "143a1b5a"));
-        assert_null(strstr(e.msg, "143a1b5adb60fb8a1b39c908d98bdecf11e748f79034e09a4af94712baa93c"));
+        assert_null(
+            strstr(e.msg, "143a1b5adb60fb8a1b39c908d98bdecf11e748f79034e09a4af94712baa93c"));
         memcpy(seen[i], e.msg, sizeof seen[i]);
         /* Recovery: the very next call after clearing the fault works. */
         assert_int_equal(dsk_test_sim_fault(&f->sim, "none"), 0);
@@ -138,7 +140,8 @@ static void test_socket_gone_and_back(void **state)
     memcpy(path, f->sim.sock, sizeof path);
     assert_int_equal(dsk_test_sim_stop(&f->sim), 0);
     long t0 = now_ms();
-    assert_int_equal(dsk_client_get_key(f->client, "test/wallet", "", "", &r, &e), DSK_E_UNREACHABLE);
+    assert_int_equal(dsk_client_get_key(f->client, "test/wallet", "", "", &r, &e),
+                     DSK_E_UNREACHABLE);
     assert_true(now_ms() - t0 < 200);
     assert_non_null(strstr(e.msg, path));
     assert_non_null(strstr(e.msg, "cannot connect"));

@@ -32,8 +32,13 @@ static dsk_status post(const char *sock, const char *body, size_t max_reply, lon
 {
     dsk_endpoint ep;
     assert_int_equal(dsk_endpoint_resolve(sock, NULL, NULL, &ep, NULL), DSK_OK);
-    dsk_http_req r = {.ep = &ep, .method = "GetKey", .body = body, .body_len = strlen(body),
-                      .connect_timeout_ms = 1000, .timeout_ms = timeout_ms, .max_reply = max_reply};
+    dsk_http_req r = {.ep = &ep,
+                      .method = "GetKey",
+                      .body = body,
+                      .body_len = strlen(body),
+                      .connect_timeout_ms = 1000,
+                      .timeout_ms = timeout_ms,
+                      .max_reply = max_reply};
     memset(e, 0, sizeof *e);
     return dsk_http_post(&r, status, reply, e);
 }
@@ -65,7 +70,8 @@ static void test_request_bytes(void **state)
 {
     (void)state;
     dsk_fake_srv f;
-    assert_int_equal(dsk_fake_start(&f, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", -1, 0), 0);
+    assert_int_equal(dsk_fake_start(&f, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", -1, 0),
+                     0);
     /* A body over 1 KiB: curl would otherwise add "Expect: 100-continue". */
     char body[2001];
     memset(body, 'p', sizeof body - 1);
@@ -99,7 +105,8 @@ static void test_framings(void **state)
     (void)state;
     const char *replies[] = {
         "HTTP/1.1 400 Bad Request\r\nContent-Length: 11\r\n\r\n{\"error\":1}",
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n{\"er\r\n7\r\nror\":1}\r\n0\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: "
+        "chunked\r\n\r\n4\r\n{\"er\r\n7\r\nror\":1}\r\n0\r\n\r\n",
         "HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{\"error\":1}",
     };
     long want[] = {400, 200, 200};
@@ -122,13 +129,22 @@ static void test_bad_framings(void **state)
 {
     (void)state;
 #define GARBAGE "\x16\x03\x01garbage\x00\xff\r\n\r\n"
-    struct { const char *reply; size_t max; const char *why; } cases[] = {
+    struct {
+        const char *reply;
+        size_t max;
+        const char *why;
+    } cases[] = {
         {NULL, 1024, "closed the connection without a reply"},
         {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"key\":", 1024, "cut short"},
         {GARBAGE, 1024, "not a valid HTTP reply"},
         {"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n{}", 1000, "reply larger than 1000 bytes"},
         {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-         "3e8\r\n" "%1000" "\r\n3e8\r\n" "%1000" "\r\n0\r\n\r\n", 1500, "reply larger than 1500 bytes"},
+         "3e8\r\n"
+         "%1000"
+         "\r\n3e8\r\n"
+         "%1000"
+         "\r\n0\r\n\r\n",
+         1500, "reply larger than 1500 bytes"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         /* "%1000" stands for 1000 filler bytes in a chunk. */
@@ -167,7 +183,8 @@ static void test_request_timeout(void **state)
 {
     (void)state;
     dsk_fake_srv f;
-    assert_int_equal(dsk_fake_start(&f, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", -1, 1500), 0);
+    assert_int_equal(dsk_fake_start(&f, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}", -1, 1500),
+                     0);
     long status, t0 = now_ms();
     dsk_buf reply = {0};
     dsk_error e;
@@ -199,8 +216,13 @@ static void test_connect_timeout(void **state)
     snprintf(url, sizeof url, "http://127.0.0.1:%d", ntohs(a.sin_port));
     dsk_endpoint ep;
     assert_int_equal(dsk_endpoint_resolve(url, NULL, NULL, &ep, NULL), DSK_OK);
-    dsk_http_req r = {.ep = &ep, .method = "Info", .body = "{}", .body_len = 2,
-                      .connect_timeout_ms = 300, .timeout_ms = 3000, .max_reply = 1024};
+    dsk_http_req r = {.ep = &ep,
+                      .method = "Info",
+                      .body = "{}",
+                      .body_len = 2,
+                      .connect_timeout_ms = 300,
+                      .timeout_ms = 3000,
+                      .max_reply = 1024};
     long status, t0 = now_ms();
     dsk_buf reply = {0};
     dsk_error e;

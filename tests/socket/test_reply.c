@@ -13,10 +13,12 @@
 #include "internal.h"
 
 #define KEY "143a1b5adb60fb8a1b39c908d98bdecf11e748f79034e09a4af94712baa93cd5"
-#define SIG0 "14810d87a8c05608f8422631f482923f95e3ae2aed40ef628839f6bfe9c1715c" \
-             "33798d20477d877040fe6d7d9ea7aa39b853a7a3e56c2c0e36bba3e8e12a65b000"
-#define SIG1 "9e618603e72d01fedb82deff6daf2d62a572becf0059eec3f89c1ab40e1f2e59" \
-             "4d2a283f843f34e8f39e4cc49a612496ce67223a12ac923f8efe330346dfc6c500"
+#define SIG0                                                                                       \
+    "14810d87a8c05608f8422631f482923f95e3ae2aed40ef628839f6bfe9c1715c"                             \
+    "33798d20477d877040fe6d7d9ea7aa39b853a7a3e56c2c0e36bba3e8e12a65b000"
+#define SIG1                                                                                       \
+    "9e618603e72d01fedb82deff6daf2d62a572becf0059eec3f89c1ab40e1f2e59"                             \
+    "4d2a283f843f34e8f39e4cc49a612496ce67223a12ac923f8efe330346dfc6c500"
 #define W "/GetKey on unix socket /x.sock"
 
 static dsk_status key(long status, const char *body, dsk_key_reply *r, dsk_error *e)
@@ -41,8 +43,9 @@ static void test_key_ok(void **state)
     dsk_key_reply r;
     dsk_error e;
     unsigned char want[65];
-    assert_int_equal(key(200, "{\"key\":\"" KEY "\",\"signature_chain\":[\"" SIG0 "\",\"" SIG1 "\"]}",
-                         &r, &e), DSK_OK);
+    assert_int_equal(
+        key(200, "{\"key\":\"" KEY "\",\"signature_chain\":[\"" SIG0 "\",\"" SIG1 "\"]}", &r, &e),
+        DSK_OK);
     assert_int_equal(dsk_hex_decode(KEY, 64, want, 32), 32);
     assert_memory_equal(r.key, want, 32);
     assert_int_equal(dsk_hex_decode(SIG0, 130, want, 65), 65);
@@ -55,8 +58,9 @@ static void test_key_ok(void **state)
     assert_true(all_zero(&r, sizeof r));
 
     /* No KMS: chain[1] is empty; whitespace around the document is fine. */
-    assert_int_equal(key(200, " {\"signature_chain\":[\"" SIG0 "\",\"\"],\"key\":\"" KEY "\"}\n",
-                         &r, &e), DSK_OK);
+    assert_int_equal(
+        key(200, " {\"signature_chain\":[\"" SIG0 "\",\"\"],\"key\":\"" KEY "\"}\n", &r, &e),
+        DSK_OK);
     assert_int_equal(r.chain_len[1], 0);
 }
 
@@ -81,7 +85,9 @@ static void test_key_malformed(void **state)
     (void)state;
     const char *chain = ",\"signature_chain\":[\"" SIG0 "\",\"" SIG1 "\"]}";
     char body[1024];
-    struct { const char *key, *why; } keys[] = {
+    struct {
+        const char *key, *why;
+    } keys[] = {
         {"\"" KEY "00\"", "key has 66 hex digits, expected 64"},
         {"\"143a1b5adb60fb8a1b39c908d98bdecf11e748f79034e09a4af94712baa93c\"",
          "key has 62 hex digits, expected 64"},
@@ -136,13 +142,15 @@ static void test_refused(void **state)
     assert_string_equal(e.msg, W ": the agent answered HTTP 502 without an error text");
     assert_int_equal(key(404, "", &r, &e), DSK_E_REFUSED);
     /* Even a 200-looking key body with a wrong status is refused, not used. */
-    assert_int_equal(key(201, "{\"key\":\"" KEY "\",\"signature_chain\":[\"" SIG0 "\",\"\"]}",
-                         &r, &e), DSK_E_REFUSED);
+    assert_int_equal(
+        key(201, "{\"key\":\"" KEY "\",\"signature_chain\":[\"" SIG0 "\",\"\"]}", &r, &e),
+        DSK_E_REFUSED);
     assert_true(all_zero(&r, sizeof r));
 }
 
-#define INFO_OK "{\"app_id\":\"5bb4ff9a3837357f19dc176407a5709c62eb6c56\",\"instance_id\":\"ab\"," \
-                "\"app_name\":\"demo\",\"compose_hash\":\"cd\",\"tcb_info\":\"{\\\"a\\\":1}\"}"
+#define INFO_OK                                                                                    \
+    "{\"app_id\":\"5bb4ff9a3837357f19dc176407a5709c62eb6c56\",\"instance_id\":\"ab\","             \
+    "\"app_name\":\"demo\",\"compose_hash\":\"cd\",\"tcb_info\":\"{\\\"a\\\":1}\"}"
 
 static void test_info(void **state)
 {
@@ -159,7 +167,9 @@ static void test_info(void **state)
     dsk_info_free(&in);
     assert_null(in.app_id);
 
-    struct { const char *body, *why; } bad[] = {
+    struct {
+        const char *body, *why;
+    } bad[] = {
         {"{\"app_id\":\"5bb4\"}", "app_id is 4 characters, expected 40 hex"},
         {"{\"instance_id\":\"ab\"}", "reply has no \"app_id\""},
         {"{\"app_id\":\"5bb4ff9a3837357f19dc176407a5709c62eb6c56\",\"app_name\":3}",
@@ -170,8 +180,9 @@ static void test_info(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         memset(&in, 0, sizeof in);
-        assert_int_equal(dsk_reply_info("/Info on x", 200, bad[i].body, strlen(bad[i].body), &in, &e),
-                         DSK_E_MALFORMED);
+        assert_int_equal(
+            dsk_reply_info("/Info on x", 200, bad[i].body, strlen(bad[i].body), &in, &e),
+            DSK_E_MALFORMED);
         if (!strstr(e.msg, bad[i].why))
             fail_msg("\"%s\" lacks \"%s\"", e.msg, bad[i].why);
         assert_null(in.app_id);
@@ -185,21 +196,24 @@ static void test_version(void **state)
     char v[16], r[8];
     dsk_error e;
     const char *ok = "{\"version\":\"0.5.8\",\"rev\":\"abc1234\"}";
-    assert_int_equal(dsk_reply_version("/Version", 200, ok, strlen(ok), v, sizeof v, r, sizeof r, &e),
-                     DSK_OK);
+    assert_int_equal(
+        dsk_reply_version("/Version", 200, ok, strlen(ok), v, sizeof v, r, sizeof r, &e), DSK_OK);
     assert_string_equal(v, "0.5.8");
     assert_string_equal(r, "abc1234");
     const char *lng = "{\"version\":\"0.5.8\",\"rev\":\"abc12345\"}";
-    assert_int_equal(dsk_reply_version("/Version", 200, lng, strlen(lng), v, sizeof v, r, sizeof r,
-                                       &e), DSK_E_BUFFER_TOO_SMALL);
+    assert_int_equal(
+        dsk_reply_version("/Version", 200, lng, strlen(lng), v, sizeof v, r, sizeof r, &e),
+        DSK_E_BUFFER_TOO_SMALL);
     assert_non_null(strstr(e.msg, "\"rev\" needs a buffer of 9 bytes"));
     const char *old = "{\"error\":\"Method not found\"}";
-    assert_int_equal(dsk_reply_version("/Version", 400, old, strlen(old), v, sizeof v, r, sizeof r,
-                                       &e), DSK_E_REFUSED);
+    assert_int_equal(
+        dsk_reply_version("/Version", 400, old, strlen(old), v, sizeof v, r, sizeof r, &e),
+        DSK_E_REFUSED);
     assert_non_null(strstr(e.msg, "Method not found"));
     const char *num = "{\"version\":5}";
-    assert_int_equal(dsk_reply_version("/Version", 200, num, strlen(num), v, sizeof v, r, sizeof r,
-                                       &e), DSK_E_MALFORMED);
+    assert_int_equal(
+        dsk_reply_version("/Version", 200, num, strlen(num), v, sizeof v, r, sizeof r, &e),
+        DSK_E_MALFORMED);
 }
 
 static void test_hex_field(void **state)
@@ -208,14 +222,16 @@ static void test_hex_field(void **state)
     char *hex = NULL;
     dsk_error e;
     const char *ok = "{\"quote\":\"00ff\",\"event_log\":\"[]\"}";
-    assert_int_equal(dsk_reply_hex_field("/GetQuote", 200, ok, strlen(ok), "quote", &hex, &e), DSK_OK);
+    assert_int_equal(dsk_reply_hex_field("/GetQuote", 200, ok, strlen(ok), "quote", &hex, &e),
+                     DSK_OK);
     assert_string_equal(hex, "00ff");
     free(hex);
     const char *bad[] = {"{\"quote\":\"0ff\"}", "{\"quote\":\"zz\"}", "{\"quote\":\"\"}",
                          "{\"attestation\":\"00\"}", "{\"quote\":[]}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_int_equal(dsk_reply_hex_field("/GetQuote", 200, bad[i], strlen(bad[i]), "quote", &hex,
-                                             &e), DSK_E_MALFORMED);
+        assert_int_equal(
+            dsk_reply_hex_field("/GetQuote", 200, bad[i], strlen(bad[i]), "quote", &hex, &e),
+            DSK_E_MALFORMED);
         assert_null(hex);
         assert_non_null(strstr(e.msg, "quote"));
     }
@@ -241,7 +257,8 @@ static void test_printable(void **state)
 static void test_key_mutations(void **state)
 {
     (void)state;
-    static const char good[] = "{\"key\":\"" KEY "\",\"signature_chain\":[\"" SIG0 "\",\"" SIG1 "\"]}";
+    static const char good[] =
+        "{\"key\":\"" KEY "\",\"signature_chain\":[\"" SIG0 "\",\"" SIG1 "\"]}";
     const char subst[] = {'\0', '"', '}', ']', ',', 'g', '0', ' ', '\\', '\xff'};
     char body[sizeof good];
     size_t oks = 0, bad = 0;
@@ -276,10 +293,10 @@ static void test_key_mutations(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_key_ok),      cmocka_unit_test(test_key_malformed),
-        cmocka_unit_test(test_refused),     cmocka_unit_test(test_info),
-        cmocka_unit_test(test_version),     cmocka_unit_test(test_hex_field),
-        cmocka_unit_test(test_printable),   cmocka_unit_test(test_key_mutations),
+        cmocka_unit_test(test_key_ok),    cmocka_unit_test(test_key_malformed),
+        cmocka_unit_test(test_refused),   cmocka_unit_test(test_info),
+        cmocka_unit_test(test_version),   cmocka_unit_test(test_hex_field),
+        cmocka_unit_test(test_printable), cmocka_unit_test(test_key_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
