@@ -125,8 +125,7 @@ static int looks_like_cert(const unsigned char *d, size_t len)
     return memmem(d, len, pem_marker, sizeof pem_marker - 1) != NULL;
 }
 
-dsk_status dsk_conf_load_cert(const char *dir, const char *value, dsk_key_entry *e,
-                              dsk_error *err)
+dsk_status dsk_conf_load_cert(const char *dir, const char *value, dsk_key_entry *e, dsk_error *err)
 {
     char *path = dsk_conf_resolve(dir, value);
     char *data = NULL;
@@ -142,8 +141,8 @@ dsk_status dsk_conf_load_cert(const char *dir, const char *value, dsk_key_entry 
             st = dsk_error_set(err, DSK_E_NOMEM, "out of memory reading certificate %s", path);
         else if (errnum == EFBIG)
             st = dsk_error_set(err, DSK_E_CONFIG,
-                               "certificate %s is larger than %d bytes: is it a certificate?",
-                               path, DSK_CONF_MAX_FILE);
+                               "certificate %s is larger than %d bytes: is it a certificate?", path,
+                               DSK_CONF_MAX_FILE);
         else
             st = dsk_error_set(err, DSK_E_IO, "cannot read certificate %s: %s", path,
                                dsk_conf_strerror(errnum, ebuf, sizeof ebuf));

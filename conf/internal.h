@@ -25,18 +25,18 @@ typedef struct dsk_conf_seen {
  * NUL-terminated); line is the 1-based number of the line being handled. */
 typedef struct dsk_conf_parser {
     dsk_conf *conf;
-    const char *name;  /* for messages */
-    const char *dir;   /* base for relative certificate paths; NULL = cwd */
+    const char *name; /* for messages */
+    const char *dir;  /* base for relative certificate paths; NULL = cwd */
     const char *text;
     size_t len, pos;
     int line;
     enum dsk_conf_section section;
-    size_t key;        /* index of the current key when section == KEY */
+    size_t key; /* index of the current key when section == KEY */
     size_t keys_cap;
     dsk_conf_seen token_seen, key_seen;
     int token_label_line;
-    dsk_error *err;    /* never NULL */
-    int failed_line;   /* line of the first error recorded, 0 = none */
+    dsk_error *err;  /* never NULL */
+    int failed_line; /* line of the first error recorded, 0 = none */
     dsk_status failed_code;
 } dsk_conf_parser;
 
@@ -80,7 +80,6 @@ dsk_status dsk_conf_dirname(const char *file, char **out);
  * Fills e->cert_file, e->cert, e->cert_len. The message names the resolved
  * path (the caller adds file:line). DSK_E_IO if unreadable, DSK_E_CONFIG if
  * neither PEM nor DER. */
-dsk_status dsk_conf_load_cert(const char *dir, const char *value, dsk_key_entry *e,
-                              dsk_error *err);
+dsk_status dsk_conf_load_cert(const char *dir, const char *value, dsk_key_entry *e, dsk_error *err);
 
 #endif

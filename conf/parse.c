@@ -13,8 +13,8 @@
 
 #include "wipe.h"
 
-static dsk_status vfail(dsk_conf_parser *p, int line, dsk_status code, const char *fmt,
-                        va_list ap) __attribute__((format(printf, 4, 0)));
+static dsk_status vfail(dsk_conf_parser *p, int line, dsk_status code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 static dsk_status vfail(dsk_conf_parser *p, int line, dsk_status code, const char *fmt, va_list ap)
 {
@@ -45,7 +45,10 @@ dsk_status dsk_conf_fail_at(dsk_conf_parser *p, int line, dsk_status code, const
     return st;
 }
 
-static int is_blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
+static int is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
 
 static dsk_status add_key(dsk_conf_parser *p, const char *label, size_t n)
 {
@@ -182,8 +185,7 @@ dsk_status dsk_conf_run(dsk_conf_parser *p)
          * name = value; it comes before any error of ours. */
         p->failed_line = 0;
         p->line = bad;
-        return dsk_conf_fail(p, DSK_E_CONFIG,
-                             "expected 'name = value', a [section] or a comment");
+        return dsk_conf_fail(p, DSK_E_CONFIG, "expected 'name = value', a [section] or a comment");
     }
     if (bad < 0 && !p->failed_line)
         return dsk_conf_fail(p, DSK_E_NOMEM, "out of memory");

@@ -19,7 +19,10 @@ typedef struct setting {
     setter set;
 } setting;
 
-static dsk_key_entry *cur(dsk_conf_parser *p) { return &p->conf->keys[p->key]; }
+static dsk_key_entry *cur(dsk_conf_parser *p)
+{
+    return &p->conf->keys[p->key];
+}
 
 /* Replace *slot with a copy of value. */
 static dsk_status set_string(dsk_conf_parser *p, char **slot, const char *value)
@@ -37,8 +40,10 @@ static dsk_status check_token_label(dsk_conf_parser *p, const char *what, const 
 {
     size_t n = strlen(value);
     if (n == 0)
-        return dsk_conf_fail(p, DSK_E_CONFIG, "empty %s: write a token label or leave the "
-                                              "setting out", what);
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "empty %s: write a token label or leave the "
+                             "setting out",
+                             what);
     if (!dsk_conf_utf8_valid(value, n))
         return dsk_conf_fail(p, DSK_E_CONFIG, "%s is not valid UTF-8", what);
     if (n > DSK_CONF_TOKEN_LABEL_MAX)
@@ -144,8 +149,7 @@ static const setting token_settings[] = {
 static dsk_status key_path(dsk_conf_parser *p, const char *v)
 {
     if (!dsk_conf_utf8_valid(v, strlen(v)))
-        return dsk_conf_fail(p, DSK_E_CONFIG, "key '%s': path is not valid UTF-8",
-                             cur(p)->label);
+        return dsk_conf_fail(p, DSK_E_CONFIG, "key '%s': path is not valid UTF-8", cur(p)->label);
     return set_string(p, &cur(p)->path, v);
 }
 
@@ -203,8 +207,7 @@ static dsk_status key_id(dsk_conf_parser *p, const char *v)
                              cur(p)->label, n / 2, DSK_CONF_MAX_ID);
     long got = dsk_hex_decode(hex, n, cur(p)->id, sizeof cur(p)->id);
     if (got < 0)
-        return dsk_conf_fail(p, DSK_E_CONFIG, "key '%s': id '%.64s' is not hex", cur(p)->label,
-                             v);
+        return dsk_conf_fail(p, DSK_E_CONFIG, "key '%s': id '%.64s' is not hex", cur(p)->label, v);
     cur(p)->id_len = (size_t)got;
     return DSK_OK;
 }
@@ -260,8 +263,8 @@ dsk_status dsk_conf_setting(dsk_conf_parser *p, const char *name, const char *va
             continue;
         if (seen->seen & (1u << i))
             return dsk_conf_fail(p, DSK_E_CONFIG,
-                                 "setting '%s' given twice in %s (first at line %d)", name,
-                                 where, seen->line[i]);
+                                 "setting '%s' given twice in %s (first at line %d)", name, where,
+                                 seen->line[i]);
         seen->seen |= 1u << i;
         seen->line[i] = p->line;
         return table[i].set(p, value);
@@ -307,9 +310,8 @@ dsk_status dsk_conf_finish(dsk_conf_parser *p)
                 "key '%s': an ed25519 key goes into token '%s%s', longer than %d bytes: "
                 "set 'token =' for this key or shorten the token label (line %d) to at "
                 "most %zu bytes",
-                e->label, c->token_label, DSK_CONF_ED25519_TOKEN_SUFFIX,
-                DSK_CONF_TOKEN_LABEL_MAX, p->token_label_line,
-                DSK_CONF_TOKEN_LABEL_MAX - suffix);
+                e->label, c->token_label, DSK_CONF_ED25519_TOKEN_SUFFIX, DSK_CONF_TOKEN_LABEL_MAX,
+                p->token_label_line, DSK_CONF_TOKEN_LABEL_MAX - suffix);
     }
     /* Two keys with one CKA_ID in one token would be paired with each
      * other's certificate and public key by OpenSSH and libp11. */

@@ -200,9 +200,8 @@ static void cert_errors(void **state)
     data[0] = 0x30;
     path = test_write(dir, "big.der", data, big);
     assert_int_equal(dsk_conf_load_cert(dir, "big.der", &e, &err), DSK_E_CONFIG);
-    snprintf(expect, sizeof expect,
-             "certificate %s is larger than %d bytes: is it a certificate?", path,
-             DSK_CONF_MAX_FILE);
+    snprintf(expect, sizeof expect, "certificate %s is larger than %d bytes: is it a certificate?",
+             path, DSK_CONF_MAX_FILE);
     assert_string_equal(err.msg, expect);
     assert_null(e.cert);
     free(data);

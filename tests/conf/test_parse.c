@@ -48,25 +48,25 @@ static void empty_and_comment_only(void **state)
 static void the_reference_example(void **state)
 {
     (void)state;
-    dsk_conf *c = parse_ok(
-        "# comments with # or ;\n"
-        "[token]\n"
-        "label = dstack                 ; default token label\n"
-        "endpoint = /var/run/dstack.sock ; or http://127.0.0.1:8090; default: discovery\n"
-        "connect_timeout_ms = 1000\n"
-        "timeout_ms = 5000\n"
-        "log_level = info              ; none|error|warning|info|debug\n"
-        "pin = 1234                     ; optional user PIN\n"
-        "\n"
-        "[key web]                      ; key label\n"
-        "path = /my-app/tls             ; getKey path\n"
-        "type = ec-p256                 ; secp256k1 ed25519 ...\n"
-        "purpose = signing              ; default \"\"\n"
-        "usage = sign, derive           ; sign, decrypt, derive\n"
-        "id = 01a2                      ; optional CKA_ID\n"
-        "token = other-token            ; optional\n"
-        "[key wallet]\n"
-        "type = secp256k1\n");
+    dsk_conf *c =
+        parse_ok("# comments with # or ;\n"
+                 "[token]\n"
+                 "label = dstack                 ; default token label\n"
+                 "endpoint = /var/run/dstack.sock ; or http://127.0.0.1:8090; default: discovery\n"
+                 "connect_timeout_ms = 1000\n"
+                 "timeout_ms = 5000\n"
+                 "log_level = info              ; none|error|warning|info|debug\n"
+                 "pin = 1234                     ; optional user PIN\n"
+                 "\n"
+                 "[key web]                      ; key label\n"
+                 "path = /my-app/tls             ; getKey path\n"
+                 "type = ec-p256                 ; secp256k1 ed25519 ...\n"
+                 "purpose = signing              ; default \"\"\n"
+                 "usage = sign, derive           ; sign, decrypt, derive\n"
+                 "id = 01a2                      ; optional CKA_ID\n"
+                 "token = other-token            ; optional\n"
+                 "[key wallet]\n"
+                 "type = secp256k1\n");
     assert_string_equal(c->token_label, "dstack");
     assert_string_equal(c->endpoint, "/var/run/dstack.sock");
     assert_int_equal(c->log_level, 3);
@@ -223,13 +223,38 @@ static void random_files_name_a_line(void **state)
 {
     (void)state;
     static const char *const good[] = {
-        "[key a]", "[key b]", "[token]", "path = /p", "type = rsa-2048", "type = ed25519",
-        "usage = sign", "id = 01", "pin = 1", "label = t", "token = t2", "timeout_ms = 7",
-        "log_level = info", "; c", "# c", " ", "\t", "\r", "caf\xc3\xa9", "[key c]",
+        "[key a]",
+        "[key b]",
+        "[token]",
+        "path = /p",
+        "type = rsa-2048",
+        "type = ed25519",
+        "usage = sign",
+        "id = 01",
+        "pin = 1",
+        "label = t",
+        "token = t2",
+        "timeout_ms = 7",
+        "log_level = info",
+        "; c",
+        "# c",
+        " ",
+        "\t",
+        "\r",
+        "caf\xc3\xa9",
+        "[key c]",
     };
     static const char *const bad[] = {
-        "[key]", "[x", "=", "nonsense", "\xc3", "\xff", "id = zz", "usage = decrypt",
-        "certificate = /nonexistent", "[key a] x",
+        "[key]",
+        "[x",
+        "=",
+        "nonsense",
+        "\xc3",
+        "\xff",
+        "id = zz",
+        "usage = decrypt",
+        "certificate = /nonexistent",
+        "[key a] x",
     };
     unsigned long seed = 12345;
     for (int iter = 0; iter < 3000; iter++) {

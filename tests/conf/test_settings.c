@@ -107,9 +107,8 @@ static void token_log_levels(void **state)
     static const struct {
         const char *text;
         int level;
-    } cases[] = {{"none", DSK_LOG_NONE},       {"error", DSK_LOG_ERROR},
-                 {"warning", DSK_LOG_WARNING}, {"info", DSK_LOG_INFO},
-                 {"DEBUG", DSK_LOG_DEBUG},     {"3", DSK_LOG_INFO}};
+    } cases[] = {{"none", DSK_LOG_NONE}, {"error", DSK_LOG_ERROR}, {"warning", DSK_LOG_WARNING},
+                 {"info", DSK_LOG_INFO}, {"DEBUG", DSK_LOG_DEBUG}, {"3", DSK_LOG_INFO}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[64];
         snprintf(text, sizeof text, "[token]\nlog_level = %s\n", cases[i].text);
@@ -332,8 +331,7 @@ static void ed25519_token_label_length(void **state)
     /* 24 + "-ed25519" = 32: fits. */
     dsk_conf *c = parse_ok("[token]\nlabel = 123456789012345678901234\n[key s]\ntype=ed25519\n");
     char t[DSK_CONF_TOKEN_LABEL_MAX + 1];
-    assert_string_equal(dsk_conf_key_token(c, &c->keys[0], t),
-                        "123456789012345678901234-ed25519");
+    assert_string_equal(dsk_conf_key_token(c, &c->keys[0], t), "123456789012345678901234-ed25519");
     dsk_conf_free(c);
     expect_error("[key s]\ntype=ed25519\n[token]\nlabel = 1234567890123456789012345\n",
                  DSK_E_CONFIG,

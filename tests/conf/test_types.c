@@ -120,24 +120,30 @@ static void utf8(void **state)
     assert_true(dsk_conf_utf8_valid("", 0));
     assert_true(dsk_conf_utf8_valid("plain/ascii", 11));
     assert_true(dsk_conf_utf8_valid("caf\xc3\xa9", 5));
-    assert_true(dsk_conf_utf8_valid("\xe2\x82\xac", 3));         /* euro sign */
-    assert_true(dsk_conf_utf8_valid("\xf0\x9f\x94\x91", 4));     /* key emoji */
-    assert_false(dsk_conf_utf8_valid("\xc3", 1));                /* cut short */
-    assert_false(dsk_conf_utf8_valid("\xc0\xaf", 2));            /* overlong '/' */
-    assert_false(dsk_conf_utf8_valid("\xed\xa0\x80", 3));        /* surrogate */
-    assert_false(dsk_conf_utf8_valid("\xf4\x90\x80\x80", 4));    /* above U+10FFFF */
+    assert_true(dsk_conf_utf8_valid("\xe2\x82\xac", 3));      /* euro sign */
+    assert_true(dsk_conf_utf8_valid("\xf0\x9f\x94\x91", 4));  /* key emoji */
+    assert_false(dsk_conf_utf8_valid("\xc3", 1));             /* cut short */
+    assert_false(dsk_conf_utf8_valid("\xc0\xaf", 2));         /* overlong '/' */
+    assert_false(dsk_conf_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    assert_false(dsk_conf_utf8_valid("\xf4\x90\x80\x80", 4)); /* above U+10FFFF */
     assert_false(dsk_conf_utf8_valid("\xff", 1));
-    assert_false(dsk_conf_utf8_valid("a\x80", 2));               /* lone continuation */
-    assert_false(dsk_conf_utf8_valid("\xe2\x82" "a", 3));        /* bad continuation */
+    assert_false(dsk_conf_utf8_valid("a\x80", 2)); /* lone continuation */
+    assert_false(dsk_conf_utf8_valid("\xe2\x82"
+                                     "a",
+                                     3)); /* bad continuation */
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(type_names_round_trip), cmocka_unit_test(type_parse_ignores_case),
-        cmocka_unit_test(type_parse_unknown_lists_valid), cmocka_unit_test(type_usages),
-        cmocka_unit_test(usage_parse_lists), cmocka_unit_test(usage_parse_errors),
-        cmocka_unit_test(usage_format), cmocka_unit_test(utf8),
+        cmocka_unit_test(type_names_round_trip),
+        cmocka_unit_test(type_parse_ignores_case),
+        cmocka_unit_test(type_parse_unknown_lists_valid),
+        cmocka_unit_test(type_usages),
+        cmocka_unit_test(usage_parse_lists),
+        cmocka_unit_test(usage_parse_errors),
+        cmocka_unit_test(usage_format),
+        cmocka_unit_test(utf8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
