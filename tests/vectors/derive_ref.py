@@ -292,13 +292,14 @@ def nist_scalar(key_type, m):
     return c % (curve.n - 1) + 1
 
 
-def _miller_rabin(drbg, w, wbytes):
+def _miller_rabin(drbg, w, wbytes, stats):
     w1 = w - 1
     a = (w1 & -w1).bit_length() - 1
     m = w1 >> a
     for _ in range(MR_ROUNDS):
         while True:
             b = int.from_bytes(drbg.generate(wbytes), "big")
+            stats["base_draws"] += 1
             if 1 < b < w1:
                 break
         z = pow(b, m, w)
@@ -315,25 +316,33 @@ def _miller_rabin(drbg, w, wbytes):
     return True
 
 
-def _find_prime(drbg, bits, other):
+def _find_prime(drbg, bits, other, stats):
     for _ in range(MAX_CANDIDATES):
         c = int.from_bytes(drbg.generate(bits // 8), "big") | (3 << (bits - 2)) | 1
+        stats["candidates"] += 1
         if math.gcd(c, SMALL_PRIMES_PRODUCT) != 1:
             continue
         if c % RSA_E == 1:
             continue
         if other is not None and abs(c - other) <= 1 << (bits - 100):
             continue
-        if _miller_rabin(drbg, c, bits // 8):
+        stats["mr_tested"] += 1
+        if _miller_rabin(drbg, c, bits // 8, stats):
             return c
     raise UnusableMaterial("no prime within %d candidates" % MAX_CANDIDATES)
 
 
-def rsa_key(key_type, m):
+def rsa_key(key_type, m, trace=None):
     nlen = RSA_BITS[key_type]
-    drbg = HmacDrbg(hkdf_sha256(m, SALT, key_type.encode(), 48))
-    p = _find_prime(drbg, nlen // 2, None)
-    q = _find_prime(drbg, nlen // 2, p)
+    seed = hkdf_sha256(m, SALT, key_type.encode(), 48)
+    drbg = HmacDrbg(seed)
+    sp = {"candidates": 0, "mr_tested": 0, "base_draws": 0}
+    sq = dict(sp)
+    p = _find_prime(drbg, nlen // 2, None, sp)
+    q = _find_prime(drbg, nlen // 2, p, sq)
+    if trace is not None:
+        trace.update({"drbg_seed": seed.hex(), "first_prime": "%x" % p, "first_prime_search": sp,
+                      "second_prime": "%x" % q, "second_prime_search": sq})
     if p < q:
         p, q = q, p
     lam = (p - 1) * (q - 1) // math.gcd(p - 1, q - 1)
@@ -462,15 +471,37 @@ def check(path, computed):
     return bad
 
 
+def trace(key_type, path, app_key):
+    m = dstack_material(app_key, path.encode("utf-8"))
+    out = {"type": key_type, "path": path, "material": m.hex()}
+    if key_type in NIST:
+        nbits = NIST[key_type].n.bit_length()
+        out["hkdf_output"] = hkdf_sha256(m, SALT, key_type.encode(), (nbits + 64) // 8).hex()
+        out["scalar"] = "%x" % nist_scalar(key_type, m)
+    elif key_type in RSA_BITS:
+        t = {}
+        key = rsa_key(key_type, m, t)
+        out.update(t)
+        out["p"], out["q"] = "%x" % key["p"], "%x" % key["q"]
+    else:
+        raise SystemExit("--trace is for the HKDF-derived types")
+    print(json.dumps(out, indent=1, ensure_ascii=False))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument("--write", metavar="FILE")
     g.add_argument("--check", metavar="FILE")
+    g.add_argument("--trace", nargs=2, metavar=("TYPE", "PATH"),
+                   help="print the intermediate values of one derivation (for docs/derivation.md)")
     ap.add_argument("--app-key", default="d6e88992cdeeee35fe70b5db61ab66cdb191fb9b6ec9313757ef162dd7214d5d",
                     help="hex app key (default: the official simulator's k256_key)")
     args = ap.parse_args()
     selftest()
+    if args.trace:
+        return trace(args.trace[0], args.trace[1], bytes.fromhex(args.app_key))
     data = compute(args.app_key)
     by = {(v["type"], v["path"]): v for v in data["vectors"]}
     # The SDK equivalences documented in dstack-protocol.md.
