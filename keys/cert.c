@@ -11,16 +11,16 @@
 #include <openssl/x509.h>
 
 /* i2d into a fresh malloc'd buffer. */
-#define DUP_DER(fn, obj, dst, dlen)                                                          \
-    do {                                                                                     \
-        unsigned char *p_;                                                                   \
-        int n_ = fn(obj, NULL);                                                              \
-        if (n_ <= 0 || ((dst) = malloc((size_t)n_)) == NULL)                                 \
-            goto done;                                                                       \
-        p_ = (dst);                                                                          \
-        if (fn(obj, &p_) != n_)                                                              \
-            goto done;                                                                       \
-        (dlen) = (size_t)n_;                                                                 \
+#define DUP_DER(fn, obj, dst, dlen)                                                                \
+    do {                                                                                           \
+        unsigned char *p_;                                                                         \
+        int n_ = fn(obj, NULL);                                                                    \
+        if (n_ <= 0 || ((dst) = malloc((size_t)n_)) == NULL)                                       \
+            goto done;                                                                             \
+        p_ = (dst);                                                                                \
+        if (fn(obj, &p_) != n_)                                                                    \
+            goto done;                                                                             \
+        (dlen) = (size_t)n_;                                                                       \
     } while (0)
 
 static X509 *read_cert(const unsigned char *data, size_t len)

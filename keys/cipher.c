@@ -39,14 +39,13 @@ static dsk_status check_params(const dsk_key *k, const dsk_enc_params *p, dsk_er
 
     dsk_key_describe(k, who, sizeof who);
     if (strcmp(dsk_type_info_get(k->mat->type)->ossl_name, "RSA") != 0)
-        return dsk_error_set(err, DSK_E_UNSUPPORTED, "%s cannot decrypt or encrypt: not RSA",
-                             who);
+        return dsk_error_set(err, DSK_E_UNSUPPORTED, "%s cannot decrypt or encrypt: not RSA", who);
     if ((unsigned)p->scheme > DSK_ENC_RSA_RAW)
         return dsk_error_set(err, DSK_E_ARGS, "%s: unknown encryption scheme %d", who,
                              (int)p->scheme);
-    if (p->scheme == DSK_ENC_RSA_OAEP
-        && ((p->hash != DSK_HASH_NONE && dsk_hash_size(p->hash) == 0)
-            || (p->mgf1 != DSK_HASH_NONE && dsk_hash_size(p->mgf1) == 0)))
+    if (p->scheme == DSK_ENC_RSA_OAEP &&
+        ((p->hash != DSK_HASH_NONE && dsk_hash_size(p->hash) == 0) ||
+         (p->mgf1 != DSK_HASH_NONE && dsk_hash_size(p->mgf1) == 0)))
         return dsk_error_set(err, DSK_E_ARGS, "%s: unknown OAEP hash", who);
     if (p->scheme == DSK_ENC_RSA_OAEP && p->label == NULL && p->label_len > 0)
         return dsk_error_set(err, DSK_E_ARGS, "%s: OAEP label length without a label", who);
@@ -63,10 +62,18 @@ static int set_params(EVP_PKEY_CTX *ctx, const dsk_enc_params *p)
     size_t n = 0;
 
     switch (p->scheme) {
-    case DSK_ENC_RSA_OAEP: pad = RSA_PKCS1_OAEP_PADDING; break;
-    case DSK_ENC_RSA_PKCS1_TLS: pad = RSA_PKCS1_WITH_TLS_PADDING; break;
-    case DSK_ENC_RSA_RAW: pad = RSA_NO_PADDING; break;
-    default: pad = RSA_PKCS1_PADDING; break;
+    case DSK_ENC_RSA_OAEP:
+        pad = RSA_PKCS1_OAEP_PADDING;
+        break;
+    case DSK_ENC_RSA_PKCS1_TLS:
+        pad = RSA_PKCS1_WITH_TLS_PADDING;
+        break;
+    case DSK_ENC_RSA_RAW:
+        pad = RSA_NO_PADDING;
+        break;
+    default:
+        pad = RSA_PKCS1_PADDING;
+        break;
     }
     params[n++] = OSSL_PARAM_construct_int(OSSL_ASYM_CIPHER_PARAM_PAD_MODE, &pad);
     if (p->scheme == DSK_ENC_RSA_OAEP) {
@@ -81,16 +88,15 @@ static int set_params(EVP_PKEY_CTX *ctx, const dsk_enc_params *p)
     }
     if (p->scheme == DSK_ENC_RSA_PKCS1_TLS) {
         params[n++] = OSSL_PARAM_construct_uint(OSSL_ASYM_CIPHER_PARAM_TLS_CLIENT_VERSION, &cv);
-        params[n++] = OSSL_PARAM_construct_uint(OSSL_ASYM_CIPHER_PARAM_TLS_NEGOTIATED_VERSION,
-                                                &av);
+        params[n++] = OSSL_PARAM_construct_uint(OSSL_ASYM_CIPHER_PARAM_TLS_NEGOTIATED_VERSION, &av);
     }
     params[n] = OSSL_PARAM_construct_end();
     return EVP_PKEY_CTX_set_params(ctx, params);
 }
 
-static dsk_status decrypt_locked_out(dsk_key *k, const dsk_enc_params *p,
-                                     const unsigned char *in, size_t in_len,
-                                     unsigned char *out, size_t *out_len, dsk_error *err)
+static dsk_status decrypt_locked_out(dsk_key *k, const dsk_enc_params *p, const unsigned char *in,
+                                     size_t in_len, unsigned char *out, size_t *out_len,
+                                     dsk_error *err)
 {
     unsigned char tmp[DSK_MAX_RSA_BYTES];
     size_t tl = sizeof tmp;
@@ -186,16 +192,16 @@ dsk_status dsk_key_encrypt(dsk_key *k, const dsk_enc_params *p, const unsigned c
     }
     max = max_plain(ti->max_sig, &pp);
     if (in_len > max || (pp.scheme == DSK_ENC_RSA_RAW && in_len != max)) {
-        st = dsk_error_set(err, DSK_E_BAD_INPUT, "the plaintext is %zu bytes; %s%zu fit",
-                           in_len, pp.scheme == DSK_ENC_RSA_RAW ? "exactly " : "at most ", max);
+        st = dsk_error_set(err, DSK_E_BAD_INPUT, "the plaintext is %zu bytes; %s%zu fit", in_len,
+                           pp.scheme == DSK_ENC_RSA_RAW ? "exactly " : "at most ", max);
         goto done;
     }
     if ((st = dsk_key_ready_for(k, DSK_USAGE_DECRYPT, 0, "encrypt", err)) != DSK_OK)
         return st;
     ERR_set_mark();
     ctx = dsk_key_pkey_ctx(k);
-    if (ctx == NULL || EVP_PKEY_encrypt_init(ctx) != 1 || set_params(ctx, &pp) != 1
-        || EVP_PKEY_encrypt(ctx, out, out_len, in, in_len) != 1)
+    if (ctx == NULL || EVP_PKEY_encrypt_init(ctx) != 1 || set_params(ctx, &pp) != 1 ||
+        EVP_PKEY_encrypt(ctx, out, out_len, in, in_len) != 1)
         st = dsk_keys_ossl_error(err, DSK_E_BAD_INPUT, "encryption failed");
     ERR_pop_to_mark();
     EVP_PKEY_CTX_free(ctx);

@@ -30,30 +30,29 @@ static EVP_PKEY *peer_key(const dsk_type_info *ti, const unsigned char *peer, si
             dsk_error_set(err, DSK_E_BAD_INPUT, "the peer key is not an EC public key");
             goto fail;
         }
-        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                           sizeof group, &glen) != 1
-            || strcmp(group, ti->group) != 0) {
+        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                           &glen) != 1 ||
+            strcmp(group, ti->group) != 0) {
             dsk_error_set(err, DSK_E_BAD_INPUT, "the peer key is on curve %s, not %s",
                           glen ? group : "(explicit)", ti->group);
             goto fail;
         }
         return pkey;
     }
-    if (!((len == 1 + 2 * fl && peer[0] == 0x04)
-          || (len == 1 + fl && (peer[0] == 0x02 || peer[0] == 0x03)))) {
+    if (!((len == 1 + 2 * fl && peer[0] == 0x04) ||
+          (len == 1 + fl && (peer[0] == 0x02 || peer[0] == 0x03)))) {
         dsk_error_set(err, DSK_E_BAD_INPUT,
-                      "the peer point is %zu bytes; a %s point is %zu (uncompressed) or %zu",
-                      len, ti->group, 1 + 2 * fl, 1 + fl);
+                      "the peer point is %zu bytes; a %s point is %zu (uncompressed) or %zu", len,
+                      ti->group, 1 + 2 * fl, 1 + fl);
         return NULL;
     }
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-                                                 (char *)ti->group, 0);
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)ti->group, 0);
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)peer, len);
     params[2] = OSSL_PARAM_construct_end();
     pctx = EVP_PKEY_CTX_new_from_name(dsk_keys_libctx(), "EC", NULL);
     /* fromdata decodes the point, which checks that it is on the curve. */
-    if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1
-        || EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+    if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
+        EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
         dsk_error_set(err, DSK_E_BAD_INPUT, "the peer point is not on curve %s", ti->group);
         goto fail;
     }
@@ -65,8 +64,8 @@ fail:
     return NULL;
 }
 
-dsk_status dsk_key_ecdh(dsk_key *k, const unsigned char *peer, size_t peer_len,
-                        unsigned char *out, size_t *out_len, dsk_error *err)
+dsk_status dsk_key_ecdh(dsk_key *k, const unsigned char *peer, size_t peer_len, unsigned char *out,
+                        size_t *out_len, dsk_error *err)
 {
     const dsk_type_info *ti;
     EVP_PKEY_CTX *ctx = NULL;
@@ -90,8 +89,7 @@ dsk_status dsk_key_ecdh(dsk_key *k, const unsigned char *peer, size_t peer_len,
     }
     if (*out_len < fl) {
         *out_len = fl;
-        return dsk_error_set(err, DSK_E_BUFFER_TOO_SMALL, "the shared secret needs %zu bytes",
-                             fl);
+        return dsk_error_set(err, DSK_E_BUFFER_TOO_SMALL, "the shared secret needs %zu bytes", fl);
     }
     if ((st = dsk_key_ready_for(k, DSK_USAGE_DERIVE, 1, "derive", err)) != DSK_OK)
         return st;

@@ -26,14 +26,14 @@
  * wiped. The public forms are computed once, before `ready` is published, and
  * never change after: readers need no lock. */
 typedef struct dsk_keymat {
-    pthread_mutex_t lock;    /* serialises derivation only */
-    atomic_int ready;        /* 1 once pkey and the public forms are set (release) */
+    pthread_mutex_t lock; /* serialises derivation only */
+    atomic_int ready;     /* 1 once pkey and the public forms are set (release) */
     char *path;
     char *purpose;
     dsk_key_type type;
     int has_private;
-    EVP_PKEY *pkey;          /* SECRET inside (unless public-only); owned */
-    unsigned char *spki;     /* DER SubjectPublicKeyInfo, owned */
+    EVP_PKEY *pkey;      /* SECRET inside (unless public-only); owned */
+    unsigned char *spki; /* DER SubjectPublicKeyInfo, owned */
     size_t spki_len;
     unsigned char point[DSK_MAX_POINT]; /* EC 04||X||Y, Ed25519 raw 32 */
     size_t point_len;
@@ -41,23 +41,23 @@ typedef struct dsk_keymat {
     size_t rsa_n_len;
     unsigned char rsa_e[8];
     size_t rsa_e_len;
-    char eth[43];            /* secp256k1 only, else "" */
+    char eth[43]; /* secp256k1 only, else "" */
     struct dsk_keymat *next;
 } dsk_keymat;
 
 struct dsk_key {
     char *label;
     unsigned usage;
-    dsk_keymat *mat;         /* owned by the store */
+    dsk_keymat *mat; /* owned by the store */
     dsk_keystore *ks;
     struct dsk_key *next;
 };
 
 struct dsk_keystore {
-    pthread_mutex_t lock;    /* guards the lists below (add/find), never held for I/O */
+    pthread_mutex_t lock; /* guards the lists below (add/find), never held for I/O */
     dsk_client *client;
-    dsk_key *keys;           /* labelled keys */
-    dsk_key *pubkeys;        /* public-only keys */
+    dsk_key *keys;    /* labelled keys */
+    dsk_key *pubkeys; /* public-only keys */
     dsk_keymat *mats;
     atomic_ulong getkey_calls; /* test aid: GetKey requests sent */
 };
@@ -104,11 +104,11 @@ EVP_PKEY_CTX *dsk_key_pkey_ctx(const dsk_key *k);
 unsigned dsk_keys_type_usages(dsk_key_type t);
 
 /* Keccak-256 (the original Keccak padding, as Ethereum uses; not SHA3-256). */
-void dsk_keccak256(const unsigned char *in, size_t len, unsigned char out[32]);
+void dsk_keys_keccak256(const unsigned char *in, size_t len, unsigned char out[32]);
 /* The same sponge with another padding byte (0x06 gives SHA3-256: tests
  * check the permutation against OpenSSL's SHA3 that way). */
-void dsk_keccak256_pad(const unsigned char *in, size_t len, unsigned char pad,
-                       unsigned char out[32]);
+void dsk_keys_keccak256_pad(const unsigned char *in, size_t len, unsigned char pad,
+                            unsigned char out[32]);
 /* EIP-55 mixed-case "0x..." from 40 lowercase hex digits. */
 void dsk_eth_checksum(const char lower[40], char out[43]);
 

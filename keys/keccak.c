@@ -69,8 +69,8 @@ static void absorb_block(uint64_t s[25], const unsigned char *b)
     keccak_f(s);
 }
 
-void dsk_keccak256_pad(const unsigned char *in, size_t len, unsigned char pad,
-                       unsigned char out[32])
+void dsk_keys_keccak256_pad(const unsigned char *in, size_t len, unsigned char pad,
+                            unsigned char out[32])
 {
     uint64_t s[25] = {0};
     unsigned char last[RATE];
@@ -90,9 +90,9 @@ void dsk_keccak256_pad(const unsigned char *in, size_t len, unsigned char pad,
         out[i] = (unsigned char)(s[i / 8] >> (8 * (i % 8)));
 }
 
-void dsk_keccak256(const unsigned char *in, size_t len, unsigned char out[32])
+void dsk_keys_keccak256(const unsigned char *in, size_t len, unsigned char out[32])
 {
-    dsk_keccak256_pad(in, len, 0x01, out);
+    dsk_keys_keccak256_pad(in, len, 0x01, out);
 }
 
 void dsk_eth_address(const unsigned char point[65], char out[43])
@@ -102,7 +102,7 @@ void dsk_eth_address(const unsigned char point[65], char out[43])
     char lower[40];
 
     /* The address is the last 20 bytes of keccak(X||Y), without the 0x04. */
-    dsk_keccak256(point + 1, 64, h);
+    dsk_keys_keccak256(point + 1, 64, h);
     for (int i = 0; i < 20; i++) {
         lower[2 * i] = digits[h[12 + i] >> 4];
         lower[2 * i + 1] = digits[h[12 + i] & 15];
@@ -115,7 +115,7 @@ void dsk_eth_checksum(const char lower[40], char out[43])
     unsigned char ch[32];
 
     /* EIP-55: upper-case a letter when the matching nibble of keccak(hex) >= 8. */
-    dsk_keccak256((const unsigned char *)lower, 40, ch);
+    dsk_keys_keccak256((const unsigned char *)lower, 40, ch);
     out[0] = '0';
     out[1] = 'x';
     for (int i = 0; i < 40; i++) {

@@ -138,8 +138,7 @@ dsk_status dsk_key_ready_for(dsk_key *k, unsigned usage, int need_private, const
     }
     if (need_private && !k->mat->has_private) {
         dsk_key_describe(k, who, sizeof who);
-        return dsk_error_set(err, DSK_E_UNSUPPORTED, "%s is a public key only: no %s", who,
-                             what);
+        return dsk_error_set(err, DSK_E_UNSUPPORTED, "%s is a public key only: no %s", who, what);
     }
     return dsk_key_derive(k, err);
 }

@@ -8,8 +8,8 @@
 #include <openssl/core_names.h>
 #include <openssl/x509.h>
 
-static dsk_status bn_param(const EVP_PKEY *pkey, const char *name, unsigned char *out,
-                           size_t max, size_t *len, dsk_error *err)
+static dsk_status bn_param(const EVP_PKEY *pkey, const char *name, unsigned char *out, size_t max,
+                           size_t *len, dsk_error *err)
 {
     BIGNUM *bn = NULL;
     dsk_status st = DSK_E_CRYPTO;
@@ -42,8 +42,8 @@ dsk_status dsk_keymat_public_forms(dsk_keymat *mat, dsk_error *err)
     mat->spki_len = (size_t)n;
 
     if (strcmp(ti->ossl_name, "RSA") == 0) {
-        dsk_status st = bn_param(mat->pkey, OSSL_PKEY_PARAM_RSA_N, mat->rsa_n,
-                                 sizeof mat->rsa_n, &mat->rsa_n_len, err);
+        dsk_status st = bn_param(mat->pkey, OSSL_PKEY_PARAM_RSA_N, mat->rsa_n, sizeof mat->rsa_n,
+                                 &mat->rsa_n_len, err);
         if (st != DSK_OK)
             return st;
         return bn_param(mat->pkey, OSSL_PKEY_PARAM_RSA_E, mat->rsa_e, sizeof mat->rsa_e,
@@ -59,10 +59,9 @@ dsk_status dsk_keymat_public_forms(dsk_keymat *mat, dsk_error *err)
     /* EC: OpenSSL's encoded public key is the uncompressed point unless the
      * key was told otherwise; check rather than trust. */
     if (EVP_PKEY_get_octet_string_param(mat->pkey, OSSL_PKEY_PARAM_PUB_KEY, mat->point,
-                                        sizeof mat->point, &mat->point_len) != 1
-        || mat->point_len != 1 + 2 * (size_t)(ti->bits / 8) || mat->point[0] != 0x04)
-        return dsk_error_set(err, DSK_E_CRYPTO, "cannot read the EC point of a %s key",
-                             ti->name);
+                                        sizeof mat->point, &mat->point_len) != 1 ||
+        mat->point_len != 1 + 2 * (size_t)(ti->bits / 8) || mat->point[0] != 0x04)
+        return dsk_error_set(err, DSK_E_CRYPTO, "cannot read the EC point of a %s key", ti->name);
     if (mat->type == DSK_KEY_SECP256K1)
         dsk_eth_address(mat->point, mat->eth);
     return DSK_OK;
@@ -79,9 +78,15 @@ dsk_status dsk_keys_pkey_type(const EVP_PKEY *pkey, dsk_key_type *out, dsk_error
     }
     if (EVP_PKEY_is_a(pkey, "RSA")) {
         switch (EVP_PKEY_get_bits(pkey)) {
-        case 2048: *out = DSK_KEY_RSA_2048; return DSK_OK;
-        case 3072: *out = DSK_KEY_RSA_3072; return DSK_OK;
-        case 4096: *out = DSK_KEY_RSA_4096; return DSK_OK;
+        case 2048:
+            *out = DSK_KEY_RSA_2048;
+            return DSK_OK;
+        case 3072:
+            *out = DSK_KEY_RSA_3072;
+            return DSK_OK;
+        case 4096:
+            *out = DSK_KEY_RSA_4096;
+            return DSK_OK;
         default:
             return dsk_error_set(err, DSK_E_UNSUPPORTED,
                                  "RSA public key of %d bits: only 2048, 3072 and 4096 are "
@@ -90,8 +95,8 @@ dsk_status dsk_keys_pkey_type(const EVP_PKEY *pkey, dsk_key_type *out, dsk_error
         }
     }
     if (EVP_PKEY_is_a(pkey, "EC")) {
-        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                           sizeof group, &glen) != 1)
+        if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                           &glen) != 1)
             return dsk_error_set(err, DSK_E_UNSUPPORTED,
                                  "EC public key with explicit or unknown curve parameters: "
                                  "only named curves P-256, P-384 and secp256k1 are supported");
@@ -136,8 +141,7 @@ dsk_status dsk_key_public_point(dsk_key *k, const unsigned char **pt, size_t *le
         return st;
     if (k->mat->point_len == 0) {
         dsk_key_describe(k, who, sizeof who);
-        return dsk_error_set(err, DSK_E_UNSUPPORTED, "%s has no EC point (it is an RSA key)",
-                             who);
+        return dsk_error_set(err, DSK_E_UNSUPPORTED, "%s has no EC point (it is an RSA key)", who);
     }
     *pt = k->mat->point;
     *len = k->mat->point_len;

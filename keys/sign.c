@@ -18,10 +18,14 @@
 static const char *scheme_name(dsk_sig_scheme s)
 {
     switch (s) {
-    case DSK_SIG_ECDSA: return "ECDSA";
-    case DSK_SIG_EDDSA: return "EdDSA";
-    case DSK_SIG_RSA_PKCS1: return "RSA PKCS#1 v1.5";
-    case DSK_SIG_RSA_PSS: return "RSA-PSS";
+    case DSK_SIG_ECDSA:
+        return "ECDSA";
+    case DSK_SIG_EDDSA:
+        return "EdDSA";
+    case DSK_SIG_RSA_PKCS1:
+        return "RSA PKCS#1 v1.5";
+    case DSK_SIG_RSA_PSS:
+        return "RSA-PSS";
     }
     return "an unknown signature scheme";
 }
@@ -31,10 +35,13 @@ static int scheme_fits(dsk_key_type t, dsk_sig_scheme s)
     const dsk_type_info *ti = dsk_type_info_get(t);
 
     switch (s) {
-    case DSK_SIG_ECDSA: return ti->group != NULL;
-    case DSK_SIG_EDDSA: return t == DSK_KEY_ED25519;
+    case DSK_SIG_ECDSA:
+        return ti->group != NULL;
+    case DSK_SIG_EDDSA:
+        return t == DSK_KEY_ED25519;
     case DSK_SIG_RSA_PKCS1:
-    case DSK_SIG_RSA_PSS: return strcmp(ti->ossl_name, "RSA") == 0;
+    case DSK_SIG_RSA_PSS:
+        return strcmp(ti->ossl_name, "RSA") == 0;
     }
     return 0;
 }
@@ -55,8 +62,8 @@ static dsk_status check_input(const dsk_key *k, const dsk_sign_params *p, size_t
     case DSK_SIG_ECDSA:
         if (in_len == 0 || in_len > MAX_HASH)
             return dsk_error_set(err, DSK_E_BAD_INPUT,
-                                 "%s: ECDSA signs a hash of 1 to %d bytes, got %zu", who,
-                                 MAX_HASH, in_len);
+                                 "%s: ECDSA signs a hash of 1 to %d bytes, got %zu", who, MAX_HASH,
+                                 in_len);
         break;
     case DSK_SIG_EDDSA:
         break;
@@ -64,8 +71,8 @@ static dsk_status check_input(const dsk_key *k, const dsk_sign_params *p, size_t
         if (p->hash == DSK_HASH_NONE) {
             if (in_len > ti->max_sig - 11)
                 return dsk_error_set(err, DSK_E_BAD_INPUT,
-                                     "%s: raw PKCS#1 v1.5 input is %zu bytes, at most %zu fit",
-                                     who, in_len, ti->max_sig - 11);
+                                     "%s: raw PKCS#1 v1.5 input is %zu bytes, at most %zu fit", who,
+                                     in_len, ti->max_sig - 11);
             break;
         }
         __attribute__((fallthrough)); /* a digest of the named hash */
@@ -74,10 +81,9 @@ static dsk_status check_input(const dsk_key *k, const dsk_sign_params *p, size_t
             return dsk_error_set(err, DSK_E_ARGS, "%s: %s needs a hash (got %d)", who,
                                  scheme_name(p->scheme), (int)p->hash);
         if (in_len != hl)
-            return dsk_error_set(err, DSK_E_BAD_INPUT, "%s: a %s digest is %zu bytes, got %zu",
-                                 who, dsk_hash_name(p->hash), hl, in_len);
-        if (p->scheme == DSK_SIG_RSA_PSS && p->mgf1 != DSK_HASH_NONE
-            && dsk_hash_size(p->mgf1) == 0)
+            return dsk_error_set(err, DSK_E_BAD_INPUT, "%s: a %s digest is %zu bytes, got %zu", who,
+                                 dsk_hash_name(p->hash), hl, in_len);
+        if (p->scheme == DSK_SIG_RSA_PSS && p->mgf1 != DSK_HASH_NONE && dsk_hash_size(p->mgf1) == 0)
             return dsk_error_set(err, DSK_E_ARGS, "%s: unknown MGF1 hash %d", who, (int)p->mgf1);
         if (p->scheme == DSK_SIG_RSA_PSS && p->salt_len < -2)
             return dsk_error_set(err, DSK_E_ARGS, "%s: invalid PSS salt length %ld", who,
@@ -123,8 +129,8 @@ static dsk_status sign_pkey(dsk_key *k, const dsk_sign_params *p, const unsigned
     const BIGNUM *r, *s;
     dsk_status st = DSK_E_CRYPTO;
 
-    if (ctx == NULL || EVP_PKEY_sign_init(ctx) != 1
-        || (p->scheme != DSK_SIG_ECDSA && rsa_params(ctx, p) != 1)) {
+    if (ctx == NULL || EVP_PKEY_sign_init(ctx) != 1 ||
+        (p->scheme != DSK_SIG_ECDSA && rsa_params(ctx, p) != 1)) {
         st = dsk_keys_ossl_error(err, DSK_E_CRYPTO, "cannot set up the signature");
         goto done;
     }
@@ -153,8 +159,8 @@ static dsk_status sign_pkey(dsk_key *k, const dsk_sign_params *p, const unsigned
         goto done;
     }
     ECDSA_SIG_get0(sig, &r, &s);
-    if (BN_bn2binpad(r, out, (int)ti->max_sig / 2) < 0
-        || BN_bn2binpad(s, out + ti->max_sig / 2, (int)ti->max_sig / 2) < 0) {
+    if (BN_bn2binpad(r, out, (int)ti->max_sig / 2) < 0 ||
+        BN_bn2binpad(s, out + ti->max_sig / 2, (int)ti->max_sig / 2) < 0) {
         st = dsk_error_set(err, DSK_E_CRYPTO, "ECDSA signature: r or s too long");
         goto done;
     }
@@ -182,17 +188,17 @@ static dsk_status eddsa(dsk_key *k, int verify, const unsigned char *in, size_t 
         goto done;
     }
     if (!verify) {
-        if (EVP_DigestSignInit_ex(mctx, NULL, NULL, dsk_keys_libctx(), NULL, k->mat->pkey, NULL)
-                != 1
-            || EVP_DigestSign(mctx, sig, sig_len, in, in_len) != 1) {
+        if (EVP_DigestSignInit_ex(mctx, NULL, NULL, dsk_keys_libctx(), NULL, k->mat->pkey, NULL) !=
+                1 ||
+            EVP_DigestSign(mctx, sig, sig_len, in, in_len) != 1) {
             st = dsk_keys_ossl_error(err, DSK_E_CRYPTO, "Ed25519 signature failed");
             goto done;
         }
         st = DSK_OK;
         goto done;
     }
-    if (EVP_DigestVerifyInit_ex(mctx, NULL, NULL, dsk_keys_libctx(), NULL, k->mat->pkey, NULL)
-        != 1) {
+    if (EVP_DigestVerifyInit_ex(mctx, NULL, NULL, dsk_keys_libctx(), NULL, k->mat->pkey, NULL) !=
+        1) {
         st = dsk_keys_ossl_error(err, DSK_E_CRYPTO, "Ed25519 verification setup failed");
         goto done;
     }
@@ -222,8 +228,8 @@ dsk_status dsk_key_sign(dsk_key *k, const dsk_sign_params *p, const unsigned cha
     }
     if (*out_len < need) {
         *out_len = need;
-        return dsk_error_set(err, DSK_E_BUFFER_TOO_SMALL,
-                             "sign: the signature needs %zu bytes", need);
+        return dsk_error_set(err, DSK_E_BUFFER_TOO_SMALL, "sign: the signature needs %zu bytes",
+                             need);
     }
     if ((st = dsk_key_ready_for(k, DSK_USAGE_SIGN, 1, "sign", err)) != DSK_OK)
         return st;
@@ -266,8 +272,8 @@ static dsk_status verify_pkey(dsk_key *k, const dsk_sign_params *p, const unsign
     dsk_status st = DSK_E_CRYPTO;
     int n;
 
-    if (ctx == NULL || EVP_PKEY_verify_init(ctx) != 1
-        || (p->scheme != DSK_SIG_ECDSA && rsa_params(ctx, p) != 1)) {
+    if (ctx == NULL || EVP_PKEY_verify_init(ctx) != 1 ||
+        (p->scheme != DSK_SIG_ECDSA && rsa_params(ctx, p) != 1)) {
         st = dsk_keys_ossl_error(err, DSK_E_CRYPTO, "cannot set up the verification");
         goto done;
     }
@@ -285,8 +291,7 @@ static dsk_status verify_pkey(dsk_key *k, const dsk_sign_params *p, const unsign
         sig_len = (size_t)n;
     }
     if (EVP_PKEY_verify(ctx, sig, sig_len, in, in_len) != 1) {
-        st = dsk_error_set(err, DSK_E_VERIFY, "%s signature is not valid",
-                           scheme_name(p->scheme));
+        st = dsk_error_set(err, DSK_E_VERIFY, "%s signature is not valid", scheme_name(p->scheme));
         goto done;
     }
     st = DSK_OK;

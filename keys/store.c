@@ -102,8 +102,8 @@ static dsk_keymat *keymat_find(dsk_keystore *ks, const char *path, const char *p
                                dsk_key_type type)
 {
     for (dsk_keymat *m = ks->mats; m != NULL; m = m->next)
-        if (m->has_private && m->type == type && strcmp(m->path, path) == 0
-            && strcmp(m->purpose, purpose) == 0)
+        if (m->has_private && m->type == type && strcmp(m->path, path) == 0 &&
+            strcmp(m->purpose, purpose) == 0)
             return m;
     return NULL;
 }
@@ -122,12 +122,11 @@ static dsk_status check_desc(const dsk_key_desc *d, unsigned *usage, dsk_error *
     can = dsk_keys_type_usages(d->type);
     *usage = d->usage == 0 ? can : d->usage;
     if ((*usage & ~can) != 0)
-        return dsk_error_set(err, DSK_E_CONFIG,
-                             "key '%s': a %s key cannot be used for %s; allowed: sign%s%s",
-                             d->label, ti->name,
-                             (*usage & ~can & DSK_USAGE_DECRYPT) ? "decrypt" : "derive",
-                             (can & DSK_USAGE_DECRYPT) ? ", decrypt" : "",
-                             (can & DSK_USAGE_DERIVE) ? ", derive" : "");
+        return dsk_error_set(
+            err, DSK_E_CONFIG, "key '%s': a %s key cannot be used for %s; allowed: sign%s%s",
+            d->label, ti->name, (*usage & ~can & DSK_USAGE_DECRYPT) ? "decrypt" : "derive",
+            (can & DSK_USAGE_DECRYPT) ? ", decrypt" : "",
+            (can & DSK_USAGE_DERIVE) ? ", derive" : "");
     return DSK_OK;
 }
 
@@ -151,8 +150,8 @@ dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key 
     for (k = ks->keys; k != NULL; k = k->next) {
         if (strcmp(k->label, desc->label) != 0)
             continue;
-        if (k->mat->type == desc->type && k->usage == usage && strcmp(k->mat->path, path) == 0
-            && strcmp(k->mat->purpose, purpose) == 0)
+        if (k->mat->type == desc->type && k->usage == usage && strcmp(k->mat->path, path) == 0 &&
+            strcmp(k->mat->purpose, purpose) == 0)
             goto done; /* the same key again */
         st = dsk_error_set(err, DSK_E_CONFIG,
                            "label '%s' is already used for another key (path '%s', type %s)",

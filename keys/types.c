@@ -8,7 +8,8 @@
  * RFC 8410 OID 1.3.101.112 rather than PKCS#11 3.0's printable string
  * "edwards25519": OpenSC and pkcs11-provider accept the OID, and it is what
  * an X.509 SubjectPublicKeyInfo carries. */
-static const unsigned char der_p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+static const unsigned char der_p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+                                         0xce, 0x3d, 0x03, 0x01, 0x07};
 static const unsigned char der_p384[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22};
 static const unsigned char der_k256[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a};
 static const unsigned char der_ed25519[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
@@ -18,15 +19,15 @@ static const unsigned char der_ed25519[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
 /* security_bits are what OpenSSL's EVP_PKEY_get_security_bits reports, so
  * that both front ends agree with the default provider (a unit test checks). */
 static const dsk_type_info type_table[DSK_KEY_TYPE_COUNT] = {
-    [DSK_KEY_SECP256K1] = {DSK_KEY_SECP256K1, "secp256k1", "EC", "secp256k1", "secp256k1", 256,
-                           128, 64, 72, PARAMS(der_k256)},
+    [DSK_KEY_SECP256K1] = {DSK_KEY_SECP256K1, "secp256k1", "EC", "secp256k1", "secp256k1", 256, 128,
+                           64, 72, PARAMS(der_k256)},
     /* Ed25519 bits: 256 as OpenSSL's EVP_PKEY_get_bits says (the curve is 255 bits). */
     [DSK_KEY_ED25519] = {DSK_KEY_ED25519, "ed25519", "ED25519", NULL, "ed25519", 256, 128, 64, 64,
                          PARAMS(der_ed25519)},
-    [DSK_KEY_EC_P256] = {DSK_KEY_EC_P256, "ec-p256", "EC", "prime256v1", "secp256k1", 256, 128,
-                         64, 72, PARAMS(der_p256)},
-    [DSK_KEY_EC_P384] = {DSK_KEY_EC_P384, "ec-p384", "EC", "secp384r1", "secp256k1", 384, 192,
-                         96, 104, PARAMS(der_p384)},
+    [DSK_KEY_EC_P256] = {DSK_KEY_EC_P256, "ec-p256", "EC", "prime256v1", "secp256k1", 256, 128, 64,
+                         72, PARAMS(der_p256)},
+    [DSK_KEY_EC_P384] = {DSK_KEY_EC_P384, "ec-p384", "EC", "secp384r1", "secp256k1", 384, 192, 96,
+                         104, PARAMS(der_p384)},
     [DSK_KEY_RSA_2048] = {DSK_KEY_RSA_2048, "rsa-2048", "RSA", NULL, "secp256k1", 2048, 112, 256,
                           256, NULL, 0},
     [DSK_KEY_RSA_3072] = {DSK_KEY_RSA_3072, "rsa-3072", "RSA", NULL, "secp256k1", 3072, 128, 384,
@@ -94,11 +95,9 @@ dsk_hash dsk_hash_from_name(const char *name)
         const char *alias;
         dsk_hash h;
     } aliases[] = {
-        {"SHA-1", DSK_HASH_SHA1},       {"SHA-224", DSK_HASH_SHA224},
-        {"SHA-256", DSK_HASH_SHA256},   {"SHA-384", DSK_HASH_SHA384},
-        {"SHA-512", DSK_HASH_SHA512},   {"SHA2-224", DSK_HASH_SHA224},
-        {"SHA2-256", DSK_HASH_SHA256},  {"SHA2-384", DSK_HASH_SHA384},
-        {"SHA2-512", DSK_HASH_SHA512},
+        {"SHA-1", DSK_HASH_SHA1},      {"SHA-224", DSK_HASH_SHA224},  {"SHA-256", DSK_HASH_SHA256},
+        {"SHA-384", DSK_HASH_SHA384},  {"SHA-512", DSK_HASH_SHA512},  {"SHA2-224", DSK_HASH_SHA224},
+        {"SHA2-256", DSK_HASH_SHA256}, {"SHA2-384", DSK_HASH_SHA384}, {"SHA2-512", DSK_HASH_SHA512},
     };
 
     if (name == NULL)

@@ -32,8 +32,7 @@ static inline dsk_keystore *kt_store(const char *endpoint)
 }
 
 /* A key derived from M = SHA-256(seed), without the agent. */
-static inline dsk_key *kt_key(dsk_keystore *ks, const char *label, dsk_key_type t,
-                              const char *seed)
+static inline dsk_key *kt_key(dsk_keystore *ks, const char *label, dsk_key_type t, const char *seed)
 {
     unsigned char m[32];
     dsk_key_desc d = {.label = label, .type = t};

@@ -10,7 +10,7 @@ static void expect_keccak(const char *msg, size_t len, const char *hex)
 {
     unsigned char want[32], got[32];
     kt_hex(hex, want, 32);
-    dsk_keccak256((const unsigned char *)msg, len, got);
+    dsk_keys_keccak256((const unsigned char *)msg, len, got);
     assert_memory_equal(got, want, 32);
 }
 
@@ -33,12 +33,12 @@ static void test_sponge_matches_sha3(void **state)
         msg[i] = (unsigned char)(i * 7 + 3);
     for (size_t len = 0; len <= sizeof msg; len++) {
         assert_int_equal(EVP_Digest(msg, len, want, NULL, EVP_sha3_256(), NULL), 1);
-        dsk_keccak256_pad(msg, len, 0x06, got);
+        dsk_keys_keccak256_pad(msg, len, 0x06, got);
         if (memcmp(got, want, 32) != 0)
             fail_msg("SHA3-256 mismatch at length %zu", len);
     }
     /* and the Keccak padding really differs */
-    dsk_keccak256(msg, 10, got);
+    dsk_keys_keccak256(msg, 10, got);
     EVP_Digest(msg, 10, want, NULL, EVP_sha3_256(), NULL);
     assert_memory_not_equal(got, want, 32);
 }
@@ -46,8 +46,10 @@ static void test_sponge_matches_sha3(void **state)
 static void test_eip55_vectors(void **state)
 {
     static const char *const v[] = {
-        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
-        "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB", "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+        "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+        "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+        "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
     };
     (void)state;
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
@@ -70,8 +72,7 @@ static void expect_address(const char *compressed_hex, const char *addr)
     EC_POINT *pt = EC_POINT_new(g);
     kt_hex(compressed_hex, comp, 33);
     assert_int_equal(EC_POINT_oct2point(g, pt, comp, 33, NULL), 1);
-    assert_int_equal(EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, full, 65, NULL),
-                     65);
+    assert_int_equal(EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, full, 65, NULL), 65);
     dsk_eth_address(full, out);
     assert_string_equal(out, addr);
     EC_POINT_free(pt);

@@ -13,8 +13,7 @@
 #define M_TEST_WALLET "143a1b5adb60fb8a1b39c908d98bdecf11e748f79034e09a4af94712baa93cd5"
 #define M_MAIN_WALLET "62c7c9aeca728358c9abd15ac95fdea1bcd7832e5d9d621fbc10a69448ab6c62"
 
-static dsk_key *key_from_hex(dsk_keystore *ks, const char *label, dsk_key_type t,
-                             const char *mhex)
+static dsk_key *key_from_hex(dsk_keystore *ks, const char *label, dsk_key_type t, const char *mhex)
 {
     unsigned char m[32];
     dsk_key_desc d = {.label = label, .type = t};
@@ -44,8 +43,8 @@ static void test_sdk_equivalence(void **state)
     pk = kt_default_pub(k);
     unsigned char full[65], comp[33];
     size_t fl = 0;
-    assert_int_equal(EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, full,
-                                                     sizeof full, &fl), 1);
+    assert_int_equal(
+        EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, full, sizeof full, &fl), 1);
     EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_secp256k1);
     EC_POINT *ep = EC_POINT_new(g);
     assert_int_equal(EC_POINT_oct2point(g, ep, full, fl, NULL), 1);
@@ -84,8 +83,8 @@ static void test_ec_point_matches_openssl(void **state)
         dsk_error e = {0};
         EVP_PKEY *pk = kt_default_pub(k);
         assert_int_equal(dsk_key_public_point(k, &pt, &len, NULL), DSK_OK);
-        assert_int_equal(EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, buf,
-                                                         sizeof buf, &ol), 1);
+        assert_int_equal(
+            EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, buf, sizeof buf, &ol), 1);
         assert_int_equal(len, 1 + 2 * (size_t)ti->bits / 8);
         assert_int_equal(len, ol);
         assert_memory_equal(pt, buf, len);
@@ -192,10 +191,8 @@ static void test_add_public_rejects(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sdk_equivalence),
-        cmocka_unit_test(test_ec_point_matches_openssl),
-        cmocka_unit_test(test_rsa_public),
-        cmocka_unit_test(test_add_public_maps_types),
+        cmocka_unit_test(test_sdk_equivalence),    cmocka_unit_test(test_ec_point_matches_openssl),
+        cmocka_unit_test(test_rsa_public),         cmocka_unit_test(test_add_public_maps_types),
         cmocka_unit_test(test_add_public_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

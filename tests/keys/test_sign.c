@@ -155,8 +155,8 @@ static int default_verify_rsa(dsk_key *k, int pad, dsk_hash h, dsk_hash mgf, int
         assert_int_equal(EVP_PKEY_CTX_set_signature_md(ctx, EVP_get_digestbyname(dsk_hash_name(h))),
                          1);
     if (pad == RSA_PKCS1_PSS_PADDING) {
-        assert_int_equal(EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_get_digestbyname(dsk_hash_name(mgf))),
-                         1);
+        assert_int_equal(
+            EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, EVP_get_digestbyname(dsk_hash_name(mgf))), 1);
         assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, salt), 1);
     }
     r = EVP_PKEY_verify(ctx, sig, sl, in, il);
@@ -192,8 +192,8 @@ static void test_rsa_pkcs1(void **state)
     memset(in, 0x5a, sizeof in);
     sl = sizeof sig;
     assert_int_equal(dsk_key_sign(k, &raw, in, 245, sig, &sl, NULL), DSK_OK);
-    assert_int_equal(default_verify_rsa(k, RSA_PKCS1_PADDING, DSK_HASH_NONE, 0, 0, in, 245, sig, sl),
-                     1);
+    assert_int_equal(
+        default_verify_rsa(k, RSA_PKCS1_PADDING, DSK_HASH_NONE, 0, 0, in, 245, sig, sl), 1);
     assert_int_equal(dsk_key_verify(k, &raw, in, 245, sig, sl, NULL), DSK_OK);
     /* same key, same input: PKCS#1 v1.5 signatures are deterministic */
     unsigned char sig2[256];
@@ -224,7 +224,9 @@ static void test_rsa_pss(void **state)
         {DSK_HASH_SHA1, DSK_HASH_SHA256, 20, 20},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        dsk_sign_params p = {.scheme = DSK_SIG_RSA_PSS, .hash = cases[i].h, .mgf1 = cases[i].mgf,
+        dsk_sign_params p = {.scheme = DSK_SIG_RSA_PSS,
+                             .hash = cases[i].h,
+                             .mgf1 = cases[i].mgf,
                              .salt_len = cases[i].salt};
         dsk_hash mgf = cases[i].mgf == DSK_HASH_NONE ? cases[i].h : cases[i].mgf;
         unsigned char h[64], sig[256];
@@ -232,7 +234,8 @@ static void test_rsa_pss(void **state)
         digest(cases[i].h, "pss", h);
         assert_int_equal(dsk_key_sign(k, &p, h, hl, sig, &sl, NULL), DSK_OK);
         assert_int_equal(default_verify_rsa(k, RSA_PKCS1_PSS_PADDING, cases[i].h, mgf,
-                                            cases[i].ossl_salt, h, hl, sig, sl), 1);
+                                            cases[i].ossl_salt, h, hl, sig, sl),
+                         1);
         assert_int_equal(dsk_key_verify(k, &p, h, hl, sig, sl, NULL), DSK_OK);
         /* a different salt length does not verify (except against "max" = auto) */
         if (cases[i].salt >= 0) {
@@ -299,10 +302,8 @@ static void test_bad_inputs(void **state)
     p = (dsk_sign_params){.scheme = DSK_SIG_RSA_PSS, .hash = DSK_HASH_SHA512, .salt_len = 250};
     assert_int_equal(dsk_key_sign(f->k[DSK_KEY_RSA_2048], &p, h, 64, sig, &sl, &e), DSK_E_CRYPTO);
     p = (dsk_sign_params){.scheme = DSK_SIG_ECDSA};
-    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_EC_P256], &p, h, 0, sig, &sl, &e),
-                     DSK_E_BAD_INPUT);
-    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_EC_P256], &p, h, 65, sig, &sl, &e),
-                     DSK_E_BAD_INPUT);
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_EC_P256], &p, h, 0, sig, &sl, &e), DSK_E_BAD_INPUT);
+    assert_int_equal(dsk_key_sign(f->k[DSK_KEY_EC_P256], &p, h, 65, sig, &sl, &e), DSK_E_BAD_INPUT);
     /* ECDSA truncates a hash longer than the order, as the standard says */
     sl = sizeof sig;
     assert_int_equal(dsk_key_sign(f->k[DSK_KEY_EC_P256], &p, h, 64, sig, &sl, NULL), DSK_OK);
@@ -352,8 +353,8 @@ static void test_buffer_rule(void **state)
 static void test_usage_enforced(void **state)
 {
     fix *f = *state;
-    dsk_key_desc d = {.label = "derive-only", .path = "sign", .type = DSK_KEY_EC_P256,
-                      .usage = DSK_USAGE_DERIVE};
+    dsk_key_desc d = {
+        .label = "derive-only", .path = "sign", .type = DSK_KEY_EC_P256, .usage = DSK_USAGE_DERIVE};
     dsk_key *k = NULL;
     unsigned char h[32] = {0}, sig[64];
     size_t sl = sizeof sig;
@@ -407,7 +408,8 @@ static void test_threads_sign_concurrently(void **state)
     for (int i = 0; i < 4; i++) {
         w[i] = (worker){.k = f->k[DSK_KEY_RSA_2048],
                         .p = {.scheme = i % 2 ? DSK_SIG_RSA_PSS : DSK_SIG_RSA_PKCS1,
-                              .hash = DSK_HASH_SHA256, .salt_len = -1}};
+                              .hash = DSK_HASH_SHA256,
+                              .salt_len = -1}};
         assert_int_equal(pthread_create(&th[i], NULL, sign_loop, &w[i]), 0);
     }
     for (int i = 0; i < 4; i++) {
@@ -419,16 +421,11 @@ static void test_threads_sign_concurrently(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ecdsa),
-        cmocka_unit_test(test_ecdsa_raw_padding),
-        cmocka_unit_test(test_ed25519),
-        cmocka_unit_test(test_rsa_pkcs1),
-        cmocka_unit_test(test_rsa_pss),
-        cmocka_unit_test(test_verify_foreign),
-        cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_buffer_rule),
-        cmocka_unit_test(test_usage_enforced),
-        cmocka_unit_test(test_threads_sign_concurrently),
+        cmocka_unit_test(test_ecdsa),          cmocka_unit_test(test_ecdsa_raw_padding),
+        cmocka_unit_test(test_ed25519),        cmocka_unit_test(test_rsa_pkcs1),
+        cmocka_unit_test(test_rsa_pss),        cmocka_unit_test(test_verify_foreign),
+        cmocka_unit_test(test_bad_inputs),     cmocka_unit_test(test_buffer_rule),
+        cmocka_unit_test(test_usage_enforced), cmocka_unit_test(test_threads_sign_concurrently),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -31,8 +31,9 @@ static void test_table_matches_openssl(void **state)
         if (ti->group != NULL) {
             char g[64];
             size_t gl;
-            assert_int_equal(EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, g,
-                                                            sizeof g, &gl), 1);
+            assert_int_equal(
+                EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, g, sizeof g, &gl),
+                1);
             assert_string_equal(g, ti->group);
             assert_int_equal(EVP_PKEY_get_size(pk), (int)ti->max_der_sig);
         } else {
@@ -66,8 +67,8 @@ static void test_usages(void **state)
 
 static void test_hash_helpers(void **state)
 {
-    static const dsk_hash all[] = {DSK_HASH_SHA1, DSK_HASH_SHA224, DSK_HASH_SHA256,
-                                   DSK_HASH_SHA384, DSK_HASH_SHA512};
+    static const dsk_hash all[] = {DSK_HASH_SHA1, DSK_HASH_SHA224, DSK_HASH_SHA256, DSK_HASH_SHA384,
+                                   DSK_HASH_SHA512};
     (void)state;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         const char *n = dsk_hash_name(all[i]);
