@@ -29,14 +29,6 @@ static const secp256k1_context *get_sign_ctx(void)
     return sign_ctx;
 }
 
-/* A process exit is the only owner of the context; free it there so that
- * valgrind reports nothing. */
-__attribute__((destructor)) static void sign_ctx_destroy(void)
-{
-    if (sign_ctx)
-        secp256k1_context_destroy(sign_ctx);
-    sign_ctx = NULL;
-}
 
 dsk_status dsk_sim_algorithm_parse(const char *name, dsk_sim_algorithm *out)
 {
@@ -51,12 +43,32 @@ dsk_status dsk_sim_algorithm_parse(const char *name, dsk_sim_algorithm *out)
     return DSK_E_UNSUPPORTED;
 }
 
+/* Fetched once: a fetch per request costs more than the HMAC itself. */
+static EVP_MAC *hmac_alg;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_fetch(void)
+{
+    hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
+/* Called by main before exit, while OpenSSL is still initialised (a
+ * destructor would run after OpenSSL's own atexit cleanup). */
+void dsk_sim_chain_cleanup(void)
+{
+    EVP_MAC_free(hmac_alg);
+    hmac_alg = NULL;
+    if (sign_ctx)
+        secp256k1_context_destroy(sign_ctx);
+    sign_ctx = NULL;
+}
+
 static int hmac_sha256(const void *key, size_t key_len, const void *a, size_t a_len,
                        const void *b, size_t b_len, uint8_t out[32])
 {
     int ok = 0;
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *mctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    pthread_once(&hmac_once, hmac_fetch);
+    EVP_MAC_CTX *mctx = hmac_alg ? EVP_MAC_CTX_new(hmac_alg) : NULL;
     size_t got = 0;
     char digest[] = "SHA256";
     OSSL_PARAM params[] = {
@@ -70,7 +82,6 @@ static int hmac_sha256(const void *key, size_t key_len, const void *a, size_t a_
     ok = EVP_MAC_final(mctx, out, &got, 32) && got == 32;
 done:
     EVP_MAC_CTX_free(mctx);
-    EVP_MAC_free(mac);
     return ok;
 }
 

@@ -73,6 +73,10 @@ dsk_status dsk_sim_chain_sign(const uint8_t app_key[32], const char *purpose,
                               const uint8_t *pubkey, size_t pubkey_len,
                               uint8_t sig[DSK_SIM_SIG_LEN], dsk_error *err);
 
+/* Free the process-wide HMAC method and signing context (at exit, after
+ * every server thread has stopped). */
+void dsk_sim_chain_cleanup(void);
+
 /* ---- fault.c: injected faults ---- */
 
 typedef enum dsk_sim_fault_kind {

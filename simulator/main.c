@@ -143,6 +143,7 @@ int main(int argc, char **argv)
     dsk_sim_server_stop(srv);
     ret = EXIT_SUCCESS;
 done:
+    dsk_sim_chain_cleanup();
     dsk_sim_fault_state_destroy(&faults);
     dsk_sim_appkeys_wipe(&api.keys);
     return ret;
