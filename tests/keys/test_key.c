@@ -1,0 +1,295 @@
+/* keys/key.c against the real simulator: SDK equivalence over the socket,
+ * determinism across processes and simulator restarts, derive-once under
+ * concurrent first use, failures (dstack down, faults) reported with label
+ * and path and never cached, and keys surviving fork. */
+#include "keytest.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "simproc.h"
+
+typedef struct fix {
+    dsk_test_sim sim;
+} fix;
+
+static int setup(void **state)
+{
+    fix *f = calloc(1, sizeof *f);
+    unsetenv("DSTACK_SIMULATOR_ENDPOINT");
+    if (dsk_test_sim_start(&f->sim, NULL) != 0)
+        fail_msg("cannot start the simulator ($DSK_SIMULATOR)");
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fix *f = *state;
+    assert_int_equal(dsk_test_sim_stop(&f->sim), 0);
+    free(f);
+    return 0;
+}
+
+static dsk_key *add(dsk_keystore *ks, const char *label, const char *path, dsk_key_type t)
+{
+    dsk_key_desc d = {.label = label, .path = path, .type = t};
+    dsk_key *k = NULL;
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+    return k;
+}
+
+static void spki_hex(dsk_key *k, char *out, size_t max)
+{
+    const unsigned char *der;
+    size_t len;
+    dsk_error e = {0};
+    if (dsk_key_spki(k, &der, &len, &e) != DSK_OK)
+        fail_msg("%s", e.msg);
+    assert_true(2 * len + 1 <= max);
+    dsk_hex_encode(der, len, out);
+}
+
+static void test_sdk_over_socket(void **state)
+{
+    fix *f = *state;
+    dsk_keystore *ks = kt_store(f->sim.sock);
+    dsk_key *k = add(ks, "wallet", "/eth/main-wallet", DSK_KEY_SECP256K1);
+    char addr[43];
+    dsk_error e = {0};
+    if (dsk_key_eth_address(k, addr, &e) != DSK_OK)
+        fail_msg("%s", e.msg);
+    assert_string_equal(addr, "0x3a9C91C6Deb255D7965B0991576b4A1C0438aEa0");
+    assert_int_equal(dsk_keystore_getkey_calls(ks), 1);
+    /* the Ed25519 key of test/wallet, requested with algorithm "ed25519" */
+    dsk_key *ed = add(ks, "ssh", "test/wallet", DSK_KEY_ED25519);
+    const unsigned char *pt;
+    size_t len;
+    unsigned char want[32];
+    assert_int_equal(dsk_key_public_point(ed, &pt, &len, NULL), DSK_OK);
+    kt_hex("4f019bbd5f3d098befc637447b35356e4df6a8a8733d1f820e6d1a85af83da5e", want, 32);
+    assert_memory_equal(pt, want, 32);
+    dsk_keystore_free(ks);
+}
+
+/* Another process (this binary re-executed) derives the same keys. */
+static void child_spki(const char *sock, const char *type, char *out, size_t max)
+{
+    char cmd[1024];
+    FILE *p;
+    snprintf(cmd, sizeof cmd, "/proc/%d/exe --derive '%s' %s", (int)getpid(), sock, type);
+    p = popen(cmd, "r");
+    assert_non_null(p);
+    assert_non_null(fgets(out, (int)max, p));
+    out[strcspn(out, "\n")] = '\0';
+    assert_int_equal(pclose(p), 0);
+}
+
+static int child_main(const char *sock, const char *type)
+{
+    dsk_keystore *ks = NULL;
+    dsk_client_opts o = {.endpoint = sock};
+    dsk_key_type t;
+    dsk_key_desc d = {.label = "k", .path = "app/determinism"};
+    dsk_key *k;
+    const unsigned char *der;
+    size_t len;
+    char hex[2 * 600 + 1];
+    if (strcmp(type, "ec-p256") == 0)
+        t = DSK_KEY_EC_P256;
+    else if (strcmp(type, "rsa-2048") == 0)
+        t = DSK_KEY_RSA_2048;
+    else
+        t = DSK_KEY_ED25519;
+    d.type = t;
+    if (dsk_keystore_new(&o, &ks, NULL) != DSK_OK || dsk_keystore_add(ks, &d, &k, NULL) != DSK_OK ||
+        dsk_key_spki(k, &der, &len, NULL) != DSK_OK)
+        return 1;
+    dsk_hex_encode(der, len, hex);
+    printf("%s\n", hex);
+    dsk_keystore_free(ks);
+    return 0;
+}
+
+static void test_determinism_across_processes(void **state)
+{
+    fix *f = *state;
+    static const char *const types[] = {"ec-p256", "ed25519", "rsa-2048"};
+    static const dsk_key_type tv[] = {DSK_KEY_EC_P256, DSK_KEY_ED25519, DSK_KEY_RSA_2048};
+    char mine[3][1300], other[1300];
+    dsk_keystore *ks = kt_store(f->sim.sock);
+    for (int i = 0; i < 3; i++) {
+        dsk_key *k = add(ks, types[i], "app/determinism", tv[i]);
+        spki_hex(k, mine[i], sizeof mine[i]);
+        child_spki(f->sim.sock, types[i], other, sizeof other);
+        assert_string_equal(other, mine[i]);
+    }
+    dsk_keystore_free(ks);
+    /* and after a simulator restart (new process, new socket) */
+    assert_int_equal(dsk_test_sim_stop(&f->sim), 0);
+    assert_int_equal(dsk_test_sim_start(&f->sim, NULL), 0);
+    ks = kt_store(f->sim.sock);
+    for (int i = 0; i < 3; i++) {
+        dsk_key *k = add(ks, types[i], "app/determinism", tv[i]);
+        spki_hex(k, other, sizeof other);
+        assert_string_equal(other, mine[i]);
+    }
+    dsk_keystore_free(ks);
+}
+
+typedef struct racer {
+    dsk_key *k;
+    pthread_barrier_t *go;
+    dsk_status st;
+} racer;
+
+static void *derive_now(void *arg)
+{
+    racer *r = arg;
+    pthread_barrier_wait(r->go);
+    r->st = dsk_key_derive(r->k, NULL);
+    return NULL;
+}
+
+/* Eight threads at first use, with a slow agent: one GetKey. */
+static void test_derive_once_under_contention(void **state)
+{
+    fix *f = *state;
+    dsk_keystore *ks = kt_store(f->sim.sock);
+    dsk_key *k = add(ks, "web", "app/web", DSK_KEY_EC_P256);
+    dsk_key *alias = add(ks, "web2", "app/web", DSK_KEY_EC_P256);
+    pthread_barrier_t go;
+    pthread_t t[8];
+    racer r[8];
+    assert_int_equal(dsk_test_sim_fault(&f->sim, "delay:200"), 0);
+    pthread_barrier_init(&go, NULL, 8);
+    for (int i = 0; i < 8; i++) {
+        r[i] = (racer){.k = i % 2 ? alias : k, .go = &go, .st = DSK_E_ARGS};
+        assert_int_equal(pthread_create(&t[i], NULL, derive_now, &r[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(r[i].st, DSK_OK);
+    }
+    pthread_barrier_destroy(&go);
+    assert_int_equal(dsk_test_sim_fault(&f->sim, "none"), 0);
+    assert_int_equal(dsk_keystore_getkey_calls(ks), 1);
+    assert_true(dsk_key_is_derived(k));
+    assert_true(dsk_key_is_derived(alias));
+    /* later uses need no request either */
+    unsigned char h[32] = {0}, sig[64];
+    size_t sl = sizeof sig;
+    dsk_sign_params p = {.scheme = DSK_SIG_ECDSA};
+    assert_int_equal(dsk_key_sign(k, &p, h, 32, sig, &sl, NULL), DSK_OK);
+    assert_int_equal(dsk_keystore_getkey_calls(ks), 1);
+    dsk_keystore_free(ks);
+}
+
+/* dstack down: a clear error naming the key; then the agent appears at that
+ * socket and the SAME key object derives. */
+static void test_down_then_up(void **state)
+{
+    fix *f = *state;
+    char dir[] = "/tmp/dsk-keys-down-XXXXXX", sock[128];
+    assert_non_null(mkdtemp(dir));
+    snprintf(sock, sizeof sock, "%s/agent.sock", dir);
+    dsk_keystore *ks = kt_store(sock);
+    dsk_key *k = add(ks, "web", "app/web", DSK_KEY_EC_P256);
+    unsigned char h[32] = {0}, sig[64];
+    size_t sl = sizeof sig;
+    dsk_sign_params p = {.scheme = DSK_SIG_ECDSA};
+    dsk_error e = {0};
+    assert_int_equal(dsk_key_sign(k, &p, h, 32, sig, &sl, &e), DSK_E_UNREACHABLE);
+    assert_non_null(strstr(e.msg, "key 'web' (path 'app/web'): "));
+    assert_non_null(strstr(e.msg, sock));
+    assert_false(dsk_key_is_derived(k));
+    assert_int_equal(dsk_key_derive(k, &e), DSK_E_UNREACHABLE);
+    /* the agent comes up at the socket the store uses */
+    assert_int_equal(symlink(f->sim.sock, sock), 0);
+    e = (dsk_error){0};
+    if (dsk_key_sign(k, &p, h, 32, sig, &sl, &e) != DSK_OK)
+        fail_msg("%s", e.msg);
+    assert_true(dsk_key_is_derived(k));
+    assert_int_equal(dsk_keystore_getkey_calls(ks), 3);
+    /* the same public key as a fresh store gets */
+    char a[300], b[300];
+    spki_hex(k, a, sizeof a);
+    dsk_keystore *ks2 = kt_store(f->sim.sock);
+    spki_hex(add(ks2, "web", "app/web", DSK_KEY_EC_P256), b, sizeof b);
+    assert_string_equal(a, b);
+    dsk_keystore_free(ks2);
+    dsk_keystore_free(ks);
+    unlink(sock);
+    rmdir(dir);
+}
+
+static void expect_fault(fix *f, const char *fault, dsk_status want)
+{
+    dsk_keystore *ks = kt_store(f->sim.sock);
+    dsk_key *k = add(ks, "ssh", "app/ssh", DSK_KEY_ED25519);
+    dsk_error e = {0};
+    assert_int_equal(dsk_test_sim_fault(&f->sim, fault), 0);
+    assert_int_equal(dsk_key_derive(k, &e), want);
+    if (strstr(e.msg, "key 'ssh' (path 'app/ssh'): ") != e.msg)
+        fail_msg("%s: message '%s'", fault, e.msg);
+    assert_false(dsk_key_is_derived(k));
+    assert_int_equal(dsk_test_sim_fault(&f->sim, "none"), 0);
+    if (dsk_key_derive(k, &e) != DSK_OK)
+        fail_msg("after %s: %s", fault, e.msg);
+    dsk_keystore_free(ks);
+}
+
+static void test_faults_not_cached(void **state)
+{
+    fix *f = *state;
+    expect_fault(f, "http500", DSK_E_REFUSED);
+    expect_fault(f, "garbage", DSK_E_MALFORMED);
+    expect_fault(f, "short-key", DSK_E_MALFORMED);
+    expect_fault(f, "close", DSK_E_MALFORMED);
+}
+
+/* A key derived before fork works in the child without asking again. */
+static void test_fork_keeps_keys(void **state)
+{
+    fix *f = *state;
+    dsk_keystore *ks = kt_store(f->sim.sock);
+    dsk_key *k = add(ks, "web", "app/web", DSK_KEY_EC_P256);
+    dsk_key *later = add(ks, "later", "app/later", DSK_KEY_EC_P256);
+    int status;
+    assert_int_equal(dsk_key_derive(k, NULL), DSK_OK);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        unsigned char h[32] = {3}, sig[64];
+        size_t sl = sizeof sig;
+        dsk_sign_params p = {.scheme = DSK_SIG_ECDSA};
+        int ok = dsk_key_sign(k, &p, h, 32, sig, &sl, NULL) == DSK_OK &&
+                 dsk_key_verify(k, &p, h, 32, sig, sl, NULL) == DSK_OK &&
+                 dsk_keystore_getkey_calls(ks) == 1
+                 /* and the child can still derive a new key itself */
+                 && dsk_key_derive(later, NULL) == DSK_OK && dsk_keystore_getkey_calls(ks) == 2;
+        _exit(ok ? 0 : 1);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    dsk_keystore_free(ks);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 4 && strcmp(argv[1], "--derive") == 0)
+        return child_main(argv[2], argv[3]);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_sdk_over_socket, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_determinism_across_processes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_derive_once_under_contention, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_down_then_up, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_faults_not_cached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fork_keeps_keys, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

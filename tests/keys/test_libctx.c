@@ -1,0 +1,88 @@
+/* keys/libctx.c: a private library context with the default provider only,
+ * the same for every thread, and untouched by the application's openssl.cnf
+ * (which here names a provider that cannot load: were our context to read
+ * it, nothing would work). */
+#include "keytest.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <openssl/provider.h>
+
+static char conf_path[64];
+
+static void *get_ctx(void *arg)
+{
+    *(OSSL_LIB_CTX **)arg = dsk_keys_libctx();
+    return NULL;
+}
+
+static void test_private_and_shared(void **state)
+{
+    pthread_t t[4];
+    OSSL_LIB_CTX *got[4];
+    (void)state;
+    for (int i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, get_ctx, &got[i]);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    assert_non_null(got[0]);
+    for (int i = 1; i < 4; i++)
+        assert_ptr_equal(got[i], got[0]);
+    assert_ptr_not_equal(got[0], OSSL_LIB_CTX_get0_global_default());
+    assert_ptr_equal(dsk_keys_libctx(), got[0]);
+    assert_int_equal(OSSL_PROVIDER_available(got[0], "default"), 1);
+    assert_int_equal(OSSL_PROVIDER_available(got[0], "legacy"), 0);
+    assert_int_equal(OSSL_PROVIDER_available(got[0], "broken"), 0);
+}
+
+static void test_works_despite_config(void **state)
+{
+    dsk_keystore *ks = kt_store(NULL);
+    dsk_key *k = kt_key(ks, "web", DSK_KEY_EC_P256, "libctx");
+    dsk_sign_params p = {.scheme = DSK_SIG_ECDSA};
+    unsigned char h[32] = {1}, sig[64];
+    size_t sl = sizeof sig;
+    (void)state;
+    assert_int_equal(dsk_key_sign(k, &p, h, 32, sig, &sl, NULL), DSK_OK);
+    assert_int_equal(dsk_key_verify(k, &p, h, 32, sig, sl, NULL), DSK_OK);
+    dsk_keystore_free(ks);
+}
+
+static void test_keys_live_in_private_ctx(void **state)
+{
+    dsk_keystore *ks = kt_store(NULL);
+    dsk_key *k = kt_key(ks, "ed", DSK_KEY_ED25519, "libctx");
+    (void)state;
+    /* our key's provider is the default provider of OUR context */
+    const OSSL_PROVIDER *prov = EVP_PKEY_get0_provider(k->mat->pkey);
+    assert_non_null(prov);
+    assert_string_equal(OSSL_PROVIDER_get0_name(prov), "default");
+    EVP_PKEY_CTX *ctx = dsk_key_pkey_ctx(k);
+    assert_non_null(ctx);
+    EVP_PKEY_CTX_free(ctx);
+    dsk_keystore_free(ks);
+}
+
+int main(void)
+{
+    /* Before any OpenSSL call: a config that activates an unloadable provider. */
+    snprintf(conf_path, sizeof conf_path, "/tmp/dsk-keys-libctx-%d.cnf", (int)getpid());
+    FILE *f = fopen(conf_path, "w");
+    if (f == NULL)
+        return 1;
+    fputs("openssl_conf = init\n[init]\nproviders = provs\n[provs]\nbroken = broken_sect\n"
+          "[broken_sect]\nmodule = /nonexistent/broken.so\nactivate = 1\n",
+          f);
+    fclose(f);
+    setenv("OPENSSL_CONF", conf_path, 1);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_private_and_shared),
+        cmocka_unit_test(test_works_despite_config),
+        cmocka_unit_test(test_keys_live_in_private_ctx),
+    };
+    int r = cmocka_run_group_tests(tests, NULL, NULL);
+    unlink(conf_path);
+    return r;
+}

@@ -1,0 +1,248 @@
+/* keys/store.c: adding and finding keys, label rules, shared derivation,
+ * configuration import, domain separation between types, unusable material
+ * (never cached), and teardown of stores in every state. */
+#include "keytest.h"
+
+#include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/objects.h>
+
+static void test_add_and_find(void **state)
+{
+    dsk_keystore *ks = kt_store(NULL);
+    dsk_key_desc d = {.label = "web", .type = DSK_KEY_EC_P256};
+    dsk_key *k = NULL, *k2 = NULL;
+    (void)state;
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+    assert_string_equal(dsk_key_label(k), "web");
+    assert_string_equal(dsk_key_path(k), "web"); /* path defaults to the label */
+    assert_int_equal(dsk_key_get_type(k), DSK_KEY_EC_P256);
+    assert_int_equal(dsk_key_usage(k), DSK_USAGE_SIGN | DSK_USAGE_DERIVE);
+    assert_true(dsk_key_has_private(k));
+    assert_false(dsk_key_is_derived(k));
+    assert_ptr_equal(dsk_keystore_find(ks, "web"), k);
+    assert_null(dsk_keystore_find(ks, "nope"));
+    assert_null(dsk_keystore_find(ks, NULL));
+    /* the same description again: the same key */
+    assert_int_equal(dsk_keystore_add(ks, &d, &k2, NULL), DSK_OK);
+    assert_ptr_equal(k2, k);
+    /* out may be NULL */
+    dsk_key_desc d2 = {
+        .label = "ssh", .path = "app/ssh", .purpose = "ssh", .type = DSK_KEY_ED25519};
+    assert_int_equal(dsk_keystore_add(ks, &d2, NULL, NULL), DSK_OK);
+    assert_string_equal(dsk_key_path(dsk_keystore_find(ks, "ssh")), "app/ssh");
+    /* accessors are NULL-safe */
+    assert_null(dsk_key_label(NULL));
+    assert_null(dsk_key_path(NULL));
+    assert_int_equal(dsk_key_get_type(NULL), DSK_KEY_TYPE_COUNT);
+    assert_int_equal(dsk_key_usage(NULL), 0);
+    assert_false(dsk_key_has_private(NULL));
+    assert_false(dsk_key_is_derived(NULL));
+    dsk_keystore_free(ks); /* nothing derived: fine */
+    dsk_keystore_free(NULL);
+}
+
+static void test_label_rules(void **state)
+{
+    dsk_keystore *ks = kt_store(NULL);
+    dsk_key *k = (dsk_key *)1;
+    dsk_error e = {0};
+    dsk_key_desc d = {.label = "web", .path = "a", .type = DSK_KEY_EC_P256};
+    (void)state;
+    assert_int_equal(dsk_keystore_add(ks, &d, NULL, NULL), DSK_OK);
+    d.path = "b";
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
+    assert_null(k);
+    assert_string_equal(e.msg,
+                        "label 'web' is already used for another key (path 'a', type ec-p256)");
+    d = (dsk_key_desc){.label = "web", .path = "a", .type = DSK_KEY_EC_P384};
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
+    d = (dsk_key_desc){
+        .label = "web", .path = "a", .type = DSK_KEY_EC_P256, .usage = DSK_USAGE_SIGN};
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
+    d = (dsk_key_desc){.label = "", .type = DSK_KEY_EC_P256};
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
+    d = (dsk_key_desc){.label = NULL, .type = DSK_KEY_EC_P256};
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
+    d = (dsk_key_desc){.label = "x", .type = DSK_KEY_TYPE_COUNT};
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
+    assert_string_equal(e.msg, "key 'x': unknown key type 7");
+    d = (dsk_key_desc){.label = "x", .type = DSK_KEY_EC_P256, .usage = DSK_USAGE_DECRYPT};
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
+    assert_string_equal(e.msg, "key 'x': a ec-p256 key cannot be used for decrypt; allowed: "
+                               "sign, derive");
+    d = (dsk_key_desc){.label = "x", .type = DSK_KEY_ED25519, .usage = DSK_USAGE_DERIVE};
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
+    assert_int_equal(dsk_keystore_add(NULL, &d, &k, &e), DSK_E_ARGS);
+    assert_int_equal(dsk_keystore_add(ks, NULL, &k, &e), DSK_E_ARGS);
+    assert_null(dsk_keystore_find(ks, "x"));
+    dsk_keystore_free(ks);
+}
+
+/* Two labels, one (path, purpose, type): one derivation serves both. */
+static void test_shared_material(void **state)
+{
+    dsk_keystore *ks = kt_store(NULL);
+    dsk_key_desc a = {.label = "a", .path = "p", .type = DSK_KEY_EC_P256};
+    dsk_key_desc b = {.label = "b", .path = "p", .type = DSK_KEY_EC_P256, .usage = DSK_USAGE_SIGN};
+    dsk_key_desc c = {.label = "c", .path = "p", .purpose = "other", .type = DSK_KEY_EC_P256};
+    dsk_key *ka, *kb, *kc;
+    unsigned char m[32] = {1, 2, 3};
+    const unsigned char *da, *db;
+    size_t la, lb;
+    (void)state;
+    assert_int_equal(dsk_keystore_add(ks, &a, &ka, NULL), DSK_OK);
+    assert_int_equal(dsk_keystore_add(ks, &b, &kb, NULL), DSK_OK);
+    assert_int_equal(dsk_keystore_add(ks, &c, &kc, NULL), DSK_OK);
+    assert_ptr_not_equal(ka, kb);
+    assert_ptr_equal(dsk_keystore_find(ks, "b"), kb);
+    assert_int_equal(dsk_key_usage(kb), DSK_USAGE_SIGN);
+    assert_int_equal(dsk_key_derive_from_material(ka, m, NULL), DSK_OK);
+    assert_true(dsk_key_is_derived(kb));
+    assert_false(dsk_key_is_derived(kc)); /* another purpose is another key */
+    assert_int_equal(dsk_key_spki(ka, &da, &la, NULL), DSK_OK);
+    assert_int_equal(dsk_key_spki(kb, &db, &lb, NULL), DSK_OK);
+    assert_ptr_equal(da, db);
+    dsk_keystore_free(ks);
+}
+
+static void test_add_conf(void **state)
+{
+    dsk_keystore *ks = kt_store(NULL);
+    dsk_key_entry ent[2] = {
+        {.label = "web",
+         .path = "app/web",
+         .type = DSK_KEY_EC_P384,
+         .purpose = "",
+         .usage = DSK_USAGE_SIGN,
+         .line = 3},
+        {.label = "web", .path = "app/other", .type = DSK_KEY_EC_P384, .purpose = "", .line = 9},
+    };
+    dsk_conf conf = {.file = "/etc/dstack-pkcs11.conf", .keys = ent, .nkeys = 1};
+    dsk_error e = {0};
+    (void)state;
+    assert_int_equal(dsk_keystore_add_conf(ks, &conf, NULL), DSK_OK);
+    dsk_key *k = dsk_keystore_find(ks, "web");
+    assert_non_null(k);
+    assert_string_equal(dsk_key_path(k), "app/web");
+    assert_int_equal(dsk_key_get_type(k), DSK_KEY_EC_P384);
+    assert_int_equal(dsk_key_usage(k), DSK_USAGE_SIGN);
+    conf.nkeys = 2;
+    assert_int_equal(dsk_keystore_add_conf(ks, &conf, &e), DSK_E_CONFIG);
+    assert_non_null(strstr(e.msg, "/etc/dstack-pkcs11.conf:9: label 'web'"));
+    assert_int_equal(dsk_keystore_add_conf(ks, NULL, &e), DSK_E_ARGS);
+    dsk_keystore_free(ks);
+}
+
+/* The public key of a key whose scalar were M itself (computed here). */
+static EVP_PKEY *scalar_key(const char *group, const unsigned char m[32])
+{
+    EC_GROUP *g = EC_GROUP_new_by_curve_name(OBJ_sn2nid(group));
+    EC_POINT *pt = EC_POINT_new(g);
+    BIGNUM *d = BN_bin2bn(m, 32, NULL);
+    unsigned char oct[100];
+    size_t ol;
+    OSSL_PARAM params[3];
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY *pk = NULL;
+    assert_int_equal(EC_POINT_mul(g, pt, d, NULL, NULL, NULL), 1);
+    ol = EC_POINT_point2oct(g, pt, POINT_CONVERSION_UNCOMPRESSED, oct, sizeof oct, NULL);
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)group, 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, oct, ol);
+    params[2] = OSSL_PARAM_construct_end();
+    assert_int_equal(EVP_PKEY_fromdata_init(ctx), 1);
+    assert_int_equal(EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_PUBLIC_KEY, params), 1);
+    BN_free(d);
+    EC_POINT_free(pt);
+    EC_GROUP_free(g);
+    EVP_PKEY_CTX_free(ctx);
+    return pk;
+}
+
+/* One M under every type: no two types share a scalar with M or with each
+ * other (the NIST types are not M itself). */
+static void test_domain_separation(void **state)
+{
+    dsk_keystore *ks = kt_store(NULL);
+    unsigned char m[32], x[DSK_KEY_RSA_2048 + 1][32];
+    (void)state;
+    EVP_Digest("domain", 6, m, NULL, EVP_sha256(), NULL);
+    for (int t = 0; t <= DSK_KEY_RSA_2048; t++) {
+        const dsk_type_info *ti = dsk_type_info_get((dsk_key_type)t);
+        dsk_key_desc d = {.label = ti->name, .path = "same/path", .type = (dsk_key_type)t};
+        dsk_key *k;
+        const unsigned char *p, *n, *e;
+        size_t l, nl, el;
+        assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+        assert_int_equal(dsk_key_derive_from_material(k, m, NULL), DSK_OK);
+        if (t == DSK_KEY_RSA_2048) {
+            assert_int_equal(dsk_key_rsa_public(k, &n, &nl, &e, &el, NULL), DSK_OK);
+            memcpy(x[t], n, 32);
+        } else {
+            assert_int_equal(dsk_key_public_point(k, &p, &l, NULL), DSK_OK);
+            memcpy(x[t], p + (t == DSK_KEY_ED25519 ? 0 : 1), 32);
+        }
+    }
+    for (int i = 0; i <= DSK_KEY_RSA_2048; i++)
+        for (int j = i + 1; j <= DSK_KEY_RSA_2048; j++)
+            assert_memory_not_equal(x[i], x[j], 32);
+    /* P-256 and P-384 keys are not "scalar = M" */
+    static const dsk_key_type nist[] = {DSK_KEY_EC_P256, DSK_KEY_EC_P384};
+    for (int i = 0; i < 2; i++) {
+        const dsk_type_info *ti = dsk_type_info_get(nist[i]);
+        EVP_PKEY *direct = scalar_key(ti->group, m);
+        EVP_PKEY *ours = kt_default_pub(dsk_keystore_find(ks, ti->name));
+        assert_int_equal(EVP_PKEY_eq(direct, ours), 0);
+        EVP_PKEY_free(direct);
+        EVP_PKEY_free(ours);
+    }
+    /* while secp256k1 is: the SDKs' key */
+    EVP_PKEY *direct = scalar_key("secp256k1", m);
+    EVP_PKEY *ours = kt_default_pub(dsk_keystore_find(ks, "secp256k1"));
+    assert_int_equal(EVP_PKEY_eq(direct, ours), 1);
+    EVP_PKEY_free(direct);
+    EVP_PKEY_free(ours);
+    dsk_keystore_free(ks);
+}
+
+/* M that is no secp256k1 scalar fails clearly, is not cached, and a usable M
+ * later derives the same key object. */
+static void test_unusable_material(void **state)
+{
+    dsk_keystore *ks = kt_store(NULL);
+    dsk_key_desc d = {.label = "wallet", .path = "eth/w", .type = DSK_KEY_SECP256K1};
+    dsk_key *k;
+    unsigned char ff[32], zero[32] = {0}, good[32] = {9};
+    char addr[43];
+    dsk_error e = {0};
+    (void)state;
+    memset(ff, 0xff, sizeof ff);
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+    assert_int_equal(dsk_key_derive_from_material(k, ff, &e), DSK_E_BAD_INPUT);
+    assert_non_null(strstr(e.msg, "key 'wallet' (path 'eth/w'): "));
+    assert_false(dsk_key_is_derived(k));
+    assert_int_equal(dsk_key_derive_from_material(k, zero, &e), DSK_E_BAD_INPUT);
+    assert_false(dsk_key_is_derived(k));
+    assert_int_equal(dsk_key_derive_from_material(k, good, &e), DSK_OK);
+    assert_true(dsk_key_is_derived(k));
+    assert_int_equal(dsk_key_eth_address(k, addr, NULL), DSK_OK);
+    /* once derived, new material is ignored: the key never changes */
+    const unsigned char *p1, *p2;
+    size_t l1, l2;
+    assert_int_equal(dsk_key_spki(k, &p1, &l1, NULL), DSK_OK);
+    good[0] = 10;
+    assert_int_equal(dsk_key_derive_from_material(k, good, NULL), DSK_OK);
+    assert_int_equal(dsk_key_spki(k, &p2, &l2, NULL), DSK_OK);
+    assert_ptr_equal(p1, p2);
+    dsk_keystore_free(ks);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_add_and_find),      cmocka_unit_test(test_label_rules),
+        cmocka_unit_test(test_shared_material),   cmocka_unit_test(test_add_conf),
+        cmocka_unit_test(test_domain_separation), cmocka_unit_test(test_unusable_material),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
