@@ -17,6 +17,9 @@
 
 #define IDLE_TIMEOUT_S 10u /* the real agent's keep-alive */
 #define BACKLOG 128
+/* Per-connection buffer for the request line and headers: room for a GET
+ * whose query carries a path of several thousand percent-encoded bytes. */
+#define CONNECTION_MEMORY (128u * 1024u)
 
 struct dsk_sim_server {
     dsk_sim_server_ctx ctx;
@@ -128,6 +131,7 @@ static struct MHD_Daemon *start_daemon(dsk_sim_server *srv, int fd)
                             MHD_OPTION_LISTEN_SOCKET, fd,
                             MHD_OPTION_NOTIFY_COMPLETED, dsk_sim_http_completed, NULL,
                             MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
                             MHD_OPTION_END);
 }
 

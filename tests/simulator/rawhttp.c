@@ -151,23 +151,27 @@ void raw_reply_free(raw_reply *r)
 raw_result raw_request(const char *sock, const char *method, const char *target,
                        const char *body, raw_reply *r, int timeout_ms)
 {
-    char head[8192];
+    size_t cap = strlen(method) + strlen(target) + 256;
+    char *head = malloc(cap);
     int fd = raw_connect(sock);
+    raw_result rr = RAW_ERROR;
     memset(r, 0, sizeof *r);
-    if (fd < 0)
-        return RAW_ERROR;
-    int hl = body ? snprintf(head, sizeof head,
+    if (fd < 0 || !head)
+        goto done;
+    int hl = body ? snprintf(head, cap,
                              "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n"
                              "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n",
                              method, target, strlen(body))
-                  : snprintf(head, sizeof head,
+                  : snprintf(head, cap,
                              "%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
                              method, target);
-    raw_result rr = RAW_ERROR;
-    if (hl > 0 && (size_t)hl < sizeof head && raw_send(fd, head, (size_t)hl) == 0 &&
+    if (hl > 0 && (size_t)hl < cap && raw_send(fd, head, (size_t)hl) == 0 &&
         (!body || raw_send(fd, body, strlen(body)) == 0))
         rr = raw_read_reply(fd, r, timeout_ms);
-    close(fd);
+done:
+    free(head);
+    if (fd >= 0)
+        close(fd);
     return rr;
 }
 

@@ -130,6 +130,58 @@ static void test_get_query(void **state)
     raw_reply_free(&r);
 }
 
+static raw_result exchange(const char *bytes, size_t len, bool half_close, raw_reply *r);
+static void expect_status(const char *method, const char *target, const char *body, int status);
+
+/* A long non-ASCII path by GET: every byte percent-encoded. */
+static void test_get_long_encoded_path(void **state)
+{
+    (void)state;
+    size_t n = 4000;
+    char *path = malloc(n + 1), *target = malloc(3 * n + 32);
+    assert_non_null(path);
+    assert_non_null(target);
+    for (size_t i = 0; i < n; i += 2)
+        memcpy(path + i, "\xc3\xa9", 2); /* é */
+    path[n] = '\0';
+    size_t t = (size_t)sprintf(target, "/GetKey?path=");
+    for (size_t i = 0; i < n; i++)
+        t += (size_t)sprintf(target + t, "%%%02X", (unsigned char)path[i]);
+    raw_reply r;
+    char key[80], want[65];
+    assert_int_equal(raw_request(sim.sock, "GET", target, NULL, &r, TIMEOUT_MS), RAW_OK);
+    assert_int_equal(r.status, 200);
+    raw_json_string(&r, "key", key, sizeof key);
+    expected_key_hex(path, n, want);
+    assert_string_equal(key, want);
+    raw_reply_free(&r);
+    free(path);
+    free(target);
+}
+
+/* Requests that are not HTTP at all get an error or a close, and the
+ * server goes on serving. */
+static void test_survives_malformed_requests(void **state)
+{
+    (void)state;
+    static const char *const junk[] = {
+        "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
+        "GARBAGE\r\n\r\n",
+        "POST /GetKey HTTP/1.1\r\nContent-Length: -5\r\n\r\n",
+        "POST /GetKey HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}",
+        "GET /Info HTTP/9.9\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof junk / sizeof junk[0]; i++) {
+        raw_reply r;
+        raw_result rr = exchange(junk[i], strlen(junk[i]), true, &r);
+        assert_true(rr == RAW_OK || rr == RAW_CLOSED || rr == RAW_ERROR);
+        if (rr == RAW_OK)
+            assert_true(r.status >= 400);
+        raw_reply_free(&r);
+    }
+    expect_status("GET", "/Version", NULL, 200);
+}
+
 static void test_every_method_get_and_post(void **state)
 {
     (void)state;
@@ -349,6 +401,8 @@ int main(void)
         cmocka_unit_test(test_vector_over_socket),
         cmocka_unit_test(test_paths_empty_long_utf8),
         cmocka_unit_test(test_get_query),
+        cmocka_unit_test(test_get_long_encoded_path),
+        cmocka_unit_test(test_survives_malformed_requests),
         cmocka_unit_test(test_every_method_get_and_post),
         cmocka_unit_test(test_not_found),
         cmocka_unit_test(test_bad_requests),
