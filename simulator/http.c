@@ -66,17 +66,21 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 static ssize_t oversized_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
     static const char head[] = "{\"padding\":\"", tail[] = "\"}";
-    const uint64_t total = DSK_SIM_OVERSIZED_LEN;
-    size_t n = 0;
-    for (; n < max && pos < total; n++, pos++) {
-        if (pos < sizeof head - 1)
-            buf[n] = head[pos];
-        else if (pos >= total - (sizeof tail - 1))
-            buf[n] = tail[pos - (total - (sizeof tail - 1))];
-        else
-            buf[n] = 'x';
+    const uint64_t total = DSK_SIM_OVERSIZED_LEN, tail_at = total - (sizeof tail - 1);
+    if (pos >= total)
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    size_t n = (size_t)(total - pos < max ? total - pos : max);
+    memset(buf, 'x', n);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t p = pos + i;
+        if (p < sizeof head - 1)
+            buf[i] = head[p];
+        else if (p >= tail_at)
+            buf[i] = tail[p - tail_at];
+        else if (p >= sizeof head - 1 && pos + n <= tail_at)
+            break; /* the rest of this block is padding */
     }
-    return n ? (ssize_t)n : MHD_CONTENT_READER_END_OF_STREAM;
+    return (ssize_t)n;
 }
 
 static enum MHD_Result send_oversized(struct MHD_Connection *c)

@@ -136,6 +136,7 @@ static void test_oversized(void **state)
     assert_int_equal(r.body_len, DSK_SIM_OVERSIZED_LEN);
     assert_memory_equal(r.body, "{\"padding\":\"xxx", 15);
     assert_memory_equal(r.body + r.body_len - 3, "x\"}", 3);
+    assert_int_equal(strspn(r.body + 12, "x"), r.body_len - 14); /* valid JSON throughout */
     raw_reply_free(&r);
 }
 
