@@ -1,0 +1,249 @@
+/* dstack: URIs and PEM reference files.
+ *
+ *   dstack:LABEL                         a key configured as [key LABEL]
+ *   dstack:path=P;type=T[;purpose=U]     a key named inline (no config)
+ *
+ * LABEL and the values P, T, U are percent-decoded (%2F, %3B, %3D, %25 ...),
+ * so a path holding ';' or '=' can be written. A reference file is one PEM
+ * block labelled "DSTACK KEY REFERENCE" whose body is base64 of the URI. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/evp.h>
+
+#include "internal.h"
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = tolower(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Percent-decode s[0..n) into a new string; NULL if malformed or a NUL. */
+static char *pct_decode(const char *s, size_t n)
+{
+    char *out = malloc(n + 1), *o = out;
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            int hi = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
+            int lo = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                free(out);
+                return NULL;
+            }
+            *o++ = (char)(hi * 16 + lo);
+            i += 2;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+void dsk_ref_clear(dsk_ref *r)
+{
+    if (r == NULL)
+        return;
+    free(r->label);
+    free(r->path);
+    free(r->purpose);
+    free(r->uri);
+    memset(r, 0, sizeof *r);
+}
+
+static dsk_status parse_inline(const char *rest, dsk_ref *r, dsk_error *err)
+{
+    char *type = NULL;
+    dsk_status st = DSK_OK;
+    const char *p = rest;
+
+    while (*p != '\0') {
+        const char *end = strchr(p, ';'), *eq;
+        size_t n = end != NULL ? (size_t)(end - p) : strlen(p);
+        char **slot = NULL;
+
+        eq = memchr(p, '=', n);
+        if (n == 0)
+            goto next;
+        if (eq == NULL) {
+            st = dsk_error_set(err, DSK_E_CONFIG, "URI dstack:%s: '%.*s' is not name=value",
+                               rest, (int)n, p);
+            goto done;
+        }
+        if ((size_t)(eq - p) == 4 && strncasecmp(p, "path", 4) == 0)
+            slot = &r->path;
+        else if ((size_t)(eq - p) == 4 && strncasecmp(p, "type", 4) == 0)
+            slot = &type;
+        else if ((size_t)(eq - p) == 7 && strncasecmp(p, "purpose", 7) == 0)
+            slot = &r->purpose;
+        if (slot == NULL) {
+            st = dsk_error_set(err, DSK_E_CONFIG,
+                               "URI dstack:%s: unknown field '%.*s' (valid: path, type, purpose)",
+                               rest, (int)(eq - p), p);
+            goto done;
+        }
+        if (*slot != NULL) {
+            st = dsk_error_set(err, DSK_E_CONFIG, "URI dstack:%s: field '%.*s' given twice",
+                               rest, (int)(eq - p), p);
+            goto done;
+        }
+        *slot = pct_decode(eq + 1, n - (size_t)(eq + 1 - p));
+        if (*slot == NULL) {
+            st = dsk_error_set(err, DSK_E_CONFIG, "URI dstack:%s: bad %%-escape in '%.*s'",
+                               rest, (int)n, p);
+            goto done;
+        }
+    next:
+        p += n;
+        if (*p == ';')
+            p++;
+    }
+    if (r->path == NULL || r->path[0] == '\0') {
+        st = dsk_error_set(err, DSK_E_CONFIG,
+                           "URI dstack:%s: no path (write dstack:path=/my-app/key;type=ec-p256)",
+                           rest);
+        goto done;
+    }
+    r->type = DSK_KEY_EC_P256;
+    if (type != NULL && (st = dsk_key_type_parse(type, &r->type, err)) != DSK_OK) {
+        dsk_error_prefix(err, "URI dstack:%s", rest);
+        goto done;
+    }
+done:
+    free(type);
+    return st;
+}
+
+dsk_status dsk_ref_parse(const char *uri, dsk_ref *out, dsk_error *err)
+{
+    size_t slen = strlen(DSK_URI_SCHEME);
+    const char *rest;
+    dsk_status st = DSK_OK;
+
+    memset(out, 0, sizeof *out);
+    if (uri == NULL || strncasecmp(uri, DSK_URI_SCHEME, slen) != 0)
+        return dsk_error_set(err, DSK_E_ARGS, "'%s' is not a dstack: URI", uri ? uri : "(null)");
+    if (strlen(uri) >= DSK_URI_MAX)
+        return dsk_error_set(err, DSK_E_ARGS, "dstack: URI longer than %d bytes", DSK_URI_MAX);
+    rest = uri + slen;
+    if (*rest == '\0') {
+        return dsk_error_set(err, DSK_E_CONFIG,
+                             "empty dstack: URI: write dstack:LABEL or dstack:path=...;type=...");
+    }
+    if ((out->uri = strdup(uri)) == NULL)
+        return dsk_error_set(err, DSK_E_NOMEM, "out of memory");
+    if (strchr(rest, '=') != NULL) {
+        st = parse_inline(rest, out, err);
+    } else {
+        out->label = pct_decode(rest, strlen(rest));
+        if (out->label == NULL || out->label[0] == '\0')
+            st = dsk_error_set(err, DSK_E_CONFIG, "URI %s: bad label", uri);
+    }
+    if (st != DSK_OK)
+        dsk_ref_clear(out);
+    return st;
+}
+
+dsk_status dsk_ref_resolve(dsk_prov *p, const dsk_ref *r, dsk_key **out, dsk_error *err)
+{
+    if (r->label != NULL) {
+        const char *file = p->conf != NULL && p->conf->file != NULL ? p->conf->file : NULL;
+        const char *missing = p->conf != NULL ? p->conf->missing_file : NULL;
+        *out = dsk_keystore_find(p->ks, r->label);
+        if (*out != NULL)
+            return DSK_OK;
+        if (file != NULL)
+            return dsk_error_set(err, DSK_E_NOT_FOUND,
+                                 "no key labelled '%s' in %s: add a [key %s] section there, or "
+                                 "name the key inline (dstack:path=...;type=...)",
+                                 r->label, file, r->label);
+        return dsk_error_set(err, DSK_E_NOT_FOUND,
+                             "no key labelled '%s': configuration file %s does not exist (set "
+                             "dstack_conf in openssl.cnf or DSTACK_PKCS11_CONF), or name the "
+                             "key inline (dstack:path=...;type=...)",
+                             r->label, missing != NULL ? missing : "(none)");
+    }
+    dsk_key_desc d = {r->uri + strlen(DSK_URI_SCHEME), r->path, r->purpose, r->type, 0};
+    return dsk_keystore_add(p->ks, &d, out, err);
+}
+
+char *dsk_ref_pem(const char *uri)
+{
+    static const char begin[] = "-----BEGIN " DSK_REF_PEM_LABEL "-----\n";
+    static const char end[] = "-----END " DSK_REF_PEM_LABEL "-----\n";
+    size_t n = strlen(uri), b64len = 4 * ((n + 2) / 3);
+    unsigned char *b64 = malloc(b64len + 1);
+    char *out = malloc(sizeof begin + b64len + b64len / 64 + 2 + sizeof end), *o = out;
+
+    if (b64 == NULL || out == NULL) {
+        free(b64);
+        free(out);
+        return NULL;
+    }
+    EVP_EncodeBlock(b64, (const unsigned char *)uri, (int)n);
+    memcpy(o, begin, sizeof begin - 1);
+    o += sizeof begin - 1;
+    for (size_t i = 0; i < b64len; i += 64) {
+        size_t k = b64len - i < 64 ? b64len - i : 64;
+        memcpy(o, b64 + i, k);
+        o += k;
+        *o++ = '\n';
+    }
+    memcpy(o, end, sizeof end);
+    free(b64);
+    return out;
+}
+
+dsk_status dsk_ref_from_base64(const char *b64, size_t len, char **uri, dsk_error *err)
+{
+    char *clean = malloc(len + 1);
+    unsigned char *bin = NULL;
+    size_t n = 0, pad = 0;
+    int got;
+    dsk_status st = DSK_OK;
+
+    *uri = NULL;
+    if (clean == NULL)
+        return dsk_error_set(err, DSK_E_NOMEM, "out of memory");
+    for (size_t i = 0; i < len; i++)
+        if (!isspace((unsigned char)b64[i]))
+            clean[n++] = b64[i];
+    clean[n] = '\0';
+    if (n == 0 || n % 4 != 0 || n / 4 * 3 >= DSK_URI_MAX) {
+        st = dsk_error_set(err, DSK_E_BAD_INPUT, DSK_REF_PEM_LABEL " block: bad base64 body");
+        goto done;
+    }
+    pad = (clean[n - 1] == '=') + (clean[n - 2] == '=');
+    if ((bin = malloc(n / 4 * 3 + 1)) == NULL) {
+        st = dsk_error_set(err, DSK_E_NOMEM, "out of memory");
+        goto done;
+    }
+    got = EVP_DecodeBlock(bin, (const unsigned char *)clean, (int)n);
+    if (got < 0 || (size_t)got < pad) {
+        st = dsk_error_set(err, DSK_E_BAD_INPUT, DSK_REF_PEM_LABEL " block: bad base64 body");
+        goto done;
+    }
+    got -= (int)pad;
+    bin[got] = '\0';
+    if (memchr(bin, '\0', (size_t)got) != NULL
+        || strncasecmp((char *)bin, DSK_URI_SCHEME, strlen(DSK_URI_SCHEME)) != 0) {
+        st = dsk_error_set(err, DSK_E_BAD_INPUT,
+                           DSK_REF_PEM_LABEL " block does not hold a dstack: URI");
+        goto done;
+    }
+    *uri = (char *)bin;
+    bin = NULL;
+done:
+    free(clean);
+    free(bin);
+    return st;
+}
