@@ -310,6 +310,25 @@ static void test_duplicate_header(void **state)
     raw_reply_free(&r);
 }
 
+/* A chunked request body and a request without Host are served too. */
+static void test_chunked_body_and_no_host(void **state)
+{
+    (void)state;
+    static const char chunked[] = "POST /GetKey HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                  "Transfer-Encoding: chunked\r\n\r\n16\r\n{\"path\":\"test/wallet\"}\r\n0\r\n\r\n";
+    static const char nohost[] = "GET /GetKey?path=test/wallet HTTP/1.1\r\n\r\n";
+    raw_reply r;
+    char key[80];
+    assert_int_equal(exchange(chunked, sizeof chunked - 1, false, &r), RAW_OK);
+    raw_json_string(&r, "key", key, sizeof key);
+    assert_string_equal(key, "143a1b5adb60fb8a1b39c908d98bdecf11e748f79034e09a4af94712baa93cd5");
+    raw_reply_free(&r);
+    assert_int_equal(exchange(nohost, sizeof nohost - 1, false, &r), RAW_OK);
+    raw_json_string(&r, "key", key, sizeof key);
+    assert_string_equal(key, "143a1b5adb60fb8a1b39c908d98bdecf11e748f79034e09a4af94712baa93cd5");
+    raw_reply_free(&r);
+}
+
 /* Content-Length counted in UTF-16 units (the JS SDK): the server reads
  * exactly that many bytes, which cut the JSON short: 400. */
 static void test_content_length_followed_exactly(void **state)
@@ -409,6 +428,7 @@ int main(void)
         cmocka_unit_test(test_keep_alive),
         cmocka_unit_test(test_one_shot_half_close),
         cmocka_unit_test(test_duplicate_header),
+        cmocka_unit_test(test_chunked_body_and_no_host),
         cmocka_unit_test(test_content_length_followed_exactly),
         cmocka_unit_test(test_short_body_does_not_hang),
         cmocka_unit_test(test_missing_content_type),
