@@ -176,7 +176,7 @@ static void test_mutated_bodies(void **state)
     };
     uint32_t rng = 12345;
     char buf[256];
-    for (int iter = 0; iter < 20000; iter++) {
+    for (int iter = 0; iter < 6000; iter++) {
         const char *seed = seeds[iter % 4];
         size_t len = strlen(seed);
         memcpy(buf, seed, len);
