@@ -1,0 +1,141 @@
+# Helpers shared by the provider integration tests; sourced after ../lib.sh.
+#
+# provconf writes a key configuration with one key of every type, an
+# openssl.cnf that loads the default provider first and then dstack.so, and
+# a second openssl.cnf with the default provider alone (the judge of every
+# result). P runs openssl with our provider, D with the default provider
+# alone; run keeps a command's output and fails showing it.
+
+PROVIDER_SO="$PROVIDER_DIR/dstack.so"
+[ -f "$PROVIDER_SO" ] || fail "provider not built: $PROVIDER_SO"
+
+DSKCONF="$TMP/dstack-pkcs11.conf"
+CNF_DSTACK="$TMP/openssl-dstack.cnf"
+CNF_DEFAULT="$TMP/openssl-default.cnf"
+
+# Labels of the standard key set and, for each, its type and path.
+PROV_LABELS="web p384 k1 ed rsa"
+declare -A KTYPE=([web]=ec-p256 [p384]=ec-p384 [k1]=secp256k1 [ed]=ed25519 [rsa]=rsa-2048)
+declare -A KPATH=([web]=/it/prov/web [p384]=/it/prov/p384 [k1]=/it/prov/k1 [ed]=/it/prov/ed
+                  [rsa]=/it/prov/rsa)
+
+# provconf [extra INI text]: the key set, both openssl.cnf files, and
+# OPENSSL_CONF pointing at the one with our provider.
+provconf() {
+    local l
+    : >"$DSKCONF"
+    for l in $PROV_LABELS; do
+        printf '[key %s]\npath = %s\ntype = %s\n\n' "$l" "${KPATH[$l]}" "${KTYPE[$l]}" >>"$DSKCONF"
+    done
+    [ $# -eq 0 ] || printf '%s\n' "$@" >>"$DSKCONF"
+    cat >"$CNF_DSTACK" <<CNF
+openssl_conf = openssl_init
+
+[openssl_init]
+providers = provider_sect
+
+[provider_sect]
+default = default_sect
+dstack = dstack_sect
+
+[default_sect]
+activate = 1
+
+[dstack_sect]
+module = $PROVIDER_SO
+dstack_conf = $DSKCONF
+activate = 1
+CNF
+    cat >"$CNF_DEFAULT" <<CNF
+openssl_conf = openssl_init
+
+[openssl_init]
+providers = provider_sect
+
+[provider_sect]
+default = default_sect
+
+[default_sect]
+activate = 1
+CNF
+    export OPENSSL_CONF="$CNF_DSTACK"
+}
+
+# The inline URI naming the same key as label $1.
+inline_uri() { echo "dstack:path=${KPATH[$1]};type=${KTYPE[$1]}"; }
+
+P() { OPENSSL_CONF="$CNF_DSTACK" openssl "$@"; }
+D() { OPENSSL_CONF="$CNF_DEFAULT" openssl "$@"; }
+
+# run NAME CMD...: CMD's output in $TMP/NAME.out and .err; failure shows both.
+run() {
+    local name=$1
+    shift
+    if ! "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"; then
+        echo "--- stdout of $name:" >&2
+        head -c 4000 "$TMP/$name.out" >&2
+        echo "--- stderr of $name:" >&2
+        head -c 4000 "$TMP/$name.err" >&2
+        fail "$name: command failed: $*"
+    fi
+}
+
+# must_fail NAME CMD...: CMD must exit non-zero (output kept as for run).
+must_fail() {
+    local name=$1
+    shift
+    if "$@" >"$TMP/$name.out" 2>"$TMP/$name.err"; then
+        fail "$name: succeeded but must fail: $*"
+    fi
+}
+
+# pubkeys: $TMP/LABEL.pub (PEM SPKI) for every label, through the provider,
+# checked to be a public key the default provider alone reads.
+pubkeys() {
+    local l
+    for l in $PROV_LABELS; do
+        run "pub-$l" P pkey -in "dstack:$l" -pubout -out "$TMP/$l.pub"
+        run "pubcheck-$l" D pkey -pubin -in "$TMP/$l.pub" -noout
+    done
+}
+
+# refs: $TMP/ref-LABEL.pem (label form) and $TMP/ref-inline-LABEL.pem
+# (inline form) written by the provider's encoder.
+refs() {
+    local l
+    for l in $PROV_LABELS; do
+        run "ref-$l" P pkey -in "dstack:$l" -out "$TMP/ref-$l.pem"
+        run "refi-$l" P pkey -in "$(inline_uri "$l")" -out "$TMP/ref-inline-$l.pem"
+        grep -q 'BEGIN DSTACK KEY REFERENCE' "$TMP/ref-$l.pem" ||
+            fail "pkey -in dstack:$l -out wrote no reference: $(cat "$TMP/ref-$l.pem")"
+    done
+}
+
+# A free TCP port on 127.0.0.1 (the kernel picks it; the race until the
+# server binds it is accepted).
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_listen PORT [PID]: until something listens on 127.0.0.1:PORT (10 s),
+# failing early if PID died.
+wait_listen() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        ss -Hltn "sport = :$1" | grep -q . && return 0
+        if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
+            return 1
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
+# cert LABEL [req options]: self-signed $TMP/LABEL.crt made with the dstack key,
+# CN=localhost with subjectAltName DNS:localhost, IP:127.0.0.1.
+cert() {
+    local l=$1
+    shift
+    run "req-$l" P req -x509 -new -key "dstack:$l" -subj "/CN=localhost" -days 2 \
+        -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" "$@" -out "$TMP/$l.crt"
+}
