@@ -17,7 +17,7 @@ static void read_request(dsk_fake_srv *f, int fd)
     size_t got = 0, want = (size_t)-1;
     while (got < sizeof buf - 1 && got < want) {
         struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, 2000) <= 0)
+        if (poll(&p, 1, 20000) <= 0)
             break;
         ssize_t n = read(fd, buf + got, sizeof buf - 1 - got);
         if (n <= 0)

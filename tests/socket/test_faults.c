@@ -23,9 +23,12 @@
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    if (dsk_test_sim_start(&f->sim, NULL) != 0)
+    if (dsk_test_sim_start(&f->sim, NULL) != 0 || sim_wait_ready(&f->sim) != 0)
         fail_msg("cannot start the simulator ($DSK_SIMULATOR)");
-    dsk_client_opts o = {.endpoint = f->sim.sock, .timeout_ms = TIMEOUT_MS};
+    /* Default timeouts: only the fault tests below use a short one. */
+    dsk_client_opts o = {.endpoint = f->sim.sock,
+                         .connect_timeout_ms = RELAXED_CONNECT_MS,
+                         .timeout_ms = RELAXED_TIMEOUT_MS};
     assert_int_equal(dsk_client_new(&o, &f->client, NULL), DSK_OK);
     *state = f;
     return 0;
@@ -52,6 +55,18 @@ static void expect_vector(dsk_client *c)
     dsk_key_reply_clear(&r);
 }
 
+/* A client with the short request timeout, after a warm-up call through the
+ * default client: the first call pays one-time costs (library set-up, code
+ * translation under valgrind) that are not what these tests measure. */
+static dsk_client *short_client(fixture *f)
+{
+    dsk_client *c = NULL;
+    dsk_client_opts o = {.endpoint = f->sim.sock, .timeout_ms = TIMEOUT_MS};
+    expect_vector(f->client);
+    assert_int_equal(dsk_client_new(&o, &c, NULL), DSK_OK);
+    return c;
+}
+
 static const struct fault_case {
     const char *spec;
     dsk_status code;
@@ -71,6 +86,7 @@ static void test_each_fault(void **state)
 {
     fixture *f = *state;
     char seen[sizeof faults / sizeof faults[0]][DSK_ERROR_MSG_MAX];
+    dsk_client *c = short_client(f);
     for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
         const struct fault_case *fc = &faults[i];
         assert_int_equal(dsk_test_sim_fault(&f->sim, fc->spec), 0);
@@ -78,8 +94,7 @@ static void test_each_fault(void **state)
         dsk_error e = {0};
         memset(&r, 0x5a, sizeof r);
         long t0 = now_ms();
-        dsk_status st =
-            dsk_client_get_key(f->client, "test/wallet", "signing", "secp256k1", &r, &e);
+        dsk_status st = dsk_client_get_key(c, "test/wallet", "signing", "secp256k1", &r, &e);
         long took = now_ms() - t0;
         print_message("%-10s %4ld ms  %s\n", fc->spec, took, e.msg);
         if (st != fc->code || e.code != fc->code || !strstr(e.msg, fc->why))
@@ -98,8 +113,9 @@ static void test_each_fault(void **state)
         memcpy(seen[i], e.msg, sizeof seen[i]);
         /* Recovery: the very next call after clearing the fault works. */
         assert_int_equal(dsk_test_sim_fault(&f->sim, "none"), 0);
-        expect_vector(f->client);
+        expect_vector(c);
     }
+    dsk_client_free(c);
     /* Distinct: the two timeouts differ only by design; all others differ. */
     for (size_t i = 2; i < sizeof faults / sizeof faults[0]; i++)
         for (size_t j = 0; j < i; j++)
@@ -109,11 +125,13 @@ static void test_each_fault(void **state)
 static void test_delay_below_timeout(void **state)
 {
     fixture *f = *state;
+    dsk_client *c = short_client(f);
     assert_int_equal(dsk_test_sim_fault(&f->sim, "delay:300"), 0);
     long t0 = now_ms();
-    expect_vector(f->client);
+    expect_vector(c);
     long took = now_ms() - t0;
     assert_true(took >= 290 && took < TIMEOUT_MS);
+    dsk_client_free(c);
 }
 
 static void test_custom_cap(void **state)
@@ -142,13 +160,16 @@ static void test_socket_gone_and_back(void **state)
     long t0 = now_ms();
     assert_int_equal(dsk_client_get_key(f->client, "test/wallet", "", "", &r, &e),
                      DSK_E_UNREACHABLE);
-    assert_true(now_ms() - t0 < 200);
+    assert_true(now_ms() - t0 < 500);
     assert_non_null(strstr(e.msg, path));
     assert_non_null(strstr(e.msg, "cannot connect"));
     assert_non_null(strstr(e.msg, "dstack agent is running"));
     assert_int_equal(dsk_test_sim_start(&f->sim, NULL), 0);
+    assert_int_equal(sim_wait_ready(&f->sim), 0);
     dsk_client_free(f->client);
-    dsk_client_opts o = {.endpoint = f->sim.sock, .timeout_ms = TIMEOUT_MS};
+    dsk_client_opts o = {.endpoint = f->sim.sock,
+                         .connect_timeout_ms = RELAXED_CONNECT_MS,
+                         .timeout_ms = RELAXED_TIMEOUT_MS};
     assert_int_equal(dsk_client_new(&o, &f->client, NULL), DSK_OK);
     expect_vector(f->client);
 }

@@ -36,7 +36,7 @@ static dsk_status post(const char *sock, const char *body, size_t max_reply, lon
                       .method = "GetKey",
                       .body = body,
                       .body_len = strlen(body),
-                      .connect_timeout_ms = 1000,
+                      .connect_timeout_ms = 10000,
                       .timeout_ms = timeout_ms,
                       .max_reply = max_reply};
     memset(e, 0, sizeof *e);
@@ -81,7 +81,7 @@ static void test_request_bytes(void **state)
     long status;
     dsk_buf reply = {0};
     dsk_error e;
-    assert_int_equal(post(f.sock, body, 1024, 2000, &status, &reply, &e), DSK_OK);
+    assert_int_equal(post(f.sock, body, 1024, 20000, &status, &reply, &e), DSK_OK);
     assert_int_equal(status, 200);
     assert_int_equal(reply.len, 2);
     assert_string_equal(reply.data, "{}");
@@ -116,7 +116,7 @@ static void test_framings(void **state)
         long status;
         dsk_buf reply = {0};
         dsk_error e;
-        assert_int_equal(post(f.sock, "{}", 1024, 2000, &status, &reply, &e), DSK_OK);
+        assert_int_equal(post(f.sock, "{}", 1024, 20000, &status, &reply, &e), DSK_OK);
         assert_int_equal(status, want[i]);
         assert_string_equal(reply.data, "{\"error\":1}");
         dsk_buf_free(&reply);
@@ -169,7 +169,7 @@ static void test_bad_framings(void **state)
         long status;
         dsk_buf reply_buf = {0};
         dsk_error e;
-        assert_int_equal(post(f.sock, "{}", cases[i].max, 2000, &status, &reply_buf, &e),
+        assert_int_equal(post(f.sock, "{}", cases[i].max, 20000, &status, &reply_buf, &e),
                          DSK_E_MALFORMED);
         assert_null(reply_buf.data);
         print_message("case %zu: %s\n", i, e.msg);
