@@ -131,8 +131,9 @@ int main(int argc, char **argv)
     }
     char ftext[64];
     dsk_sim_fault_format(&fault, ftext, sizeof ftext);
-    if (dsk_sim_server_port(srv))
-        dsk_log(DSK_LOG_INFO, "serving on %s and http://127.0.0.1:%u (fault: %s)", o.socket_path,
+    if (o.listen_addr)
+        dsk_log(DSK_LOG_INFO, "serving on %s and http://%.*s:%u (fault: %s)", o.socket_path,
+                (int)(strrchr(o.listen_addr, ':') - o.listen_addr), o.listen_addr,
                 dsk_sim_server_port(srv), ftext);
     else
         dsk_log(DSK_LOG_INFO, "serving on %s (fault: %s)", o.socket_path, ftext);
