@@ -79,8 +79,11 @@ static const tmpl_def defs[] = {
     { CKA_ENCRYPT, C_PUB | C_SECRET, A_USAGE, OFF(encrypt), ANY },
     { CKA_DECRYPT, C_PRIV | C_SECRET, A_USAGE, OFF(decrypt), ANY },
     { CKA_DERIVE, C_PRIV | C_SECRET | C_PUB, A_USAGE, OFF(derive), ANY },
-    { CKA_WRAP, C_PUB | C_SECRET, A_FALSE, 0, ANY },
-    { CKA_UNWRAP, C_PRIV | C_SECRET, A_FALSE, 0, ANY },
+    /* A derived secret only records these (no mechanism here wraps). */
+    { CKA_WRAP, C_SECRET, A_USAGE, OFF(wrap), ANY },
+    { CKA_UNWRAP, C_SECRET, A_USAGE, OFF(unwrap), ANY },
+    { CKA_WRAP, C_PUB, A_FALSE, 0, ANY },
+    { CKA_UNWRAP, C_PRIV, A_FALSE, 0, ANY },
     { CKA_SIGN_RECOVER, C_PRIV, A_FALSE, 0, ANY },
     { CKA_VERIFY_RECOVER, C_PUB, A_FALSE, 0, ANY },
     { CKA_WRAP_WITH_TRUSTED, C_PRIV | C_SECRET, A_FALSE, 0, ANY },
