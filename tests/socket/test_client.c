@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fakesrv.h"
 #include "hex.h"
 #include "simclient.h"
 
@@ -267,6 +268,68 @@ static void test_http_url_endpoint(void **state)
     assert_int_equal(dsk_test_sim_stop(&sim), 0);
 }
 
+/* The request bodies, byte for byte, as a scripted server receives them:
+ * every field always present, NULL sent as "". */
+static void test_request_bodies(void **state)
+{
+    (void)state;
+    static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}";
+    dsk_fake_srv srv;
+    dsk_client *c = NULL;
+    dsk_key_reply r;
+    dsk_info in;
+    char *hex = NULL, v[8], rev[8];
+    unsigned char rd[3] = {0x00, 0xab, 0xff};
+    assert_int_equal(dsk_fake_start(&srv, reply, -1, 0), 0);
+    dsk_client_opts o = {.endpoint = srv.sock,
+                         .connect_timeout_ms = RELAXED_CONNECT_MS,
+                         .timeout_ms = RELAXED_TIMEOUT_MS};
+    assert_int_equal(dsk_client_new(&o, &c, NULL), DSK_OK);
+    struct {
+        int call;
+        const char *line, *body;
+    } cases[] = {
+        {0, "POST /GetKey ", "{\"path\":\"a/\\\"b\",\"purpose\":\"\",\"algorithm\":\"\"}"},
+        {1, "POST /GetKey ", "{\"path\":\"p\",\"purpose\":\"signing\",\"algorithm\":\"ed25519\"}"},
+        {2, "POST /Info ", "{}"},
+        {3, "POST /Version ", "{}"},
+        {4, "POST /GetQuote ", "{\"report_data\":\"00abff\"}"},
+        {5, "POST /Attest ", "{\"report_data\":\"\"}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        dsk_status st;
+        switch (cases[i].call) {
+        case 0:
+            st = dsk_client_get_key(c, "a/\"b", NULL, NULL, &r, NULL);
+            break;
+        case 1:
+            st = dsk_client_get_key(c, "p", "signing", "ed25519", &r, NULL);
+            break;
+        case 2:
+            st = dsk_client_info(c, &in, NULL);
+            break;
+        case 3:
+            st = dsk_client_version(c, v, sizeof v, rev, sizeof rev, NULL);
+            break;
+        case 4:
+            st = dsk_client_get_quote(c, rd, 3, &hex, NULL, NULL);
+            break;
+        default:
+            st = dsk_client_attest(c, NULL, 0, &hex, NULL);
+            break;
+        }
+        /* "{}" is no valid reply to any of them. */
+        assert_int_equal(st, DSK_E_MALFORMED);
+        const char *body = strstr(srv.request, "\r\n\r\n");
+        assert_non_null(body);
+        assert_true(strncmp(srv.request, cases[i].line, strlen(cases[i].line)) == 0);
+        assert_string_equal(body + 4, cases[i].body);
+    }
+    assert_int_equal(srv.connections, 6); /* one connection per call */
+    dsk_client_free(c);
+    dsk_fake_stop(&srv);
+}
+
 static void test_args(void **state)
 {
     fixture *f = *state;
@@ -291,6 +354,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_quote_attest, setup, teardown),
         cmocka_unit_test_setup_teardown(test_discovery_each_call, setup, teardown),
         cmocka_unit_test(test_http_url_endpoint),
+        cmocka_unit_test(test_request_bodies),
         cmocka_unit_test_setup_teardown(test_args, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
