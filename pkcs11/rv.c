@@ -15,10 +15,9 @@ CK_RV dsk_p11_rv(dsk_status s, const dsk_error *err, dsk_p11_ctx ctx)
     case DSK_E_REFUSED:
     case DSK_E_IO:
         /* The user's one clue when a key cannot be used: the message from
-         * keys/ names the key, its path, the socket and what happened. */
-        dsk_log(DSK_LOG_ERROR, "%s%s", err && err->msg[0] ? err->msg : dsk_status_name(s),
-                s == DSK_E_UNREACHABLE ? " (start the dstack agent or set `endpoint` in the "
-                                         "configuration)" : "");
+         * keys/ names the key, its path, the socket, what happened and what
+         * to do. */
+        dsk_log(DSK_LOG_ERROR, "%s", err && err->msg[0] ? err->msg : dsk_status_name(s));
         return CKR_DEVICE_ERROR;
     case DSK_E_BUFFER_TOO_SMALL:
         return CKR_BUFFER_TOO_SMALL;

@@ -104,8 +104,9 @@ int p11t_setup(const char *token_extra, const char *keys)
         free(k);
         return -1;
     }
-    fprintf(f, "[token]\nendpoint = %s\ntimeout_ms = 3000\nconnect_timeout_ms = 500\n"
-               "log_level = none\n%s\n%s", T.endpoint, token_extra ? token_extra : "", k);
+    const char *extra = token_extra ? token_extra : "";
+    fprintf(f, "[token]\nendpoint = %s\ntimeout_ms = 3000\nconnect_timeout_ms = 500\n%s%s\n%s",
+            T.endpoint, strstr(extra, "log_level") ? "" : "log_level = none\n", extra, k);
     fclose(f);
     free(k);
     setenv("DSTACK_PKCS11_CONF", T.conf, 1);
