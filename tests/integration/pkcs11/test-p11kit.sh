@@ -9,6 +9,11 @@
 # other process on the machine sees our module file. Otherwise the module
 # file goes into $HOME/.config/pkcs11/modules, as a user would install it.
 if [ "$(id -u)" -eq 0 ] && [ -z "${DSK_P11KIT_NS:-}" ]; then
+    if ! unshare --mount --propagation private true 2>/dev/null; then
+        echo "FAIL: running as root, p11-kit ignores ~/.config/pkcs11, and unshare --mount is not" \
+            "permitted here (no CAP_SYS_ADMIN): run this test as a normal user" >&2
+        exit 1
+    fi
     DSK_P11KIT_NS=1 exec unshare --mount --propagation private "$0" "$@"
 fi
 here=$(cd "$(dirname "$0")" && pwd)
