@@ -71,6 +71,13 @@ typedef struct dsk_http_req {
  * (bad framing, reply too large), DSK_E_NOMEM; messages name the endpoint. */
 dsk_status dsk_http_post(const dsk_http_req *req, long *status, dsk_buf *reply, dsk_error *err);
 
+/* ---- jsoncheck.c --------------------------------------------------------- */
+
+/* 1 if text[0..len) is exactly one JSON value (RFC 8259, whitespace around
+ * allowed) that cJSON parses whole; 0 otherwise.  Allocates nothing, so a
+ * rejected body that holds a key leaves no copy behind. */
+int dsk_json_check(const char *text, size_t len);
+
 /* ---- reply.c ------------------------------------------------------------- */
 
 /* Validators for reply bodies.  `where` names method and endpoint for the

@@ -75,7 +75,8 @@ static dsk_status parse(const char *where, long status, const char *body, size_t
     dsk_status st = DSK_OK;
     const char *end = NULL;
     char show[SHOW_MAX * 4 + 8] = "";
-    cJSON *j = len ? cJSON_ParseWithLengthOpts(body, len, &end, 0) : NULL;
+    /* cJSON only sees text it will parse whole: see jsoncheck.c. */
+    cJSON *j = dsk_json_check(body, len) ? cJSON_ParseWithLengthOpts(body, len, &end, 0) : NULL;
 
     *out = NULL;
     if (j && !only_space(end, body + len)) {
