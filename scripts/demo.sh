@@ -19,6 +19,7 @@ ninja -C build >/dev/null
 
 B=$src/build
 tmp=$(mktemp -d /tmp/dstack-demo.XXXXXX)
+chmod 755 "$tmp" # nginx workers (not root) read the page below it
 sim_pid="" nginx_pid=""
 cleanup() {
     [ -n "$nginx_pid" ] && kill "$nginx_pid" 2>/dev/null && wait "$nginx_pid" 2>/dev/null
@@ -121,7 +122,7 @@ run openssl req -x509 -key dstack:web -subj "/CN=demo.local" -addext "subjectAlt
 run openssl pkey -in dstack:web -out "$tmp/web-ref.pem"
 echo "the key file nginx reads holds only a reference:"; sed 's/^/    /' "$tmp/web-ref.pem"
 start_nginx
-run curl -sS --cacert "$tmp/web.crt" --resolve "demo.local:$port:127.0.0.1" "https://demo.local:$port/"
+run curl -fsS --cacert "$tmp/web.crt" --resolve "demo.local:$port:127.0.0.1" "https://demo.local:$port/"
 before=$(openssl pkey -pubin -in "$tmp/web.pub.pem" -outform DER | sha256sum | cut -c1-16)
 echo "public key fingerprint: $before"
 
@@ -138,6 +139,5 @@ cert_key=$(openssl x509 -in "$tmp/web.crt" -pubkey -noout | openssl pkey -pubin 
 echo "certificate's public key fingerprint: $cert_key"
 [ "$cert_key" = "$after" ] || { echo "certificate no longer matches the key" >&2; exit 1; }
 start_nginx
-run curl -sS --cacert "$tmp/web.crt" --resolve "demo.local:$port:127.0.0.1" "https://demo.local:$port/"
-addr_note=""
+run curl -fsS --cacert "$tmp/web.crt" --resolve "demo.local:$port:127.0.0.1" "https://demo.local:$port/"
 step "done: same key after restart, certificate still matches, no key file anywhere"
