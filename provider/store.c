@@ -83,9 +83,9 @@ static int store_load(void *vctx, OSSL_CALLBACK *object_cb, void *object_cbarg,
     if (c->done)
         return 0;
     c->done = 1;
-    /* Only keys live behind a dstack: URI. */
+    /* Only keys live behind a dstack: URI: nothing else, and no error. */
     if (c->expect != 0 && c->expect != OSSL_STORE_INFO_PKEY && c->expect != OSSL_STORE_INFO_PUBKEY)
-        return 0;
+        return 1;
     if (dsk_ref_resolve(c->prov, &c->ref, &key, &err) != DSK_OK
         || dsk_key_derive(key, &err) != DSK_OK)
         return dsk_prov_raise(c->prov, &err);
