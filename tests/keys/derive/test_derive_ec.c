@@ -175,11 +175,15 @@ static void test_nist_refuses_other_types(void **state)
                      DSK_E_ARGS);
 }
 
+/* The provider reference is kept so that teardown can release it:
+ * OSSL_LIB_CTX_free alone leaves it allocated. */
+static OSSL_PROVIDER *default_provider;
+
 static int setup(void **state)
 {
     OSSL_LIB_CTX *libctx = OSSL_LIB_CTX_new();
 
-    if (libctx == NULL || OSSL_PROVIDER_load(libctx, "default") == NULL)
+    if (libctx == NULL || (default_provider = OSSL_PROVIDER_load(libctx, "default")) == NULL)
         return -1;
     *state = libctx;
     return 0;
@@ -187,6 +191,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
+    OSSL_PROVIDER_unload(default_provider);
     OSSL_LIB_CTX_free(*state);
     return 0;
 }

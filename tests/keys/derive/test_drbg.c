@@ -109,11 +109,15 @@ static void test_limits_and_free(void **state)
     dsk_drbg_free(NULL);
 }
 
+/* The provider reference is kept so that teardown can release it:
+ * OSSL_LIB_CTX_free alone leaves it allocated. */
+static OSSL_PROVIDER *default_provider;
+
 static int setup(void **state)
 {
     OSSL_LIB_CTX *libctx = OSSL_LIB_CTX_new();
 
-    if (libctx == NULL || OSSL_PROVIDER_load(libctx, "default") == NULL)
+    if (libctx == NULL || (default_provider = OSSL_PROVIDER_load(libctx, "default")) == NULL)
         return -1;
     *state = libctx;
     return 0;
@@ -121,7 +125,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    OSSL_LIB_CTX_free(*state); /* unloads the provider too */
+    OSSL_PROVIDER_unload(default_provider);
+    OSSL_LIB_CTX_free(*state);
     return 0;
 }
 
