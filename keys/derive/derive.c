@@ -49,11 +49,10 @@ dsk_status dsk_derive_hkdf(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned 
     }
     params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
     params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)m, 32);
-    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT,
-                                                    (void *)DSK_DERIVE_V1_SALT,
+    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)DSK_DERIVE_V1_SALT,
                                                     strlen(DSK_DERIVE_V1_SALT));
-    params[n++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-                                                    strlen(info));
+    params[n++] =
+        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
     params[n] = OSSL_PARAM_construct_end();
     if (EVP_KDF_derive(kctx, out, len, params) != 1) {
         dsk_error_set(err, DSK_E_CRYPTO, "derive: HKDF-SHA256 failed for type %s", info);

@@ -37,15 +37,15 @@ static dsk_status ec_key_from_scalar(OSSL_LIB_CTX *libctx, const EC_GROUP *group
     if (pub_len == 0)
         goto done;
     bld = OSSL_PARAM_BLD_new();
-    if (bld == NULL
-        || OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group_name, 0) != 1
-        || OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub_oct, pub_len) != 1
-        || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) != 1
-        || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
+    if (bld == NULL ||
+        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group_name, 0) != 1 ||
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub_oct, pub_len) != 1 ||
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) != 1 ||
+        (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
         goto done;
     pctx = EVP_PKEY_CTX_new_from_name(libctx, "EC", NULL);
-    if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1
-        || EVP_PKEY_fromdata(pctx, out, EVP_PKEY_KEYPAIR, params) != 1)
+    if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
+        EVP_PKEY_fromdata(pctx, out, EVP_PKEY_KEYPAIR, params) != 1)
         goto done;
     st = DSK_OK;
 done:
@@ -59,8 +59,8 @@ done:
     return st;
 }
 
-dsk_status dsk_derive_secp256k1(OSSL_LIB_CTX *libctx, const unsigned char m[32],
-                                EVP_PKEY **out, dsk_error *err)
+dsk_status dsk_derive_secp256k1(OSSL_LIB_CTX *libctx, const unsigned char m[32], EVP_PKEY **out,
+                                dsk_error *err)
 {
     dsk_status st = DSK_E_CRYPTO;
     EC_GROUP *group = NULL;
@@ -135,8 +135,9 @@ dsk_status dsk_derive_nist(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned 
     st = DSK_E_CRYPTO;
     BN_set_flags(c, BN_FLG_CONSTTIME);
     BN_set_flags(d, BN_FLG_CONSTTIME);
-    if (BN_bin2bn(seed, (int)seed_len, c) == NULL || BN_copy(n1, EC_GROUP_get0_order(group)) == NULL
-        || BN_sub_word(n1, 1) != 1 || BN_mod(d, c, n1, bnctx) != 1 || BN_add_word(d, 1) != 1) {
+    if (BN_bin2bn(seed, (int)seed_len, c) == NULL ||
+        BN_copy(n1, EC_GROUP_get0_order(group)) == NULL || BN_sub_word(n1, 1) != 1 ||
+        BN_mod(d, c, n1, bnctx) != 1 || BN_add_word(d, 1) != 1) {
         dsk_error_set(err, DSK_E_CRYPTO, "derive: %s scalar reduction failed", name);
         goto done;
     }

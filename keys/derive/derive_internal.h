@@ -23,8 +23,8 @@ const char *dsk_derive_type_info(dsk_key_type t);
 dsk_status dsk_derive_hkdf(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],
                            unsigned char *out, size_t len, dsk_error *err);
 
-dsk_status dsk_derive_secp256k1(OSSL_LIB_CTX *libctx, const unsigned char m[32],
-                                EVP_PKEY **out, dsk_error *err);
+dsk_status dsk_derive_secp256k1(OSSL_LIB_CTX *libctx, const unsigned char m[32], EVP_PKEY **out,
+                                dsk_error *err);
 dsk_status dsk_derive_ed25519(OSSL_LIB_CTX *libctx, const unsigned char m[32], EVP_PKEY **out,
                               dsk_error *err);
 dsk_status dsk_derive_nist(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],
@@ -43,7 +43,7 @@ dsk_status dsk_derive_rsa(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned c
  * rejected. DSK_E_BAD_INPUT if no candidate is accepted within
  * DSK_DERIVE_MAX_CANDIDATES draws. */
 struct dsk_drbg;
-dsk_status dsk_derive_find_prime(struct dsk_drbg *drbg, int bits, const BIGNUM *other,
-                                 BIGNUM *out, BN_CTX *bnctx, dsk_error *err);
+dsk_status dsk_derive_find_prime(struct dsk_drbg *drbg, int bits, const BIGNUM *other, BIGNUM *out,
+                                 BN_CTX *bnctx, dsk_error *err);
 
 #endif

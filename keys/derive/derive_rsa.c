@@ -37,19 +37,19 @@ static dsk_status rsa_to_pkey(OSSL_LIB_CTX *libctx, const rsa_parts *k, EVP_PKEY
     OSSL_PARAM *params = NULL;
     EVP_PKEY_CTX *pctx = NULL;
 
-    if (bld == NULL || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, k->n) != 1
-        || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, k->e) != 1
-        || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, k->d) != 1
-        || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR1, k->p) != 1
-        || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR2, k->q) != 1
-        || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT1, k->dp) != 1
-        || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT2, k->dq) != 1
-        || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, k->qinv) != 1
-        || (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
+    if (bld == NULL || OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, k->n) != 1 ||
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, k->e) != 1 ||
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_D, k->d) != 1 ||
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR1, k->p) != 1 ||
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_FACTOR2, k->q) != 1 ||
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT1, k->dp) != 1 ||
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_EXPONENT2, k->dq) != 1 ||
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, k->qinv) != 1 ||
+        (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
         goto done;
     pctx = EVP_PKEY_CTX_new_from_name(libctx, "RSA", NULL);
-    if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1
-        || EVP_PKEY_fromdata(pctx, out, EVP_PKEY_KEYPAIR, params) != 1)
+    if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
+        EVP_PKEY_fromdata(pctx, out, EVP_PKEY_KEYPAIR, params) != 1)
         goto done;
     st = DSK_OK;
 done:
@@ -72,13 +72,12 @@ static dsk_status rsa_complete(rsa_parts *k, BN_CTX *bnctx, dsk_error *err)
     q1 = BN_CTX_get(bnctx);
     g = BN_CTX_get(bnctx);
     lcm = BN_CTX_get(bnctx);
-    if (lcm == NULL || BN_mul(k->n, k->p, k->q, bnctx) != 1
-        || BN_sub(p1, k->p, BN_value_one()) != 1 || BN_sub(q1, k->q, BN_value_one()) != 1
-        || BN_gcd(g, p1, q1, bnctx) != 1 || BN_mul(lcm, p1, q1, bnctx) != 1
-        || BN_div(lcm, NULL, lcm, g, bnctx) != 1
-        || BN_mod_inverse(k->d, k->e, lcm, bnctx) == NULL
-        || BN_mod(k->dp, k->d, p1, bnctx) != 1 || BN_mod(k->dq, k->d, q1, bnctx) != 1
-        || BN_mod_inverse(k->qinv, k->q, k->p, bnctx) == NULL) {
+    if (lcm == NULL || BN_mul(k->n, k->p, k->q, bnctx) != 1 ||
+        BN_sub(p1, k->p, BN_value_one()) != 1 || BN_sub(q1, k->q, BN_value_one()) != 1 ||
+        BN_gcd(g, p1, q1, bnctx) != 1 || BN_mul(lcm, p1, q1, bnctx) != 1 ||
+        BN_div(lcm, NULL, lcm, g, bnctx) != 1 || BN_mod_inverse(k->d, k->e, lcm, bnctx) == NULL ||
+        BN_mod(k->dp, k->d, p1, bnctx) != 1 || BN_mod(k->dq, k->d, q1, bnctx) != 1 ||
+        BN_mod_inverse(k->qinv, k->q, k->p, bnctx) == NULL) {
         dsk_error_set(err, DSK_E_CRYPTO, "derive: RSA key arithmetic failed");
         goto done;
     }
@@ -116,8 +115,8 @@ dsk_status dsk_derive_rsa(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned c
     if ((st = dsk_drbg_init(&drbg, libctx, seed, sizeof seed, err)) != DSK_OK)
         goto done;
     have_drbg = 1;
-    if ((st = dsk_derive_find_prime(&drbg, bits / 2, NULL, k.p, bnctx, err)) != DSK_OK
-        || (st = dsk_derive_find_prime(&drbg, bits / 2, k.p, k.q, bnctx, err)) != DSK_OK)
+    if ((st = dsk_derive_find_prime(&drbg, bits / 2, NULL, k.p, bnctx, err)) != DSK_OK ||
+        (st = dsk_derive_find_prime(&drbg, bits / 2, k.p, k.q, bnctx, err)) != DSK_OK)
         goto done;
     if (BN_cmp(k.p, k.q) < 0) {
         BIGNUM *tmp = k.p;

@@ -98,8 +98,8 @@ static dsk_status miller_rabin(dsk_drbg *drbg, const BIGNUM *w, int bits, unsign
     b = BN_CTX_get(bnctx);
     z = BN_CTX_get(bnctx);
     mont = BN_MONT_CTX_new();
-    if (z == NULL || mont == NULL || BN_MONT_CTX_set(mont, w, bnctx) != 1
-        || BN_sub(w1, w, BN_value_one()) != 1) {
+    if (z == NULL || mont == NULL || BN_MONT_CTX_set(mont, w, bnctx) != 1 ||
+        BN_sub(w1, w, BN_value_one()) != 1) {
         st = dsk_error_set(err, DSK_E_NOMEM, "derive: out of memory (RSA)");
         goto done;
     }
@@ -164,8 +164,8 @@ dsk_status dsk_derive_find_prime(dsk_drbg *drbg, int bits, const BIGNUM *other, 
         if ((st = draw(drbg, buf, bytes, out, err)) != DSK_OK)
             goto done;
         st = DSK_E_CRYPTO;
-        if (BN_set_bit(out, bits - 1) != 1 || BN_set_bit(out, bits - 2) != 1
-            || BN_set_bit(out, 0) != 1)
+        if (BN_set_bit(out, bits - 1) != 1 || BN_set_bit(out, bits - 2) != 1 ||
+            BN_set_bit(out, 0) != 1)
             goto done;
         if ((ok = small_prime_free(&sp, out)) < 0)
             goto done;

@@ -37,8 +37,8 @@ static char *read_file(const char *path)
 
     if (f == NULL)
         return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0
-        && (buf = malloc((size_t)len + 1)) != NULL) {
+    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)len + 1)) != NULL) {
         if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
             free(buf);
             buf = NULL;
@@ -200,7 +200,8 @@ static void test_every_vector(void **state)
     int seen[DSK_KEY_TYPE_COUNT] = {0};
 
     assert_true(cJSON_IsArray(vectors));
-    cJSON_ArrayForEach(v, vectors) {
+    cJSON_ArrayForEach(v, vectors)
+    {
         check_vector(fx, v, msg);
         seen[parse_type(str(v, "type"))]++;
     }
@@ -235,7 +236,8 @@ static void test_material_is_dstack_hkdf(void **state)
     const cJSON *v;
     int count = 0;
 
-    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(fx->doc, "vectors")) {
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(fx->doc, "vectors"))
+    {
         size_t plen, mlen;
         unsigned char *path = unhex(str(v, "path_hex"), &plen);
         unsigned char *m = unhex(str(v, "material"), &mlen);
@@ -263,10 +265,12 @@ static void test_sdk_equivalence(void **state)
     const cJSON *v;
     int found = 0;
 
-    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(fx->doc, "vectors")) {
-        if (strcmp(str(v, "type"), "secp256k1") == 0
-            && strcmp(str(v, "path"), "/eth/main-wallet") == 0) {
-            assert_string_equal(str(v, "eth_address"), "0x3a9C91C6Deb255D7965B0991576b4A1C0438aEa0");
+    cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(fx->doc, "vectors"))
+    {
+        if (strcmp(str(v, "type"), "secp256k1") == 0 &&
+            strcmp(str(v, "path"), "/eth/main-wallet") == 0) {
+            assert_string_equal(str(v, "eth_address"),
+                                "0x3a9C91C6Deb255D7965B0991576b4A1C0438aEa0");
             found++;
         }
         if (strcmp(str(v, "type"), "ed25519") == 0 && strcmp(str(v, "path"), "test/wallet") == 0) {
@@ -331,8 +335,10 @@ static void test_domain_separation_and_determinism(void **state)
     }
     /* The NIST scalars are not M, and P-384 does not extend P-256's. */
     mbn = BN_bin2bn(m, 32, NULL);
-    assert_int_equal(EVP_PKEY_get_bn_param(keys[DSK_KEY_EC_P256], OSSL_PKEY_PARAM_PRIV_KEY, &d256), 1);
-    assert_int_equal(EVP_PKEY_get_bn_param(keys[DSK_KEY_EC_P384], OSSL_PKEY_PARAM_PRIV_KEY, &d384), 1);
+    assert_int_equal(EVP_PKEY_get_bn_param(keys[DSK_KEY_EC_P256], OSSL_PKEY_PARAM_PRIV_KEY, &d256),
+                     1);
+    assert_int_equal(EVP_PKEY_get_bn_param(keys[DSK_KEY_EC_P384], OSSL_PKEY_PARAM_PRIV_KEY, &d384),
+                     1);
     assert_int_not_equal(BN_cmp(d256, mbn), 0);
     assert_int_equal(BN_bn2binpad(d256, b256, 32), 32);
     assert_int_equal(BN_bn2binpad(d384, b384, 48), 48);

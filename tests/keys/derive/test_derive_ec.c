@@ -102,11 +102,14 @@ static void test_ed25519_rfc8032(void **state)
     EVP_PKEY *key = NULL;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 
-    dsk_hex_decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", 64, seed, 32);
-    dsk_hex_decode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", 64, want_pub, 32);
-    dsk_hex_decode("e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bac"
-                   "c61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
-                   128, want_sig, 64);
+    dsk_hex_decode("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60", 64, seed,
+                   32);
+    dsk_hex_decode("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", 64, want_pub,
+                   32);
+    dsk_hex_decode(
+        "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bac"
+        "c61e39701cf9b46bd25bf5f0595bbe24655141438e7a100b",
+        128, want_sig, 64);
     assert_int_equal(dsk_derive_v1(*state, DSK_KEY_ED25519, seed, &key, NULL), DSK_OK);
     assert_int_equal(EVP_PKEY_get_raw_public_key(key, pub, &plen), 1);
     assert_memory_equal(pub, want_pub, 32);

@@ -171,10 +171,8 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_rsa2048_structure),
-        cmocka_unit_test(test_rsa3072_structure),
-        cmocka_unit_test(test_rsa4096_structure),
-        cmocka_unit_test(test_sizes_unrelated),
+        cmocka_unit_test(test_rsa2048_structure), cmocka_unit_test(test_rsa3072_structure),
+        cmocka_unit_test(test_rsa4096_structure), cmocka_unit_test(test_sizes_unrelated),
         cmocka_unit_test(test_not_an_rsa_type),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
