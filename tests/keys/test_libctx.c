@@ -40,11 +40,18 @@ static void test_private_and_shared(void **state)
 static void test_works_despite_config(void **state)
 {
     dsk_keystore *ks = kt_store(NULL);
-    dsk_key *k = kt_key(ks, "web", DSK_KEY_EC_P256, "libctx");
+    dsk_key_desc d = {.label = "web", .type = DSK_KEY_EC_P256};
+    dsk_key *k = NULL;
     dsk_sign_params p = {.scheme = DSK_SIG_ECDSA};
-    unsigned char h[32] = {1}, sig[64];
+    unsigned char m[32] = {42}, h[32] = {1}, sig[64];
     size_t sl = sizeof sig;
     (void)state;
+    /* the application's default context did read the file, and is unusable */
+    EVP_MD *md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    assert_null(md);
+    /* ours is not affected */
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+    assert_int_equal(dsk_key_derive_from_material(k, m, NULL), DSK_OK);
     assert_int_equal(dsk_key_sign(k, &p, h, 32, sig, &sl, NULL), DSK_OK);
     assert_int_equal(dsk_key_verify(k, &p, h, 32, sig, sl, NULL), DSK_OK);
     dsk_keystore_free(ks);
@@ -53,8 +60,12 @@ static void test_works_despite_config(void **state)
 static void test_keys_live_in_private_ctx(void **state)
 {
     dsk_keystore *ks = kt_store(NULL);
-    dsk_key *k = kt_key(ks, "ed", DSK_KEY_ED25519, "libctx");
+    dsk_key_desc d = {.label = "ed", .type = DSK_KEY_ED25519};
+    dsk_key *k = NULL;
+    unsigned char m[32] = {7};
     (void)state;
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+    assert_int_equal(dsk_key_derive_from_material(k, m, NULL), DSK_OK);
     /* our key's provider is the default provider of OUR context */
     const OSSL_PROVIDER *prov = EVP_PKEY_get0_provider(k->mat->pkey);
     assert_non_null(prov);
