@@ -22,8 +22,12 @@
  *
  * On success *out is a new key the caller frees with EVP_PKEY_free. Errors:
  * DSK_E_ARGS (NULL argument, unknown type), DSK_E_BAD_INPUT (m is not usable
- * for the type: a secp256k1 scalar 0 or >= n; the message says so),
- * DSK_E_NOMEM, DSK_E_CRYPTO. The message never contains key bytes. */
+ * for the type: a secp256k1 scalar 0 or >= n, or no RSA prime within the
+ * contract's candidate bound; the message says so and suggests another path),
+ * DSK_E_NOMEM, DSK_E_CRYPTO. The message never contains key bytes and does
+ * not name the key: the caller prefixes the label.
+ *
+ * Thread-safe: no shared state; libctx may be shared between threads. */
 dsk_status dsk_derive_v1(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],
                          EVP_PKEY **out, dsk_error *err);
 

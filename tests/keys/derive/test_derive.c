@@ -7,6 +7,7 @@
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
@@ -351,6 +352,59 @@ static void test_domain_separation_and_determinism(void **state)
         EVP_PKEY_free(keys[t]);
 }
 
+typedef struct worker {
+    OSSL_LIB_CTX *libctx;
+    dsk_key_type type;
+    EVP_PKEY *key;
+    dsk_status st;
+} worker;
+
+static void *derive_worker(void *arg)
+{
+    worker *w = arg;
+    unsigned char m[32];
+
+    memset(m, 0x6b, sizeof m);
+    w->st = dsk_derive_v1(w->libctx, w->type, m, &w->key, NULL);
+    return NULL;
+}
+
+/* Threads deriving at once from one library context get the same keys as a
+ * single thread: there is no shared mutable state. */
+static void test_concurrent_derivations(void **state)
+{
+    fixture *fx = *state;
+    enum { NTHREADS = 8 };
+    static const dsk_key_type types[] = {DSK_KEY_SECP256K1, DSK_KEY_ED25519, DSK_KEY_EC_P256,
+                                         DSK_KEY_EC_P384, DSK_KEY_RSA_2048};
+    worker w[NTHREADS];
+    pthread_t th[NTHREADS];
+    EVP_PKEY *ref[5] = {0};
+
+    for (int i = 0; i < NTHREADS; i++) {
+        w[i] = (worker){fx->libctx, types[i % 5], NULL, DSK_E_CRYPTO};
+        assert_int_equal(pthread_create(&th[i], NULL, derive_worker, &w[i]), 0);
+    }
+    for (int i = 0; i < NTHREADS; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    for (int i = 0; i < NTHREADS; i++) {
+        int k = i % 5;
+
+        assert_int_equal(w[i].st, DSK_OK);
+        if (ref[k] == NULL) {
+            worker one = {fx->libctx, types[k], NULL, DSK_E_CRYPTO};
+
+            derive_worker(&one);
+            assert_int_equal(one.st, DSK_OK);
+            ref[k] = one.key;
+        }
+        assert_int_equal(EVP_PKEY_eq(w[i].key, ref[k]), 1);
+        EVP_PKEY_free(w[i].key);
+    }
+    for (int k = 0; k < 5; k++)
+        EVP_PKEY_free(ref[k]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -360,6 +414,7 @@ int main(void)
         cmocka_unit_test(test_getkey_algorithm),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_domain_separation_and_determinism),
+        cmocka_unit_test(test_concurrent_derivations),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
