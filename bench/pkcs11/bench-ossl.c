@@ -58,7 +58,10 @@ static int ossl_sign(void *worker)
     return ok ? 0 : -1;
 }
 
-static void ossl_worker_free(void *worker) { free(worker); }
+static void ossl_worker_free(void *worker)
+{
+    free(worker);
+}
 
 static void ossl_free(bench_impl *impl)
 {

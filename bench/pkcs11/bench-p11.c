@@ -31,7 +31,9 @@ typedef struct p11_impl {
     CK_FUNCTION_LIST *f;
     CK_SLOT_ID slot[BENCH_CASE_COUNT];
     CK_OBJECT_HANDLE key[BENCH_CASE_COUNT];
-    CK_SESSION_HANDLE login_session; /* keeps the login alive, or CK_INVALID_HANDLE */
+    /* Per case: the session keeping its token logged in (logins are per
+     * token), or CK_INVALID_HANDLE. */
+    CK_SESSION_HANDLE login_session[BENCH_CASE_COUNT];
 } p11_impl;
 
 typedef struct p11_worker {
@@ -120,8 +122,10 @@ static int generate(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, bench_case c)
         {CKA_LABEL, (void *)label, strlen(label)},
     };
     CK_ATTRIBUTE priv[] = {
-        {CKA_TOKEN, &yes, sizeof yes},     {CKA_SIGN, &yes, sizeof yes},
-        {CKA_PRIVATE, &yes, sizeof yes},   {CKA_SENSITIVE, &yes, sizeof yes},
+        {CKA_TOKEN, &yes, sizeof yes},
+        {CKA_SIGN, &yes, sizeof yes},
+        {CKA_PRIVATE, &yes, sizeof yes},
+        {CKA_SENSITIVE, &yes, sizeof yes},
         {CKA_LABEL, (void *)label, strlen(label)},
     };
     CK_OBJECT_HANDLE hpub, hpriv;
@@ -138,8 +142,8 @@ static int generate(CK_FUNCTION_LIST *f, CK_SESSION_HANDLE s, bench_case c)
     default:
         mech.mechanism = CKM_RSA_PKCS_KEY_PAIR_GEN;
         pub[3] = (CK_ATTRIBUTE){CKA_MODULUS_BITS, &bits, sizeof bits};
-        CK_ATTRIBUTE pubrsa[5] = {pub[0], pub[1], pub[2], pub[3],
-                                  {CKA_PUBLIC_EXPONENT, e65537, sizeof e65537}};
+        CK_ATTRIBUTE pubrsa[5] = {
+            pub[0], pub[1], pub[2], pub[3], {CKA_PUBLIC_EXPONENT, e65537, sizeof e65537}};
         CK_RV rv = f->C_GenerateKeyPair(s, &mech, pubrsa, 5, priv, 5, &hpub, &hpriv);
         return rv == CKR_OK ? 0 : -1;
     }
@@ -209,23 +213,26 @@ static int prepare_case(p11_impl *p, const bench_p11_opts *o, bench_case c)
         fprintf(stderr, "bench: %s: C_OpenSession: 0x%lx\n", o->name, (unsigned long)rv);
         return -1;
     }
-    if (o->pin != NULL && p->login_session == CK_INVALID_HANDLE) {
+    int logged_in = 0;
+    for (int i = 0; i < (int)c; i++)
+        logged_in |= p->slot[i] == p->slot[c] && p->login_session[i] != CK_INVALID_HANDLE;
+    if (o->pin != NULL && !logged_in) {
         rv = p->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)o->pin, strlen(o->pin));
         if (rv != CKR_OK && rv != CKR_USER_ALREADY_LOGGED_IN) {
             fprintf(stderr, "bench: %s: C_Login: 0x%lx\n", o->name, (unsigned long)rv);
             return -1;
         }
-        p->login_session = s;
+        p->login_session[c] = s;
     }
     if (find_key(p->f, s, key_label[c], &p->key[c]) != 0) {
         if (!o->generate || generate(p->f, s, c) != 0 ||
             find_key(p->f, s, key_label[c], &p->key[c]) != 0) {
-            fprintf(stderr, "bench: %s: no private key '%s' in token '%s'\n", o->name,
-                    key_label[c], token);
+            fprintf(stderr, "bench: %s: no private key '%s' in token '%s'\n", o->name, key_label[c],
+                    token);
             return -1;
         }
     }
-    if (s != p->login_session)
+    if (s != p->login_session[c])
         p->f->C_CloseSession(s);
     return 0;
 }
@@ -236,7 +243,8 @@ bench_impl *bench_p11_new(const bench_p11_opts *o)
     if (p == NULL)
         return NULL;
     p->base = (bench_impl){o->name, p11_worker_new, p11_sign, p11_worker_free, p11_free};
-    p->login_session = CK_INVALID_HANDLE;
+    for (int c = 0; c < BENCH_CASE_COUNT; c++)
+        p->login_session[c] = CK_INVALID_HANDLE;
     if (load(o->module, &p->dl, &p->f) != 0) {
         p->f = NULL;
         p11_free(&p->base);
@@ -253,15 +261,14 @@ bench_impl *bench_p11_new(const bench_p11_opts *o)
 
 double bench_p11_first_sign(const bench_p11_opts *o, bench_case c)
 {
-    p11_impl p = {.login_session = CK_INVALID_HANDLE};
+    p11_impl p = {.login_session = {CK_INVALID_HANDLE, CK_INVALID_HANDLE, CK_INVALID_HANDLE}};
     double t0 = bench_now(), t = -1;
     void *w = NULL;
 
     if (load(o->module, &p.dl, &p.f) != 0)
         return -1;
     p.base.name = o->name;
-    if (prepare_case(&p, o, c) == 0 && (w = p11_worker_new(&p.base, c)) != NULL &&
-        p11_sign(w) == 0)
+    if (prepare_case(&p, o, c) == 0 && (w = p11_worker_new(&p.base, c)) != NULL && p11_sign(w) == 0)
         t = bench_now() - t0;
     if (w != NULL)
         p11_worker_free(w);

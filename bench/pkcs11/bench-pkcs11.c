@@ -1,8 +1,9 @@
 /* bench-pkcs11: signatures per second, side by side, medians of
  * interleaved repetitions; then time to first signature.
  *
- * Usage: bench-pkcs11 --module dstack-pkcs11.so [--softhsm libsofthsm2.so]
- *        [--softhsm-pin PIN] [--seconds S] [--reps N]
+ * Usage: bench-pkcs11 --module dstack-pkcs11.so [--module-pin PIN]
+ *        [--softhsm libsofthsm2.so] [--softhsm-pin PIN] [--seconds S] [--reps N]
+ *        [--first-reps N]
  * Our module needs DSTACK_PKCS11_CONF with keys p256 (ec-p256), ed
  * (ed25519) and rsa2048 (rsa-2048) and a reachable dstack (simulator);
  * SoftHSM2 needs SOFTHSM2_CONF with an initialised token labelled "bench".
@@ -22,7 +23,10 @@
 
 static const char *const case_names[BENCH_CASE_COUNT] = {"ECDSA P-256", "Ed25519", "RSA-2048"};
 
-const char *bench_case_name(bench_case c) { return case_names[c]; }
+const char *bench_case_name(bench_case c)
+{
+    return case_names[c];
+}
 
 double bench_now(void)
 {
@@ -34,7 +38,7 @@ double bench_now(void)
 typedef struct run_state {
     bench_impl *impl;
     void *worker;
-    atomic_int *go;   /* 0 wait, 1 run, 2 stop */
+    atomic_int *go; /* 0 wait, 1 run, 2 stop */
     long ops;
     int failed;
 } run_state;
@@ -114,7 +118,8 @@ static double median(double *v, int n)
 
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench-pkcs11 --module PATH [--softhsm PATH] [--softhsm-pin PIN]\n"
+    fprintf(stderr, "usage: bench-pkcs11 --module PATH [--module-pin PIN] [--softhsm PATH]\n"
+                    "                    [--softhsm-pin PIN]\n"
                     "                    [--seconds S] [--reps N] [--first-reps N]\n");
     exit(2);
 }
@@ -122,7 +127,8 @@ static void usage(void)
 int main(int argc, char **argv)
 {
     bench_p11_opts ours = {"dstack-pkcs11", NULL, "dstack", "dstack-ed25519", NULL, 0};
-    bench_p11_opts hsm = {"softhsm2", "/usr/lib/softhsm/libsofthsm2.so", "bench", "bench", "1234", 1};
+    bench_p11_opts hsm = {"softhsm2", "/usr/lib/softhsm/libsofthsm2.so", "bench", "bench", "1234",
+                          1};
     double secs = 1.0;
     int reps = 5, first_reps = 5;
     bench_impl *impls[MAX_IMPLS];
@@ -134,6 +140,8 @@ int main(int argc, char **argv)
             usage();
         if (strcmp(argv[i], "--module") == 0)
             ours.module = argv[++i];
+        else if (strcmp(argv[i], "--module-pin") == 0)
+            ours.pin = argv[++i];
         else if (strcmp(argv[i], "--softhsm") == 0)
             hsm.module = argv[++i];
         else if (strcmp(argv[i], "--softhsm-pin") == 0)
@@ -182,8 +190,10 @@ int main(int argc, char **argv)
                     if ((res[m][c][t - 1][r] = measure(impls[m], c, t, secs)) < 0)
                         goto done;
 
-    printf("C_Sign throughput, signatures/s: median of %d interleaved runs of %.1f s\n\n", reps, secs);
-    printf("| operation | threads | raw OpenSSL | dstack-pkcs11 | SoftHSM2 | dstack/OpenSSL | dstack/SoftHSM2 |\n");
+    printf("C_Sign throughput, signatures/s: median of %d interleaved runs of %.1f s\n\n", reps,
+           secs);
+    printf("| operation | threads | raw OpenSSL | dstack-pkcs11 | SoftHSM2 | dstack/OpenSSL | "
+           "dstack/SoftHSM2 |\n");
     printf("|---|---:|---:|---:|---:|---:|---:|\n");
     for (int c = 0; c < BENCH_CASE_COUNT; c++) {
         for (int t = 1; t <= MAX_THREADS; t++) {
