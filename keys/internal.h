@@ -65,6 +65,10 @@ struct dsk_keystore {
 /* The private library context: created once, only the "default" provider,
  * never freed (see libctx.c). NULL only if OpenSSL cannot allocate it. */
 OSSL_LIB_CTX *dsk_keys_libctx(void);
+/* 0 once OpenSSL has run its exit-time cleanup (OPENSSL_cleanup): from then
+ * on no OpenSSL object may be touched, so teardown only wipes what it owns
+ * and leaves OpenSSL's objects to the exiting process. */
+int dsk_keys_openssl_alive(void);
 /* A fetched digest from the private context, cached for the process; NULL
  * for DSK_HASH_NONE or an unknown value. */
 const EVP_MD *dsk_keys_md(dsk_hash h);

@@ -8,6 +8,7 @@
 #include "internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "derive.h"
@@ -62,7 +63,7 @@ static dsk_status install_locked(dsk_key *k, const unsigned char m[32], dsk_erro
     if (st != DSK_OK) {
         EVP_PKEY_free(mat->pkey);
         mat->pkey = NULL;
-        OPENSSL_free(mat->spki);
+        free(mat->spki);
         mat->spki = NULL;
         mat->spki_len = mat->point_len = mat->rsa_n_len = mat->rsa_e_len = 0;
         return st;

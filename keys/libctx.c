@@ -16,6 +16,7 @@
 
 #include <pthread.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/provider.h>
 
@@ -58,4 +59,11 @@ EVP_PKEY_CTX *dsk_key_pkey_ctx(const dsk_key *k)
     /* A fresh context per call: EVP_PKEY_CTX is not shareable between threads,
      * while the EVP_PKEY it points to is, as long as it is only read. */
     return EVP_PKEY_CTX_new_from_pkey(dsk_keys_libctx(), k->mat->pkey, NULL);
+}
+
+int dsk_keys_openssl_alive(void)
+{
+    /* After OPENSSL_cleanup (an atexit handler) this returns 0 without doing
+     * anything; before, it is an atomic load on its fast path: no lock. */
+    return OPENSSL_init_crypto(0, NULL) == 1;
 }

@@ -2,6 +2,7 @@
  * and the mapping from an OpenSSL key to one of our types. */
 #include "internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -32,7 +33,7 @@ dsk_status dsk_keymat_public_forms(dsk_keymat *mat, dsk_error *err)
     int n;
 
     n = i2d_PUBKEY(mat->pkey, NULL);
-    if (n <= 0 || (mat->spki = OPENSSL_malloc((size_t)n)) == NULL)
+    if (n <= 0 || (mat->spki = malloc((size_t)n)) == NULL)
         return dsk_error_set(err, DSK_E_CRYPTO, "cannot encode the public key of a %s key",
                              ti->name);
     p = mat->spki;

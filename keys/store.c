@@ -39,12 +39,15 @@ dsk_status dsk_keystore_new(const dsk_client_opts *copts, dsk_keystore **out, ds
     return DSK_OK;
 }
 
-static void keymat_free(dsk_keymat *m)
+static void keymat_free(dsk_keymat *m, int openssl_alive)
 {
     /* EVP_PKEY_free clears the private BIGNUMs/bytes OpenSSL holds. It drops
-     * a reference atomically and frees the key's own lock: no global lock. */
-    EVP_PKEY_free(m->pkey);
-    OPENSSL_free(m->spki);
+     * a reference atomically and frees the key's own lock: no global lock.
+     * After OPENSSL_cleanup the key's methods may be gone: the process is
+     * exiting, so the key is left to it rather than touched. */
+    if (openssl_alive)
+        EVP_PKEY_free(m->pkey);
+    free(m->spki);
     free(m->path);
     free(m->purpose);
     pthread_mutex_destroy(&m->lock);
@@ -64,13 +67,16 @@ static void key_list_free(dsk_key *k)
 
 void dsk_keystore_free(dsk_keystore *ks)
 {
+    int alive;
+
     if (ks == NULL)
         return;
+    alive = dsk_keys_openssl_alive();
     key_list_free(ks->keys);
     key_list_free(ks->pubkeys);
     while (ks->mats != NULL) {
         dsk_keymat *next = ks->mats->next;
-        keymat_free(ks->mats);
+        keymat_free(ks->mats, alive);
         ks->mats = next;
     }
     dsk_client_free(ks->client);
@@ -287,7 +293,7 @@ dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, 
     *out = k;
 done:
     if (m != NULL)
-        keymat_free(m);
+        keymat_free(m, 1);
     EVP_PKEY_free(pkey);
     return st;
 }

@@ -3,7 +3,11 @@
  * (never cached), and teardown of stores in every state. */
 #include "keytest.h"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/objects.h>
 
@@ -237,12 +241,44 @@ static void test_unusable_material(void **state)
     dsk_keystore_free(ks);
 }
 
+/* C_Finalize or a destructor may run after OpenSSL's own atexit cleanup:
+ * freeing the store then must not touch OpenSSL objects. */
+static EVP_PKEY *kept_for_exit; /* still reachable: not a leak for valgrind */
+
+static void test_free_after_openssl_cleanup(void **state)
+{
+    int status;
+    (void)state;
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        dsk_keystore *ks = kt_store(NULL);
+        dsk_key *k = kt_key(ks, "web", DSK_KEY_EC_P256, "exit");
+        kept_for_exit = k->mat->pkey;
+        if (!dsk_keys_openssl_alive())
+            _exit(1);
+        OPENSSL_cleanup();
+        if (dsk_keys_openssl_alive())
+            _exit(2);
+        dsk_keystore_free(ks);
+        _exit(0);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_true(dsk_keys_openssl_alive());
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_add_and_find),      cmocka_unit_test(test_label_rules),
-        cmocka_unit_test(test_shared_material),   cmocka_unit_test(test_add_conf),
-        cmocka_unit_test(test_domain_separation), cmocka_unit_test(test_unusable_material),
+        cmocka_unit_test(test_add_and_find),
+        cmocka_unit_test(test_label_rules),
+        cmocka_unit_test(test_shared_material),
+        cmocka_unit_test(test_add_conf),
+        cmocka_unit_test(test_domain_separation),
+        cmocka_unit_test(test_unusable_material),
+        cmocka_unit_test(test_free_after_openssl_cleanup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
