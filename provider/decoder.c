@@ -157,8 +157,9 @@ static int ref_decode(void *vctx, OSSL_CORE_BIO *cin, int selection, OSSL_CALLBA
     if (n < strlen(DSK_URI_SCHEME) || n >= DSK_URI_MAX || memchr(buf, '\0', n) != NULL
         || strncasecmp(buf, DSK_URI_SCHEME, strlen(DSK_URI_SCHEME)) != 0)
         return 1;
-    if (dsk_ref_parse(buf, &ref, &err) != DSK_OK || dsk_ref_resolve(p, &ref, &key, &err) != DSK_OK
-        || dsk_key_derive(key, &err) != DSK_OK) {
+    /* No derivation here: in the file: store an error raised now would be
+     * dropped by libcrypto; the first use derives and reports clearly. */
+    if (dsk_ref_parse(buf, &ref, &err) != DSK_OK || dsk_ref_resolve(p, &ref, &key, &err) != DSK_OK) {
         dsk_prov_raise(p, &err);
         goto done;
     }

@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/core_names.h>
@@ -22,6 +25,26 @@ const char *pt_write(pt_env *e, const char *name, const char *text)
     return path;
 }
 
+/* The socket file appears before the simulator accepts: wait for accept. */
+static void wait_accepting(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t n = strlen(path);
+    if (n >= sizeof sa.sun_path)
+        fail_msg("socket path %s too long", path);
+    memcpy(sa.sun_path, path, n + 1);
+    for (int i = 0; i < 200; i++) {
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        int ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (ok)
+            return;
+        nanosleep(&(struct timespec){0, 25 * 1000 * 1000}, NULL);
+    }
+    fail_msg("simulator at %s does not accept connections", path);
+}
+
 void pt_setup(pt_env *e, int with_sim)
 {
     const char *pdir = getenv("DSK_PROVIDER_DIR");
@@ -31,6 +54,7 @@ void pt_setup(pt_env *e, int with_sim)
     if (with_sim) {
         assert_int_equal(dsk_test_sim_start(&e->sim, NULL), 0);
         e->sim_up = 1;
+        wait_accepting(e->sim.sock);
         snprintf(e->dir, sizeof e->dir, "%s", e->sim.dir);
         setenv("DSTACK_SIMULATOR_ENDPOINT", e->sim.sock, 1);
     } else {
