@@ -35,20 +35,20 @@ static size_t max_plain(size_t k, const dsk_enc_params *p)
 
 static dsk_status check_params(const dsk_key *k, const dsk_enc_params *p, dsk_error *err)
 {
-    char who[160];
 
-    dsk_key_describe(k, who, sizeof who);
     if (strcmp(dsk_type_info_get(k->mat->type)->ossl_name, "RSA") != 0)
-        return dsk_error_set(err, DSK_E_UNSUPPORTED, "%s cannot decrypt or encrypt: not RSA", who);
+        return dsk_error_set(err, DSK_E_UNSUPPORTED,
+                             DSK_KEY_FMT " cannot decrypt or encrypt: not RSA", DSK_KEY_ARGS(k));
     if ((unsigned)p->scheme > DSK_ENC_RSA_RAW)
-        return dsk_error_set(err, DSK_E_ARGS, "%s: unknown encryption scheme %d", who,
-                             (int)p->scheme);
+        return dsk_error_set(err, DSK_E_ARGS, DSK_KEY_FMT ": unknown encryption scheme %d",
+                             DSK_KEY_ARGS(k), (int)p->scheme);
     if (p->scheme == DSK_ENC_RSA_OAEP &&
         ((p->hash != DSK_HASH_NONE && dsk_hash_size(p->hash) == 0) ||
          (p->mgf1 != DSK_HASH_NONE && dsk_hash_size(p->mgf1) == 0)))
-        return dsk_error_set(err, DSK_E_ARGS, "%s: unknown OAEP hash", who);
+        return dsk_error_set(err, DSK_E_ARGS, DSK_KEY_FMT ": unknown OAEP hash", DSK_KEY_ARGS(k));
     if (p->scheme == DSK_ENC_RSA_OAEP && p->label == NULL && p->label_len > 0)
-        return dsk_error_set(err, DSK_E_ARGS, "%s: OAEP label length without a label", who);
+        return dsk_error_set(err, DSK_E_ARGS, DSK_KEY_FMT ": OAEP label length without a label",
+                             DSK_KEY_ARGS(k));
     return DSK_OK;
 }
 

@@ -88,7 +88,11 @@ dsk_status dsk_keymat_public_forms(dsk_keymat *mat, dsk_error *err);
  * none of ours (pubkey.c). */
 dsk_status dsk_keys_pkey_type(const EVP_PKEY *pkey, dsk_key_type *out, dsk_error *err);
 
-/* "key 'web' (ec-p256)" into buf, for messages. */
+/* "key 'web' (ec-p256)" for messages: format and arguments, so that the
+ * success path never formats anything. */
+#define DSK_KEY_FMT "key '%s' (%s)"
+#define DSK_KEY_ARGS(k) (k)->label, dsk_type_info_get((k)->mat->type)->name
+/* The same into buf. */
 void dsk_key_describe(const dsk_key *k, char *buf, size_t len);
 /* DSK_OK if k allows `usage` (and has a private part if need_private) and is
  * derived (deriving now if needed); else an error naming the key and the

@@ -52,18 +52,16 @@ static dsk_status check_input(const dsk_key *k, const dsk_sign_params *p, size_t
 {
     const dsk_type_info *ti = dsk_type_info_get(k->mat->type);
     size_t hl = dsk_hash_size(p->hash);
-    char who[160];
 
-    dsk_key_describe(k, who, sizeof who);
     if (!scheme_fits(k->mat->type, p->scheme))
-        return dsk_error_set(err, DSK_E_UNSUPPORTED, "%s does not support %s", who,
-                             scheme_name(p->scheme));
+        return dsk_error_set(err, DSK_E_UNSUPPORTED, DSK_KEY_FMT " does not support %s",
+                             DSK_KEY_ARGS(k), scheme_name(p->scheme));
     switch (p->scheme) {
     case DSK_SIG_ECDSA:
         if (in_len == 0 || in_len > MAX_HASH)
             return dsk_error_set(err, DSK_E_BAD_INPUT,
-                                 "%s: ECDSA signs a hash of 1 to %d bytes, got %zu", who, MAX_HASH,
-                                 in_len);
+                                 DSK_KEY_FMT ": ECDSA signs a hash of 1 to %d bytes, got %zu",
+                                 DSK_KEY_ARGS(k), MAX_HASH, in_len);
         break;
     case DSK_SIG_EDDSA:
         break;
@@ -71,23 +69,26 @@ static dsk_status check_input(const dsk_key *k, const dsk_sign_params *p, size_t
         if (p->hash == DSK_HASH_NONE) {
             if (in_len > ti->max_sig - 11)
                 return dsk_error_set(err, DSK_E_BAD_INPUT,
-                                     "%s: raw PKCS#1 v1.5 input is %zu bytes, at most %zu fit", who,
-                                     in_len, ti->max_sig - 11);
+                                     DSK_KEY_FMT
+                                     ": raw PKCS#1 v1.5 input is %zu bytes, at most %zu fit",
+                                     DSK_KEY_ARGS(k), in_len, ti->max_sig - 11);
             break;
         }
         __attribute__((fallthrough)); /* a digest of the named hash */
     case DSK_SIG_RSA_PSS:
         if (hl == 0)
-            return dsk_error_set(err, DSK_E_ARGS, "%s: %s needs a hash (got %d)", who,
-                                 scheme_name(p->scheme), (int)p->hash);
+            return dsk_error_set(err, DSK_E_ARGS, DSK_KEY_FMT ": %s needs a hash (got %d)",
+                                 DSK_KEY_ARGS(k), scheme_name(p->scheme), (int)p->hash);
         if (in_len != hl)
-            return dsk_error_set(err, DSK_E_BAD_INPUT, "%s: a %s digest is %zu bytes, got %zu", who,
+            return dsk_error_set(err, DSK_E_BAD_INPUT,
+                                 DSK_KEY_FMT ": a %s digest is %zu bytes, got %zu", DSK_KEY_ARGS(k),
                                  dsk_hash_name(p->hash), hl, in_len);
         if (p->scheme == DSK_SIG_RSA_PSS && p->mgf1 != DSK_HASH_NONE && dsk_hash_size(p->mgf1) == 0)
-            return dsk_error_set(err, DSK_E_ARGS, "%s: unknown MGF1 hash %d", who, (int)p->mgf1);
+            return dsk_error_set(err, DSK_E_ARGS, DSK_KEY_FMT ": unknown MGF1 hash %d",
+                                 DSK_KEY_ARGS(k), (int)p->mgf1);
         if (p->scheme == DSK_SIG_RSA_PSS && p->salt_len < -2)
-            return dsk_error_set(err, DSK_E_ARGS, "%s: invalid PSS salt length %ld", who,
-                                 p->salt_len);
+            return dsk_error_set(err, DSK_E_ARGS, DSK_KEY_FMT ": invalid PSS salt length %ld",
+                                 DSK_KEY_ARGS(k), p->salt_len);
         break;
     }
     return DSK_OK;

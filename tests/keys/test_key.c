@@ -6,7 +6,10 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,11 +21,36 @@ typedef struct fix {
 
 static const char *self_path;
 
+/* dsk_test_sim_start returns once the socket file exists, which can be a
+ * moment before the simulator listens on it: wait until it accepts. */
+static int sim_start(dsk_test_sim *sim)
+{
+    if (dsk_test_sim_start(sim, NULL) != 0)
+        return -1;
+    for (int i = 0; i < 500; i++) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0), ok;
+        if (strlen(sim->sock) >= sizeof sa.sun_path) {
+            if (fd >= 0)
+                close(fd);
+            return -1;
+        }
+        memcpy(sa.sun_path, sim->sock, strlen(sim->sock) + 1);
+        ok = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (ok)
+            return 0;
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    return -1;
+}
+
 static int setup(void **state)
 {
     fix *f = calloc(1, sizeof *f);
     unsetenv("DSTACK_SIMULATOR_ENDPOINT");
-    if (dsk_test_sim_start(&f->sim, NULL) != 0)
+    if (sim_start(&f->sim) != 0)
         fail_msg("cannot start the simulator ($DSK_SIMULATOR)");
     *state = f;
     return 0;
@@ -133,7 +161,7 @@ static void test_determinism_across_processes(void **state)
     dsk_keystore_free(ks);
     /* and after a simulator restart (new process, new socket) */
     assert_int_equal(dsk_test_sim_stop(&f->sim), 0);
-    assert_int_equal(dsk_test_sim_start(&f->sim, NULL), 0);
+    assert_int_equal(sim_start(&f->sim), 0);
     ks = kt_store(f->sim.sock);
     for (int i = 0; i < 3; i++) {
         dsk_key *k = add(ks, types[i], "app/determinism", tv[i]);
