@@ -35,6 +35,8 @@
  * CKF_OS_LOCKING_OK) or pthread ones. */
 CK_RV dsk_p11_mutex_new(void **out);
 void dsk_p11_mutex_free(void *m);
+/* In a forked child: release a parent's lock without destroying it. */
+void dsk_p11_mutex_abandon(void *m);
 void dsk_p11_mutex_lock(void *m);
 void dsk_p11_mutex_unlock(void *m);
 

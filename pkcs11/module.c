@@ -23,8 +23,6 @@ dsk_p11_mod dsk_p11;
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int initialised;
 static atomic_int cur_pid;
-/* The parent's lock in a forked child: kept reachable, never used. */
-static void *abandoned_lock;
 
 /* Application mutex callbacks (used when given without CKF_OS_LOCKING_OK). */
 static CK_CREATEMUTEX app_create;
@@ -54,6 +52,19 @@ void dsk_p11_mutex_free(void *m)
     }
     pthread_mutex_destroy(m);
     free(m);
+}
+
+void dsk_p11_mutex_abandon(void *m)
+{
+    /* A forked child's copy of a parent lock may be held by a thread that
+     * does not exist here: destroying it is undefined, freeing the memory
+     * is not. An application's mutex is the application's to destroy. */
+    if (!m)
+        return;
+    if (app_destroy)
+        app_destroy(m);
+    else
+        free(m);
 }
 
 void dsk_p11_mutex_lock(void *m)
@@ -206,7 +217,7 @@ CK_RV dsk_p11_initialize(CK_VOID_PTR pargs)
          * drop them without locking; keep the configuration and the keys. */
         atomic_store(&initialised, 0);
         state_free();
-        abandoned_lock = dsk_p11.lock; /* possibly held: not destroyed */
+        dsk_p11_mutex_abandon(dsk_p11.lock);
         dsk_p11.lock = NULL;
         log_setup(dsk_p11.conf);
         dsk_log(DSK_LOG_DEBUG, "re-initialised after fork (pid %d)", pid);
@@ -245,7 +256,7 @@ CK_RV dsk_p11_finalize(void)
         state_free();
         unload();
         if (child)
-            abandoned_lock = dsk_p11.lock;
+            dsk_p11_mutex_abandon(dsk_p11.lock);
         else
             dsk_p11_mutex_free(dsk_p11.lock);
         dsk_p11.lock = NULL;

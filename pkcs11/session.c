@@ -177,10 +177,10 @@ void dsk_p11_sessions_free(void)
         for (int k = 0; k < DSK_OP_COUNT; k++)
             dsk_p11_op_clear(&s->ops[k]);
         free(s->found);
-        /* After fork the lock may be held by a thread that is gone: free
-         * the memory only when it is our own pthread mutex to destroy. */
         if (dsk_p11.pid == getpid())
             dsk_p11_mutex_free(s->lock);
+        else
+            dsk_p11_mutex_abandon(s->lock);
         free(s);
     }
     free(dsk_p11.sessions);

@@ -332,7 +332,8 @@ void p11t_keccak256(const unsigned char *in, size_t len, unsigned char out[32])
     for (;;) {
         size_t n = len < 136 ? len : 136;
         memset(block, 0, sizeof block);
-        memcpy(block, in, n);
+        if (n)
+            memcpy(block, in, n);
         if (n < 136) {
             block[n] ^= 0x01;
             block[135] ^= 0x80;
