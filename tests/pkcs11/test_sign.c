@@ -3,6 +3,7 @@
  * operation lifetime rules; the Ethereum wallet key. */
 #include "p11test.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/sha.h>
@@ -278,6 +279,62 @@ static void test_eth_wallet(void **state)
     EVP_PKEY_free(pk);
 }
 
+/* Many threads, a session each, signing at once (as pkcs11-tool
+ * --test-threads and the benchmarks do); every signature must verify. */
+/* No cmocka assertion in threads: they would longjmp across stacks. */
+static CK_OBJECT_HANDLE find_raw(CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls, const char *label)
+{
+    CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_LABEL, (void *)label, strlen(label) } };
+    CK_OBJECT_HANDLE o = 0;
+    CK_ULONG n = 0;
+    if (T.f->C_FindObjectsInit(h, t, 2) != CKR_OK)
+        return 0;
+    T.f->C_FindObjects(h, &o, 1, &n);
+    T.f->C_FindObjectsFinal(h);
+    return n ? o : 0;
+}
+
+static CK_SLOT_ID slot_dstack, slot_ed;
+
+static void *signer(void *arg)
+{
+    const char *label = arg;
+    CK_SESSION_HANDLE h = 0;
+    long bad = 0;
+    int ed = !strcmp(label, "ssh");
+    if (T.f->C_OpenSession(ed ? slot_ed : slot_dstack, CKF_SERIAL_SESSION, NULL, NULL, &h) != CKR_OK)
+        return (void *)1;
+    CK_OBJECT_HANDLE k = find_raw(h, CKO_PRIVATE_KEY, label);
+    CK_OBJECT_HANDLE pk = find_raw(h, CKO_PUBLIC_KEY, label);
+    CK_MECHANISM m = { ed ? CKM_EDDSA : CKM_ECDSA_SHA256, NULL, 0 };
+    for (int i = 0; i < 20; i++) {
+        unsigned char data[8] = { (unsigned char)i }, sig[128];
+        CK_ULONG len = sizeof sig;
+        if (T.f->C_SignInit(h, &m, k) != CKR_OK || T.f->C_Sign(h, data, 8, sig, &len) != CKR_OK ||
+            T.f->C_VerifyInit(h, &m, pk) != CKR_OK || T.f->C_Verify(h, data, 8, sig, len) != CKR_OK)
+            bad++;
+    }
+    if (T.f->C_CloseSession(h) != CKR_OK)
+        bad++;
+    return (void *)bad;
+}
+
+static void test_threads(void **state)
+{
+    (void)state;
+    static const char *const labels[] = { "web", "wallet", "ssh", "p384", "web", "ssh" };
+    pthread_t t[6];
+    slot_dstack = p11t_slot("dstack");
+    slot_ed = p11t_slot("dstack-ed25519");
+    for (int i = 0; i < 6; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, signer, (void *)labels[i]), 0);
+    for (int i = 0; i < 6; i++) {
+        void *r = NULL;
+        pthread_join(t[i], &r);
+        assert_null(r);
+    }
+}
+
 static int setup(void **state)
 {
     if (p11t_group_setup(state) != 0)
@@ -293,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_ecdsa),     cmocka_unit_test(test_eddsa),
         cmocka_unit_test(test_rsa),       cmocka_unit_test(test_multipart),
         cmocka_unit_test(test_lifetime),  cmocka_unit_test(test_eth_wallet),
+        cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, setup, p11t_group_teardown);
 }
