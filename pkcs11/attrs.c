@@ -362,7 +362,8 @@ int dsk_p11_object_matches(const dsk_p11_object *o, const CK_ATTRIBUTE *tmpl, CK
 {
     for (CK_ULONG i = 0; i < n; i++) {
         dsk_p11_val v;
-        if (dsk_p11_attr_value(o, tmpl[i].type, &v) != CKR_OK || v.len != tmpl[i].ulValueLen ||
+        if ((!tmpl[i].pValue && tmpl[i].ulValueLen) ||
+            dsk_p11_attr_value(o, tmpl[i].type, &v) != CKR_OK || v.len != tmpl[i].ulValueLen ||
             (v.len && memcmp(v.ptr, tmpl[i].pValue, v.len) != 0))
             return 0;
     }

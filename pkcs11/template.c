@@ -51,7 +51,7 @@ static const tmpl_def defs[] = {
     { CKA_COPYABLE, C_ALL, A_BOOL_DOWN, OFF(copyable), ANY },
     { CKA_DESTROYABLE, C_ALL, A_BOOL_DOWN, OFF(destroyable), ANY },
     { CKA_LABEL, C_ALL, A_STORE, 0, ANY },
-    { CKA_UNIQUE_ID, C_ALL, A_IGNORE, 0, 0 },
+    { CKA_UNIQUE_ID, C_ALL, A_STORE, 0, 0 }, /* the token's to choose */
     { CKA_APPLICATION, C_DATA, A_STORE, 0, ANY },
     { CKA_OBJECT_ID, C_DATA, A_STORE, 0, ANY },
     { CKA_VALUE, C_DATA, A_STORE, 0, ANY },
@@ -154,20 +154,15 @@ static CK_RV apply(dsk_p11_object *o, const CK_ATTRIBUTE *a, unsigned mode)
 {
     unsigned cb = class_bit(o->cls);
     const tmpl_def *d = NULL;
-    int known = 0;
-    for (size_t i = 0; i < sizeof defs / sizeof defs[0]; i++) {
-        if (defs[i].type != a->type)
-            continue;
-        known = 1;
-        if (defs[i].classes & cb) {
+    for (size_t i = 0; i < sizeof defs / sizeof defs[0] && !d; i++)
+        if (defs[i].type == a->type && (defs[i].classes & cb))
             d = &defs[i];
-            break;
-        }
-    }
     if (!d)
-        return known ? CKR_ATTRIBUTE_TYPE_INVALID : CKR_ATTRIBUTE_TYPE_INVALID;
+        return CKR_ATTRIBUTE_TYPE_INVALID;
     if (!a->pValue && a->ulValueLen)
         return CKR_ATTRIBUTE_VALUE_INVALID;
+    /* Recomputed attributes may be given at creation (they are checked by
+     * building the key); anything else outside its modes is read-only. */
     if (!(d->modes & mode))
         return d->act == A_IGNORE && mode == M_CREATE ? CKR_OK : CKR_ATTRIBUTE_READ_ONLY;
     CK_BBOOL b = CK_FALSE;
