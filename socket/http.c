@@ -81,6 +81,10 @@ static size_t on_data(char *p, size_t size, size_t nmemb, void *ud)
     sink *s = ud;
     size_t n = size * nmemb;
     dsk_status st = dsk_buf_append(s->buf, p, n, s->max);
+    /* p points into libcurl's receive buffer, which it frees unwiped; the
+     * body may hold a key.  curl never reads delivered bytes again, so
+     * clear them here, leaving only our own (wiped) copy. */
+    dsk_wipe(p, n);
     if (st != DSK_OK) {
         s->failed = st;
         return n ? 0 : 1; /* any count other than n aborts */
@@ -104,7 +108,7 @@ static dsk_status map_error(CURL *h, CURLcode rc, const sink *s, const dsk_http_
     const dsk_endpoint *ep = req->ep;
     if (s->failed == DSK_E_NOMEM)
         return dsk_error_set(err, DSK_E_NOMEM, "%s: out of memory for the reply", where);
-    if (s->failed == DSK_E_MALFORMED || rc == CURLE_FILESIZE_EXCEEDED)
+    if (s->failed == DSK_E_MALFORMED)
         return dsk_error_set(err, DSK_E_MALFORMED,
                              "%s: reply larger than %zu bytes (the reply "
                              "size cap); is this a dstack agent?",
@@ -213,7 +217,9 @@ static CURLcode set_options(CURL *h, const dsk_http_req *req, const char *url,
     SET(CURLOPT_USERAGENT, "dstack-pkcs11");
     SET(CURLOPT_CONNECTTIMEOUT_MS, req->connect_timeout_ms);
     SET(CURLOPT_TIMEOUT_MS, req->timeout_ms);
-    SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max_reply);
+    /* No CURLOPT_MAXFILESIZE: it aborts on Content-Length before the body
+     * already received reaches on_data, which is where it gets wiped.  The
+     * cap is enforced there instead. */
     SET(CURLOPT_WRITEFUNCTION, on_data);
     SET(CURLOPT_WRITEDATA, s);
     SET(CURLOPT_ERRORBUFFER, errbuf);

@@ -137,7 +137,8 @@ static void test_bad_framings(void **state)
         {NULL, 1024, "closed the connection without a reply"},
         {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"key\":", 1024, "cut short"},
         {GARBAGE, 1024, "not a valid HTTP reply"},
-        {"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n{}", 1000, "reply larger than 1000 bytes"},
+        {"HTTP/1.1 200 OK\r\nContent-Length: 5000\r\n\r\n%1000%1000%1000%1000%1000", 1000,
+         "reply larger than 1000 bytes"},
         {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
          "3e8\r\n"
          "%1000"
@@ -148,7 +149,7 @@ static void test_bad_framings(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         /* "%1000" stands for 1000 filler bytes in a chunk. */
-        char buf[4096] = "";
+        char buf[8192] = "";
         const char *reply = cases[i].reply;
         if (reply && strstr(reply, "%1000")) {
             char fill[1001];

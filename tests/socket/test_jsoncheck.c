@@ -40,6 +40,7 @@ static void test_valid(void **state)
         "{\"a\":1,\"a\":2}",
         "\"\xc3\xa9 raw UTF-8\"",
         "123456789012345678901234567890123456789012345678901234567890123",
+        "\"\\u0000\"",
     };
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
         if (!dsk_json_check(ok[i], strlen(ok[i])))
