@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers shared by the provider integration tests; sourced after ../lib.sh.
 #
 # provconf writes a key configuration with one key of every type, an

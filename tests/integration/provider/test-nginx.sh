@@ -80,7 +80,7 @@ ng_stop() {
 on_exit ng_stop
 
 started=""
-for try in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
     PORT1=$(free_port)
     PORT2=$(free_port)
     [ "$PORT1" != "$PORT2" ] || continue
@@ -123,6 +123,25 @@ for w in $workers; do
 done
 ok "nginx (2 workers $served, no env in workers) serves HTTPS with ssl_certificate_key = reference file; curl --cacert verified 24 pages, both workers answered"
 
+# Reload (SIGHUP): the master reads the configuration and the reference file
+# again and forks new workers, which serve with the key.
+kill -HUP "$NG_PID"
+new=""
+for ((i = 0; i < 100; i++)); do
+    new=$(pgrep -P "$NG_PID" | sort | tr '\n' ' ')
+    stale=0
+    for w in $workers; do case " $new " in *" $w "*) stale=1 ;; esac; done
+    [ $stale = 0 ] && [ "$(echo "$new" | wc -w)" = 2 ] && break
+    sleep 0.1
+done
+[ $stale = 0 ] || fail "nginx did not replace its workers after SIGHUP (old: $workers, now: $new)"
+for i in 1 2 3 4 5 6; do
+    run "curl-hup-$i" curl -sS --fail --cacert "$TMP/web.crt" "${RES1[@]}" "$URL1"
+    w=$(awk '{print $4}' "$TMP/curl-hup-$i.out")
+    case " $new " in *" $w "*) ;; *) fail "after reload, page $i came from $w, not a new worker ($new)" ;; esac
+done
+ok "nginx reload (SIGHUP): new workers $new serve with the reference file"
+
 run curl-12 curl -sS --fail --tlsv1.2 --tls-max 1.2 --cacert "$TMP/web.crt" "${RES1[@]}" "$URL1"
 grep -q 'over TLSv1.2$' "$TMP/curl-12.out" || fail "TLS 1.2 page: $(cat "$TMP/curl-12.out")"
 # The default provider alone sees the dstack key's certificate on the wire.
@@ -153,7 +172,7 @@ fi
 # ---- curl client certificate to openssl s_server -Verify -------------------
 SRV_PID=""
 on_exit '[ -z "$SRV_PID" ] || kill "$SRV_PID" 2>/dev/null'
-for try in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
     PORT3=$(free_port)
     P s_server -accept "127.0.0.1:$PORT3" -key "$TMP/ref-web.pem" -cert "$TMP/web.crt" -Verify 1 \
         -CAfile "$TMP/client.crt" -www -naccept 1 >"$TMP/sv.out" 2>"$TMP/sv.err" &

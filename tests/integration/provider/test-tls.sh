@@ -26,9 +26,9 @@ on_exit srv_stop
 
 # srv_start NAME KEY CERT: s_server -www on a free port (tries 5 ports).
 srv_start() {
-    local name=$1 key=$2 crt=$3 try
+    local name=$1 key=$2 crt=$3
     srv_stop
-    for try in 1 2 3 4 5; do
+    for _ in 1 2 3 4 5; do
         SRV_PORT=$(free_port)
         P s_server -accept "127.0.0.1:$SRV_PORT" -key "$key" -cert "$crt" -www \
             >"$TMP/$name-srv.out" 2>"$TMP/$name-srv.err" &

@@ -78,7 +78,7 @@ ok "dgst -sign and cms -sign with plain PEM keys while the provider is loaded, v
 cat "$TMP/leaf.crt" "$TMP/int.crt" "$TMP/plain.pem" >"$TMP/bundle.pem"
 SRV_PID=""
 on_exit '[ -z "$SRV_PID" ] || kill "$SRV_PID" 2>/dev/null'
-for try in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
     PORT=$(free_port)
     P s_server -accept "127.0.0.1:$PORT" -key "$TMP/bundle.pem" -cert "$TMP/leaf.crt" -cert_chain "$TMP/int.crt" \
         -www >"$TMP/srv.out" 2>"$TMP/srv.err" &
