@@ -213,89 +213,114 @@ static CK_RV g_check_value(const dsk_p11_object *o, CK_ULONG arg, dsk_p11_val *v
 
 #define F(field) g_field, offsetof(dsk_p11_object, field)
 #define S(t) g_stored, t
-#define END { 0, NULL, 0 }
+#define END                                                                                        \
+    {                                                                                              \
+        0, NULL, 0                                                                                 \
+    }
 
 static const attr_def t_common[] = {
-    { CKA_CLASS, g_class, 0 },         { CKA_TOKEN, F(token) },
-    { CKA_PRIVATE, F(priv) },          { CKA_MODIFIABLE, F(modifiable) },
-    { CKA_LABEL, S(CKA_LABEL) },       { CKA_COPYABLE, F(copyable) },
-    { CKA_DESTROYABLE, F(destroyable) }, { CKA_UNIQUE_ID, g_unique_id, 0 },
-    END,
+    {CKA_CLASS, g_class, 0},           {CKA_TOKEN, F(token)},           {CKA_PRIVATE, F(priv)},
+    {CKA_MODIFIABLE, F(modifiable)},   {CKA_LABEL, S(CKA_LABEL)},       {CKA_COPYABLE, F(copyable)},
+    {CKA_DESTROYABLE, F(destroyable)}, {CKA_UNIQUE_ID, g_unique_id, 0}, END,
 };
 static const attr_def t_key[] = {
-    { CKA_KEY_TYPE, g_key_type, 0 },   { CKA_ID, S(CKA_ID) },
-    { CKA_START_DATE, S(CKA_START_DATE) }, { CKA_END_DATE, S(CKA_END_DATE) },
-    { CKA_DERIVE, F(derive) },         { CKA_LOCAL, F(local) },
-    { CKA_KEY_GEN_MECHANISM, g_keygen, 0 },
+    {CKA_KEY_TYPE, g_key_type, 0},
+    {CKA_ID, S(CKA_ID)},
+    {CKA_START_DATE, S(CKA_START_DATE)},
+    {CKA_END_DATE, S(CKA_END_DATE)},
+    {CKA_DERIVE, F(derive)},
+    {CKA_LOCAL, F(local)},
+    {CKA_KEY_GEN_MECHANISM, g_keygen, 0},
     END,
 };
 static const attr_def t_asym[] = {
-    { CKA_ALLOWED_MECHANISMS, g_allowed, 0 }, { CKA_SUBJECT, S(CKA_SUBJECT) },
-    { CKA_PUBLIC_KEY_INFO, g_spki, 0 },
+    {CKA_ALLOWED_MECHANISMS, g_allowed, 0},
+    {CKA_SUBJECT, S(CKA_SUBJECT)},
+    {CKA_PUBLIC_KEY_INFO, g_spki, 0},
     END,
 };
 static const attr_def t_pub[] = {
-    { CKA_ENCRYPT, F(encrypt) },       { CKA_VERIFY, F(verify) },
-    { CKA_VERIFY_RECOVER, g_bool, 0 }, { CKA_WRAP, F(wrap) },
-    { CKA_TRUSTED, F(trusted) },
-    END,
+    {CKA_ENCRYPT, F(encrypt)}, {CKA_VERIFY, F(verify)},   {CKA_VERIFY_RECOVER, g_bool, 0},
+    {CKA_WRAP, F(wrap)},       {CKA_TRUSTED, F(trusted)}, END,
 };
 static const attr_def t_priv[] = {
-    { CKA_SENSITIVE, F(sensitive) },   { CKA_DECRYPT, F(decrypt) },
-    { CKA_SIGN, F(sign) },             { CKA_SIGN_RECOVER, g_bool, 0 },
-    { CKA_UNWRAP, F(unwrap) },         { CKA_EXTRACTABLE, F(extractable) },
-    { CKA_ALWAYS_SENSITIVE, F(always_sensitive) },
-    { CKA_NEVER_EXTRACTABLE, F(never_extractable) },
-    { CKA_WRAP_WITH_TRUSTED, g_bool, 0 }, { CKA_ALWAYS_AUTHENTICATE, g_bool, 0 },
+    {CKA_SENSITIVE, F(sensitive)},
+    {CKA_DECRYPT, F(decrypt)},
+    {CKA_SIGN, F(sign)},
+    {CKA_SIGN_RECOVER, g_bool, 0},
+    {CKA_UNWRAP, F(unwrap)},
+    {CKA_EXTRACTABLE, F(extractable)},
+    {CKA_ALWAYS_SENSITIVE, F(always_sensitive)},
+    {CKA_NEVER_EXTRACTABLE, F(never_extractable)},
+    {CKA_WRAP_WITH_TRUSTED, g_bool, 0},
+    {CKA_ALWAYS_AUTHENTICATE, g_bool, 0},
     END,
 };
 static const attr_def t_rsa[] = {
-    { CKA_MODULUS, g_rsa, 0 },         { CKA_PUBLIC_EXPONENT, g_rsa, 1 },
-    { CKA_MODULUS_BITS, g_modulus_bits, 0 },
+    {CKA_MODULUS, g_rsa, 0},
+    {CKA_PUBLIC_EXPONENT, g_rsa, 1},
+    {CKA_MODULUS_BITS, g_modulus_bits, 0},
     END,
 };
 static const attr_def t_rsa_priv[] = {
-    { CKA_PRIVATE_EXPONENT, g_sensitive, 0 }, { CKA_PRIME_1, g_sensitive, 0 },
-    { CKA_PRIME_2, g_sensitive, 0 },   { CKA_EXPONENT_1, g_sensitive, 0 },
-    { CKA_EXPONENT_2, g_sensitive, 0 }, { CKA_COEFFICIENT, g_sensitive, 0 },
+    {CKA_PRIVATE_EXPONENT, g_sensitive, 0},
+    {CKA_PRIME_1, g_sensitive, 0},
+    {CKA_PRIME_2, g_sensitive, 0},
+    {CKA_EXPONENT_1, g_sensitive, 0},
+    {CKA_EXPONENT_2, g_sensitive, 0},
+    {CKA_COEFFICIENT, g_sensitive, 0},
     END,
 };
 static const attr_def t_ec[] = {
-    { CKA_EC_PARAMS, g_ec_params, 0 }, { CKA_EC_POINT, g_ec_point, 0 },
+    {CKA_EC_PARAMS, g_ec_params, 0},
+    {CKA_EC_POINT, g_ec_point, 0},
     END,
 };
 static const attr_def t_ec_priv[] = {
-    { CKA_VALUE, g_sensitive, 0 },
+    {CKA_VALUE, g_sensitive, 0},
     END,
 };
 static const attr_def t_cert[] = {
-    { CKA_CERTIFICATE_TYPE, g_ulong, CKC_X_509 }, { CKA_TRUSTED, F(trusted) },
-    { CKA_CERTIFICATE_CATEGORY, g_category, 0 }, { CKA_CHECK_VALUE, g_check_value, 0 },
-    { CKA_START_DATE, S(CKA_START_DATE) }, { CKA_END_DATE, S(CKA_END_DATE) },
-    { CKA_PUBLIC_KEY_INFO, S(CKA_PUBLIC_KEY_INFO) }, { CKA_SUBJECT, S(CKA_SUBJECT) },
-    { CKA_ID, S(CKA_ID) },             { CKA_ISSUER, S(CKA_ISSUER) },
-    { CKA_SERIAL_NUMBER, S(CKA_SERIAL_NUMBER) }, { CKA_VALUE, S(CKA_VALUE) },
-    { CKA_URL, S(CKA_URL) },
-    { CKA_HASH_OF_SUBJECT_PUBLIC_KEY, S(CKA_HASH_OF_SUBJECT_PUBLIC_KEY) },
-    { CKA_HASH_OF_ISSUER_PUBLIC_KEY, S(CKA_HASH_OF_ISSUER_PUBLIC_KEY) },
-    { CKA_JAVA_MIDP_SECURITY_DOMAIN, g_ulong, 0 /* unspecified */ },
-    { CKA_NAME_HASH_ALGORITHM, g_ulong, CKM_SHA_1 },
+    {CKA_CERTIFICATE_TYPE, g_ulong, CKC_X_509},
+    {CKA_TRUSTED, F(trusted)},
+    {CKA_CERTIFICATE_CATEGORY, g_category, 0},
+    {CKA_CHECK_VALUE, g_check_value, 0},
+    {CKA_START_DATE, S(CKA_START_DATE)},
+    {CKA_END_DATE, S(CKA_END_DATE)},
+    {CKA_PUBLIC_KEY_INFO, S(CKA_PUBLIC_KEY_INFO)},
+    {CKA_SUBJECT, S(CKA_SUBJECT)},
+    {CKA_ID, S(CKA_ID)},
+    {CKA_ISSUER, S(CKA_ISSUER)},
+    {CKA_SERIAL_NUMBER, S(CKA_SERIAL_NUMBER)},
+    {CKA_VALUE, S(CKA_VALUE)},
+    {CKA_URL, S(CKA_URL)},
+    {CKA_HASH_OF_SUBJECT_PUBLIC_KEY, S(CKA_HASH_OF_SUBJECT_PUBLIC_KEY)},
+    {CKA_HASH_OF_ISSUER_PUBLIC_KEY, S(CKA_HASH_OF_ISSUER_PUBLIC_KEY)},
+    {CKA_JAVA_MIDP_SECURITY_DOMAIN, g_ulong, 0 /* unspecified */},
+    {CKA_NAME_HASH_ALGORITHM, g_ulong, CKM_SHA_1},
     END,
 };
 static const attr_def t_data[] = {
-    { CKA_APPLICATION, S(CKA_APPLICATION) }, { CKA_OBJECT_ID, S(CKA_OBJECT_ID) },
-    { CKA_VALUE, S(CKA_VALUE) },
+    {CKA_APPLICATION, S(CKA_APPLICATION)},
+    {CKA_OBJECT_ID, S(CKA_OBJECT_ID)},
+    {CKA_VALUE, S(CKA_VALUE)},
     END,
 };
 static const attr_def t_secret[] = {
-    { CKA_SENSITIVE, F(sensitive) },   { CKA_ENCRYPT, F(encrypt) },
-    { CKA_DECRYPT, F(decrypt) },       { CKA_SIGN, F(sign) },
-    { CKA_VERIFY, F(verify) },         { CKA_WRAP, F(wrap) },
-    { CKA_UNWRAP, F(unwrap) },         { CKA_EXTRACTABLE, F(extractable) },
-    { CKA_ALWAYS_SENSITIVE, F(always_sensitive) },
-    { CKA_NEVER_EXTRACTABLE, F(never_extractable) },
-    { CKA_WRAP_WITH_TRUSTED, g_bool, 0 }, { CKA_TRUSTED, F(trusted) },
-    { CKA_VALUE, g_secret, CKA_VALUE }, { CKA_VALUE_LEN, g_value_len, 0 },
+    {CKA_SENSITIVE, F(sensitive)},
+    {CKA_ENCRYPT, F(encrypt)},
+    {CKA_DECRYPT, F(decrypt)},
+    {CKA_SIGN, F(sign)},
+    {CKA_VERIFY, F(verify)},
+    {CKA_WRAP, F(wrap)},
+    {CKA_UNWRAP, F(unwrap)},
+    {CKA_EXTRACTABLE, F(extractable)},
+    {CKA_ALWAYS_SENSITIVE, F(always_sensitive)},
+    {CKA_NEVER_EXTRACTABLE, F(never_extractable)},
+    {CKA_WRAP_WITH_TRUSTED, g_bool, 0},
+    {CKA_TRUSTED, F(trusted)},
+    {CKA_VALUE, g_secret, CKA_VALUE},
+    {CKA_VALUE_LEN, g_value_len, 0},
     END,
 };
 
@@ -395,8 +420,8 @@ static CK_RV fill(const dsk_p11_object *o, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
     return rv;
 }
 
-CK_RV dsk_p11_get_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh,
-                                  CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
+CK_RV dsk_p11_get_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE_PTR tmpl,
+                                  CK_ULONG n)
 {
     CK_RV rv;
     dsk_key *derive = NULL;

@@ -87,8 +87,8 @@ static CK_RV active(CK_SESSION_HANDLE h, int kind, dsk_p11_session **s, dsk_p11_
     return CKR_OK;
 }
 
-CK_RV dsk_p11_crypt(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULONG len,
-                    CK_BYTE_PTR out, CK_ULONG_PTR out_len)
+CK_RV dsk_p11_crypt(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
+                    CK_ULONG_PTR out_len)
 {
     dsk_p11_session *s;
     dsk_p11_op *op;

@@ -5,7 +5,10 @@
 
 #include "internal.h"
 
-static size_t len_size(size_t len) { return len < 0x80 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 4; }
+static size_t len_size(size_t len)
+{
+    return len < 0x80 ? 1 : len < 0x100 ? 2 : len < 0x10000 ? 3 : 4;
+}
 
 /* tag + length; returns the header size */
 static size_t put_header(unsigned char *out, unsigned char tag, size_t len)
@@ -39,8 +42,8 @@ size_t dsk_der_octet_string(const unsigned char *in, size_t len, unsigned char *
     return h + len;
 }
 
-int dsk_der_unwrap_octet_string(const unsigned char *in, size_t len,
-                                const unsigned char **content, size_t *clen)
+int dsk_der_unwrap_octet_string(const unsigned char *in, size_t len, const unsigned char **content,
+                                size_t *clen)
 {
     if (len < 2 || in[0] != 0x04)
         return 0;
@@ -102,7 +105,7 @@ static int integer(buf *b, const unsigned char *v, size_t len)
 {
     while (len > 1 && v[0] == 0)
         v++, len--;
-    buf t = { NULL, 0 };
+    buf t = {NULL, 0};
     unsigned char zero = 0;
     int ok = append(&t, v, len) && wrap(&t, 0x02, &zero, len && (v[0] & 0x80) ? 1 : 0) &&
              append(b, t.p, t.len);
@@ -129,8 +132,8 @@ CK_RV dsk_der_spki_ec(const unsigned char *params, size_t plen, const unsigned c
                       size_t ptlen, int eddsa, unsigned char **out, size_t *out_len)
 {
     /* id-ecPublicKey 1.2.840.10045.2.1 */
-    static const unsigned char ec_oid[] = { 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01 };
-    buf alg = { NULL, 0 }, key = { NULL, 0 };
+    static const unsigned char ec_oid[] = {0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
+    buf alg = {NULL, 0}, key = {NULL, 0};
     int ok = eddsa ? append(&alg, params, plen)
                    : append(&alg, ec_oid, sizeof ec_oid) && append(&alg, params, plen);
     if (!ok || !wrap(&alg, 0x30, NULL, 0) || !append(&key, point, ptlen)) {
@@ -145,9 +148,9 @@ CK_RV dsk_der_spki_rsa(const unsigned char *n, size_t nlen, const unsigned char 
                        unsigned char **out, size_t *out_len)
 {
     /* rsaEncryption 1.2.840.113549.1.1.1 with NULL parameters */
-    static const unsigned char rsa_alg[] = { 0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
-                                             0x0d, 0x01, 0x01, 0x01, 0x05, 0x00 };
-    buf alg = { NULL, 0 }, key = { NULL, 0 };
+    static const unsigned char rsa_alg[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                            0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00};
+    buf alg = {NULL, 0}, key = {NULL, 0};
     if (!append(&alg, rsa_alg, sizeof rsa_alg) || !integer(&key, n, nlen) ||
         !integer(&key, e, elen) || !wrap(&key, 0x30, NULL, 0)) {
         free(alg.p);

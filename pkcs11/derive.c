@@ -110,8 +110,8 @@ CK_RV dsk_p11_derive_key(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HAND
     dsk_status st = dsk_key_ecdh(key, peer, peer_len, secret, &slen, &err);
     if ((rv = dsk_p11_rv(st, &err, DSK_CTX_DERIVE)) != CKR_OK)
         goto done;
-    if (value_len > slen || (o->key_type == CKK_AES && value_len != 16 && value_len != 24 &&
-                             value_len != 32)) {
+    if (value_len > slen ||
+        (o->key_type == CKK_AES && value_len != 16 && value_len != 24 && value_len != 32)) {
         rv = CKR_TEMPLATE_INCONSISTENT;
         goto done;
     }

@@ -26,8 +26,8 @@ static CK_RV init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k, i
     return dsk_p11_op_init(h, m, k, kind);
 }
 
-static CK_RV crypt_once(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
-                   CK_ULONG_PTR out_len)
+static CK_RV crypt_once(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULONG len,
+                        CK_BYTE_PTR out, CK_ULONG_PTR out_len)
 {
     CK_RV rv = dsk_p11_ready();
     if (rv != CKR_OK)
@@ -68,7 +68,8 @@ CK_RV C_EncryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_
 CK_RV C_Encrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
                 CK_BYTE_PTR pEncryptedData, CK_ULONG_PTR pulEncryptedDataLen)
 {
-    return crypt_once(hSession, DSK_OP_ENCRYPT, pData, ulDataLen, pEncryptedData, pulEncryptedDataLen);
+    return crypt_once(hSession, DSK_OP_ENCRYPT, pData, ulDataLen, pEncryptedData,
+                      pulEncryptedDataLen);
 }
 
 CK_RV C_EncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen,
@@ -92,7 +93,8 @@ CK_RV C_DecryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_
 CK_RV C_Decrypt(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedData, CK_ULONG ulEncryptedDataLen,
                 CK_BYTE_PTR pData, CK_ULONG_PTR pulDataLen)
 {
-    return crypt_once(hSession, DSK_OP_DECRYPT, pEncryptedData, ulEncryptedDataLen, pData, pulDataLen);
+    return crypt_once(hSession, DSK_OP_DECRYPT, pEncryptedData, ulEncryptedDataLen, pData,
+                      pulDataLen);
 }
 
 CK_RV C_DecryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart,
@@ -311,8 +313,8 @@ CK_RV C_UnwrapKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 }
 
 CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                  CK_OBJECT_HANDLE hBaseKey, CK_ATTRIBUTE_PTR pTemplate,
-                  CK_ULONG ulAttributeCount, CK_OBJECT_HANDLE_PTR phKey)
+                  CK_OBJECT_HANDLE hBaseKey, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount,
+                  CK_OBJECT_HANDLE_PTR phKey)
 {
     CK_RV rv = dsk_p11_ready();
     if (rv != CKR_OK)

@@ -10,42 +10,60 @@
 static CK_RV get_info_240(CK_INFO_PTR info);
 static CK_RV get_info_300(CK_INFO_PTR info);
 
-#define LIST_240_FUNCTIONS(get_info) \
-    C_Initialize, C_Finalize, get_info, C_GetFunctionList, C_GetSlotList, C_GetSlotInfo, \
-    C_GetTokenInfo, C_GetMechanismList, C_GetMechanismInfo, C_InitToken, C_InitPIN, C_SetPIN, \
-    C_OpenSession, C_CloseSession, C_CloseAllSessions, C_GetSessionInfo, C_GetOperationState, \
-    C_SetOperationState, C_Login, C_Logout, C_CreateObject, C_CopyObject, C_DestroyObject, \
-    C_GetObjectSize, C_GetAttributeValue, C_SetAttributeValue, C_FindObjectsInit, \
-    C_FindObjects, C_FindObjectsFinal, C_EncryptInit, C_Encrypt, C_EncryptUpdate, \
-    C_EncryptFinal, C_DecryptInit, C_Decrypt, C_DecryptUpdate, C_DecryptFinal, C_DigestInit, \
-    C_Digest, C_DigestUpdate, C_DigestKey, C_DigestFinal, C_SignInit, C_Sign, C_SignUpdate, \
-    C_SignFinal, C_SignRecoverInit, C_SignRecover, C_VerifyInit, C_Verify, C_VerifyUpdate, \
-    C_VerifyFinal, C_VerifyRecoverInit, C_VerifyRecover, C_DigestEncryptUpdate, \
-    C_DecryptDigestUpdate, C_SignEncryptUpdate, C_DecryptVerifyUpdate, C_GenerateKey, \
-    C_GenerateKeyPair, C_WrapKey, C_UnwrapKey, C_DeriveKey, C_SeedRandom, C_GenerateRandom, \
-    C_GetFunctionStatus, C_CancelFunction, C_WaitForSlotEvent
+#define LIST_240_FUNCTIONS(get_info)                                                               \
+    C_Initialize, C_Finalize, get_info, C_GetFunctionList, C_GetSlotList, C_GetSlotInfo,           \
+        C_GetTokenInfo, C_GetMechanismList, C_GetMechanismInfo, C_InitToken, C_InitPIN, C_SetPIN,  \
+        C_OpenSession, C_CloseSession, C_CloseAllSessions, C_GetSessionInfo, C_GetOperationState,  \
+        C_SetOperationState, C_Login, C_Logout, C_CreateObject, C_CopyObject, C_DestroyObject,     \
+        C_GetObjectSize, C_GetAttributeValue, C_SetAttributeValue, C_FindObjectsInit,              \
+        C_FindObjects, C_FindObjectsFinal, C_EncryptInit, C_Encrypt, C_EncryptUpdate,              \
+        C_EncryptFinal, C_DecryptInit, C_Decrypt, C_DecryptUpdate, C_DecryptFinal, C_DigestInit,   \
+        C_Digest, C_DigestUpdate, C_DigestKey, C_DigestFinal, C_SignInit, C_Sign, C_SignUpdate,    \
+        C_SignFinal, C_SignRecoverInit, C_SignRecover, C_VerifyInit, C_Verify, C_VerifyUpdate,     \
+        C_VerifyFinal, C_VerifyRecoverInit, C_VerifyRecover, C_DigestEncryptUpdate,                \
+        C_DecryptDigestUpdate, C_SignEncryptUpdate, C_DecryptVerifyUpdate, C_GenerateKey,          \
+        C_GenerateKeyPair, C_WrapKey, C_UnwrapKey, C_DeriveKey, C_SeedRandom, C_GenerateRandom,    \
+        C_GetFunctionStatus, C_CancelFunction, C_WaitForSlotEvent
 
 CK_FUNCTION_LIST dsk_p11_list_240 = {
-    { 2, 40 },
+    {2, 40},
     LIST_240_FUNCTIONS(get_info_240),
 };
 
 CK_FUNCTION_LIST_3_0 dsk_p11_list_300 = {
-    { 3, 0 },
+    {3, 0},
     LIST_240_FUNCTIONS(get_info_300),
-    C_GetInterfaceList, C_GetInterface, C_LoginUser, C_SessionCancel,
-    C_MessageEncryptInit, C_EncryptMessage, C_EncryptMessageBegin, C_EncryptMessageNext,
-    C_MessageEncryptFinal, C_MessageDecryptInit, C_DecryptMessage, C_DecryptMessageBegin,
-    C_DecryptMessageNext, C_MessageDecryptFinal, C_MessageSignInit, C_SignMessage,
-    C_SignMessageBegin, C_SignMessageNext, C_MessageSignFinal, C_MessageVerifyInit,
-    C_VerifyMessage, C_VerifyMessageBegin, C_VerifyMessageNext, C_MessageVerifyFinal,
+    C_GetInterfaceList,
+    C_GetInterface,
+    C_LoginUser,
+    C_SessionCancel,
+    C_MessageEncryptInit,
+    C_EncryptMessage,
+    C_EncryptMessageBegin,
+    C_EncryptMessageNext,
+    C_MessageEncryptFinal,
+    C_MessageDecryptInit,
+    C_DecryptMessage,
+    C_DecryptMessageBegin,
+    C_DecryptMessageNext,
+    C_MessageDecryptFinal,
+    C_MessageSignInit,
+    C_SignMessage,
+    C_SignMessageBegin,
+    C_SignMessageNext,
+    C_MessageSignFinal,
+    C_MessageVerifyInit,
+    C_VerifyMessage,
+    C_VerifyMessageBegin,
+    C_VerifyMessageNext,
+    C_MessageVerifyFinal,
 };
 
 static CK_CHAR iface_name[] = "PKCS 11";
 
 static CK_INTERFACE interfaces[] = {
-    { iface_name, &dsk_p11_list_300, 0 },
-    { iface_name, &dsk_p11_list_240, 0 },
+    {iface_name, &dsk_p11_list_300, 0},
+    {iface_name, &dsk_p11_list_240, 0},
 };
 #define NIFACES (sizeof interfaces / sizeof interfaces[0])
 
@@ -66,8 +84,14 @@ CK_RV dsk_p11_get_info(CK_INFO_PTR info, int v3)
     return CKR_OK;
 }
 
-static CK_RV get_info_240(CK_INFO_PTR info) { return dsk_p11_get_info(info, 0); }
-static CK_RV get_info_300(CK_INFO_PTR info) { return dsk_p11_get_info(info, 1); }
+static CK_RV get_info_240(CK_INFO_PTR info)
+{
+    return dsk_p11_get_info(info, 0);
+}
+static CK_RV get_info_300(CK_INFO_PTR info)
+{
+    return dsk_p11_get_info(info, 1);
+}
 
 #pragma GCC visibility push(default)
 

@@ -43,8 +43,8 @@ void dsk_p11_mutex_unlock(void *m);
 /* ---- tokens ------------------------------------------------------------ */
 typedef struct dsk_p11_token {
     char *label;
-    char serial[17];          /* 16 hex digits of SHA-256(label) */
-    CK_USER_TYPE user;        /* who is logged in, or DSK_P11_NOBODY */
+    char serial[17];   /* 16 hex digits of SHA-256(label) */
+    CK_USER_TYPE user; /* who is logged in, or DSK_P11_NOBODY */
 } dsk_p11_token;
 #define DSK_P11_NOBODY ((CK_USER_TYPE)-1)
 
@@ -53,24 +53,24 @@ enum { DSK_OP_SIGN, DSK_OP_VERIFY, DSK_OP_ENCRYPT, DSK_OP_DECRYPT, DSK_OP_COUNT 
 
 struct dsk_p11_mech;
 typedef struct dsk_p11_op {
-    const struct dsk_p11_mech *mech;   /* NULL = no operation active */
+    const struct dsk_p11_mech *mech; /* NULL = no operation active */
     dsk_key *key;
     CK_OBJECT_HANDLE obj;
-    int key_private;                   /* uses a CKA_PRIVATE object */
+    int key_private; /* uses a CKA_PRIVATE object */
     dsk_sign_params sp;
     dsk_enc_params ep;
-    unsigned char *oaep_label;         /* copy of the OAEP source data */
-    dsk_hash_ctx *hctx;                /* hashing mechanisms, multi-part */
-    unsigned char *buf;                /* other mechanisms, multi-part */
+    unsigned char *oaep_label; /* copy of the OAEP source data */
+    dsk_hash_ctx *hctx;        /* hashing mechanisms, multi-part */
+    unsigned char *buf;        /* other mechanisms, multi-part */
     size_t buf_len, buf_cap;
-    int multi;                         /* an Update call was made */
+    int multi; /* an Update call was made */
 } dsk_p11_op;
 
 typedef struct dsk_p11_session {
     CK_SESSION_HANDLE handle;
     CK_SLOT_ID slot;
-    CK_FLAGS flags;                    /* CKF_SERIAL_SESSION | CKF_RW_SESSION */
-    void *lock;                        /* held while ops[] are used */
+    CK_FLAGS flags; /* CKF_SERIAL_SESSION | CKF_RW_SESSION */
+    void *lock;     /* held while ops[] are used */
     dsk_p11_op ops[DSK_OP_COUNT];
     int finding;
     CK_OBJECT_HANDLE *found;
@@ -84,22 +84,22 @@ typedef struct dsk_p11_attr {
     CK_ATTRIBUTE_TYPE type;
     unsigned char *value;
     size_t len;
-    int secret;                        /* wipe on free */
+    int secret; /* wipe on free */
 } dsk_p11_attr;
 
 typedef struct dsk_p11_object {
     CK_OBJECT_HANDLE handle;
     CK_OBJECT_CLASS cls;
     CK_SLOT_ID slot;
-    CK_SESSION_HANDLE session;         /* 0 for token objects */
+    CK_SESSION_HANDLE session; /* 0 for token objects */
     CK_BBOOL token, priv, modifiable, copyable, destroyable;
-    CK_KEY_TYPE key_type;              /* key objects */
-    dsk_key *key;                      /* private/public key objects */
+    CK_KEY_TYPE key_type; /* key objects */
+    dsk_key *key;         /* private/public key objects */
     /* usage attributes; those a key cannot do are never true */
     CK_BBOOL sign, verify, encrypt, decrypt, derive, wrap, unwrap;
     CK_BBOOL sensitive, extractable, always_sensitive, never_extractable;
     CK_BBOOL local, trusted;
-    CK_MECHANISM_TYPE keygen_mech;     /* CK_UNAVAILABLE_INFORMATION if none */
+    CK_MECHANISM_TYPE keygen_mech; /* CK_UNAVAILABLE_INFORMATION if none */
     CK_ULONG cert_category;
     dsk_p11_attr *attrs;
     size_t nattrs;
@@ -133,8 +133,14 @@ int dsk_p11_has_pin(void);
 /* rv.c: the one translation of dsk_status into CK_RV. op says what was being
  * done, for codes that depend on it; device errors are logged (one line). */
 typedef enum dsk_p11_ctx {
-    DSK_CTX_GENERAL, DSK_CTX_SIGN, DSK_CTX_VERIFY, DSK_CTX_ENCRYPT, DSK_CTX_DECRYPT,
-    DSK_CTX_DERIVE, DSK_CTX_ATTR, DSK_CTX_KEYGEN,
+    DSK_CTX_GENERAL,
+    DSK_CTX_SIGN,
+    DSK_CTX_VERIFY,
+    DSK_CTX_ENCRYPT,
+    DSK_CTX_DECRYPT,
+    DSK_CTX_DERIVE,
+    DSK_CTX_ATTR,
+    DSK_CTX_KEYGEN,
 } dsk_p11_ctx;
 CK_RV dsk_p11_rv(dsk_status s, const dsk_error *err, dsk_p11_ctx ctx);
 
@@ -181,14 +187,15 @@ int dsk_p11_can_use_private(CK_SLOT_ID slot);
 CK_RV dsk_p11_objects_build(dsk_error *err);
 void dsk_p11_objects_free(void);
 dsk_p11_object *dsk_p11_object_new(CK_OBJECT_CLASS cls, CK_SLOT_ID slot);
-CK_RV dsk_p11_object_insert(dsk_p11_object *o);  /* gives it a handle */
+CK_RV dsk_p11_object_insert(dsk_p11_object *o); /* gives it a handle */
 void dsk_p11_object_free(dsk_p11_object *o);
 void dsk_p11_object_remove(size_t index);
 /* The object if it exists and the session may see it; else NULL. */
 dsk_p11_object *dsk_p11_object_visible(const dsk_p11_session *s, CK_OBJECT_HANDLE h);
 void dsk_p11_objects_drop_session(CK_SESSION_HANDLE h);
 void dsk_p11_objects_drop_private_session(CK_SLOT_ID slot);
-CK_RV dsk_p11_attr_set(dsk_p11_object *o, CK_ATTRIBUTE_TYPE t, const void *v, size_t len, int secret);
+CK_RV dsk_p11_attr_set(dsk_p11_object *o, CK_ATTRIBUTE_TYPE t, const void *v, size_t len,
+                       int secret);
 const dsk_p11_attr *dsk_p11_attr_find(const dsk_p11_object *o, CK_ATTRIBUTE_TYPE t);
 CK_RV dsk_p11_key_objects_add(CK_SLOT_ID slot, dsk_key *key, const char *label,
                               const unsigned char *id, size_t id_len, CK_BBOOL token,
@@ -213,8 +220,8 @@ typedef struct dsk_p11_val {
 /* CKR_OK, CKR_ATTRIBUTE_TYPE_INVALID, CKR_ATTRIBUTE_SENSITIVE or an error
  * of deriving the key (CKR_DEVICE_ERROR). Module lock held; may derive. */
 CK_RV dsk_p11_attr_value(const dsk_p11_object *o, CK_ATTRIBUTE_TYPE t, dsk_p11_val *v);
-CK_RV dsk_p11_get_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
-                                  CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
+CK_RV dsk_p11_get_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR tmpl,
+                                  CK_ULONG n);
 /* 1 if every template entry matches the object (no error codes). */
 int dsk_p11_object_matches(const dsk_p11_object *o, const CK_ATTRIBUTE *tmpl, CK_ULONG n);
 
@@ -223,8 +230,8 @@ CK_RV dsk_p11_create_object(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG
                             CK_OBJECT_HANDLE_PTR out);
 CK_RV dsk_p11_copy_object(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR tmpl,
                           CK_ULONG n, CK_OBJECT_HANDLE_PTR out);
-CK_RV dsk_p11_set_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o,
-                                  CK_ATTRIBUTE_PTR tmpl, CK_ULONG n);
+CK_RV dsk_p11_set_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR tmpl,
+                                  CK_ULONG n);
 /* pubkey.c: sets o->key from the public attributes of a template. */
 CK_RV dsk_p11_create_public_key(dsk_p11_object *o, const CK_ATTRIBUTE *t, CK_ULONG n);
 /* Template helpers used by keygen and derive too. apply: as at creation. */
@@ -236,20 +243,20 @@ CK_RV dsk_p11_may_create(const dsk_p11_session *s, CK_BBOOL token, CK_BBOOL priv
 
 /* mech.c: the one mechanism table. */
 enum {
-    DSK_MK_SIGN,      /* sign/verify with the scheme in sp */
-    DSK_MK_CRYPT,     /* encrypt/decrypt */
+    DSK_MK_SIGN,  /* sign/verify with the scheme in sp */
+    DSK_MK_CRYPT, /* encrypt/decrypt */
     DSK_MK_DERIVE,
     DSK_MK_KEYGEN,
 };
 typedef struct dsk_p11_mech {
     CK_MECHANISM_TYPE type;
-    unsigned key_types;                /* bit (1u << dsk_key_type) */
-    CK_FLAGS flags;                    /* CKF_SIGN, CKF_VERIFY, ... */
+    unsigned key_types; /* bit (1u << dsk_key_type) */
+    CK_FLAGS flags;     /* CKF_SIGN, CKF_VERIFY, ... */
     CK_ULONG min_bits, max_bits;
-    int kind;                          /* DSK_MK_* */
-    dsk_sig_scheme scheme;             /* DSK_MK_SIGN */
-    dsk_enc_scheme enc;                /* DSK_MK_CRYPT */
-    dsk_hash hash;                     /* hashed by the module (multi-part) */
+    int kind;              /* DSK_MK_* */
+    dsk_sig_scheme scheme; /* DSK_MK_SIGN */
+    dsk_enc_scheme enc;    /* DSK_MK_CRYPT */
+    dsk_hash hash;         /* hashed by the module (multi-part) */
 } dsk_p11_mech;
 const dsk_p11_mech *dsk_p11_mech_find(CK_MECHANISM_TYPE type);
 size_t dsk_p11_mech_count(void);
@@ -258,7 +265,7 @@ const dsk_p11_mech *dsk_p11_mech_at(size_t i);
  * CKA_ALLOWED_MECHANISMS). Returns the count; writes up to max. */
 size_t dsk_p11_mech_allowed(dsk_key_type t, const dsk_p11_object *o, CK_MECHANISM_TYPE *out,
                             size_t max);
-dsk_hash dsk_p11_hash_of_mech(CK_MECHANISM_TYPE m);   /* CKM_SHA256 -> SHA256 */
+dsk_hash dsk_p11_hash_of_mech(CK_MECHANISM_TYPE m); /* CKM_SHA256 -> SHA256 */
 dsk_hash dsk_p11_hash_of_mgf(CK_RSA_PKCS_MGF_TYPE g);
 CK_KEY_TYPE dsk_p11_ck_key_type(dsk_key_type t);
 
@@ -276,8 +283,8 @@ CK_RV dsk_p11_op_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE 
 CK_RV dsk_p11_op_buffer(dsk_p11_op *op, const unsigned char *in, size_t len);
 
 /* crypt.c */
-CK_RV dsk_p11_crypt(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULONG len,
-                    CK_BYTE_PTR out, CK_ULONG_PTR out_len);
+CK_RV dsk_p11_crypt(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
+                    CK_ULONG_PTR out_len);
 CK_RV dsk_p11_crypt_update(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULONG len,
                            CK_BYTE_PTR out, CK_ULONG_PTR out_len);
 CK_RV dsk_p11_crypt_final(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR out, CK_ULONG_PTR out_len);
@@ -286,9 +293,8 @@ CK_RV dsk_p11_crypt_final(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR out, CK_ULO
 CK_RV dsk_p11_derive_key(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE base,
                          CK_ATTRIBUTE_PTR tmpl, CK_ULONG n, CK_OBJECT_HANDLE_PTR out);
 /* keygen.c */
-CK_RV dsk_p11_generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
-                                CK_ATTRIBUTE_PTR pub, CK_ULONG npub,
-                                CK_ATTRIBUTE_PTR priv, CK_ULONG npriv,
+CK_RV dsk_p11_generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pub,
+                                CK_ULONG npub, CK_ATTRIBUTE_PTR priv, CK_ULONG npriv,
                                 CK_OBJECT_HANDLE_PTR hpub, CK_OBJECT_HANDLE_PTR hpriv);
 CK_RV dsk_p11_generate_random(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG len);
 
@@ -296,8 +302,8 @@ CK_RV dsk_p11_generate_random(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG len
 /* OCTET STRING around data; returns the length written (0 if out is too small). */
 size_t dsk_der_octet_string(const unsigned char *in, size_t len, unsigned char *out, size_t max);
 /* If in is an OCTET STRING covering all of in, point at its content. */
-int dsk_der_unwrap_octet_string(const unsigned char *in, size_t len,
-                                const unsigned char **content, size_t *clen);
+int dsk_der_unwrap_octet_string(const unsigned char *in, size_t len, const unsigned char **content,
+                                size_t *clen);
 /* SubjectPublicKeyInfo from PKCS#11 public attributes (malloc'd, caller frees). */
 CK_RV dsk_der_spki_ec(const unsigned char *params, size_t plen, const unsigned char *point,
                       size_t ptlen, int eddsa, unsigned char **out, size_t *out_len);

@@ -25,7 +25,7 @@ static const CK_ATTRIBUTE *find2(const CK_ATTRIBUTE *a, CK_ULONG na, const CK_AT
 
 static CK_RV ec_type(const CK_ATTRIBUTE *p, dsk_key_type *out)
 {
-    static const dsk_key_type ec[] = { DSK_KEY_EC_P256, DSK_KEY_EC_P384, DSK_KEY_SECP256K1 };
+    static const dsk_key_type ec[] = {DSK_KEY_EC_P256, DSK_KEY_EC_P384, DSK_KEY_SECP256K1};
     if (!p)
         return CKR_TEMPLATE_INCOMPLETE;
     for (size_t i = 0; i < sizeof ec / sizeof ec[0]; i++) {
@@ -41,16 +41,16 @@ static CK_RV ec_type(const CK_ATTRIBUTE *p, dsk_key_type *out)
 
 static CK_RV ed_type(const CK_ATTRIBUTE *p, dsk_key_type *out)
 {
-    static const unsigned char printable[] = { 0x13, 0x0c, 'e', 'd', 'w', 'a', 'r', 'd',
-                                               's', '2', '5', '5', '1', '9' };
+    static const unsigned char printable[] = {0x13, 0x0c, 'e', 'd', 'w', 'a', 'r',
+                                              'd',  's',  '2', '5', '5', '1', '9'};
     const dsk_type_info *ti = dsk_type_info_get(DSK_KEY_ED25519);
     *out = DSK_KEY_ED25519;
     if (!p)
         return CKR_OK;
-    if (p->pValue && ((p->ulValueLen == ti->params_der_len &&
-                       !memcmp(p->pValue, ti->params_der, ti->params_der_len)) ||
-                      (p->ulValueLen == sizeof printable &&
-                       !memcmp(p->pValue, printable, sizeof printable))))
+    if (p->pValue &&
+        ((p->ulValueLen == ti->params_der_len &&
+          !memcmp(p->pValue, ti->params_der, ti->params_der_len)) ||
+         (p->ulValueLen == sizeof printable && !memcmp(p->pValue, printable, sizeof printable))))
         return CKR_OK;
     return CKR_CURVE_NOT_SUPPORTED;
 }
@@ -105,17 +105,15 @@ static CK_RV label_of(const CK_ATTRIBUTE *a, char *buf, size_t len)
 {
     if (!a)
         return CKR_TEMPLATE_INCOMPLETE;
-    if (!a->pValue || !a->ulValueLen || a->ulValueLen >= len ||
-        memchr(a->pValue, 0, a->ulValueLen))
+    if (!a->pValue || !a->ulValueLen || a->ulValueLen >= len || memchr(a->pValue, 0, a->ulValueLen))
         return CKR_ATTRIBUTE_VALUE_INVALID;
     memcpy(buf, a->pValue, a->ulValueLen);
     buf[a->ulValueLen] = '\0';
     return CKR_OK;
 }
 
-CK_RV dsk_p11_generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
-                                CK_ATTRIBUTE_PTR pub, CK_ULONG npub,
-                                CK_ATTRIBUTE_PTR priv, CK_ULONG npriv,
+CK_RV dsk_p11_generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pub,
+                                CK_ULONG npub, CK_ATTRIBUTE_PTR priv, CK_ULONG npriv,
                                 CK_OBJECT_HANDLE_PTR hpub, CK_OBJECT_HANDLE_PTR hpriv)
 {
     dsk_key_type type = DSK_KEY_EC_P256;
@@ -141,7 +139,7 @@ CK_RV dsk_p11_generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m,
     if (!s) {
         rv = CKR_SESSION_HANDLE_INVALID;
     } else {
-        dsk_key_desc d = { store_label, path, NULL, type, 0 };
+        dsk_key_desc d = {store_label, path, NULL, type, 0};
         rv = dsk_p11_rv(dsk_keystore_add(dsk_p11.ks, &d, &key, &err), &err, DSK_CTX_KEYGEN);
     }
     dsk_p11_unlock();

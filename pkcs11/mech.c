@@ -10,15 +10,18 @@
 #define F_EC (CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS)
 #define F_SV (CKF_SIGN | CKF_VERIFY)
 
-#define SIG(m, k, f, lo, hi, sch, h) { m, k, f, lo, hi, DSK_MK_SIGN, sch, DSK_ENC_RSA_OAEP, h }
+#define SIG(m, k, f, lo, hi, sch, h)                                                               \
+    {                                                                                              \
+        m, k, f, lo, hi, DSK_MK_SIGN, sch, DSK_ENC_RSA_OAEP, h                                     \
+    }
 
 static const dsk_p11_mech mechs[] = {
-    { CKM_RSA_PKCS_KEY_PAIR_GEN, K_RSA, CKF_GENERATE_KEY_PAIR, 2048, 4096, DSK_MK_KEYGEN,
-      DSK_SIG_RSA_PKCS1, DSK_ENC_RSA_OAEP, DSK_HASH_NONE },
-    { CKM_RSA_PKCS, K_RSA, F_SV | CKF_ENCRYPT | CKF_DECRYPT, 2048, 4096, DSK_MK_SIGN,
-      DSK_SIG_RSA_PKCS1, DSK_ENC_RSA_PKCS1, DSK_HASH_NONE },
-    { CKM_RSA_PKCS_OAEP, K_RSA, CKF_ENCRYPT | CKF_DECRYPT, 2048, 4096, DSK_MK_CRYPT,
-      DSK_SIG_RSA_PKCS1, DSK_ENC_RSA_OAEP, DSK_HASH_NONE },
+    {CKM_RSA_PKCS_KEY_PAIR_GEN, K_RSA, CKF_GENERATE_KEY_PAIR, 2048, 4096, DSK_MK_KEYGEN,
+     DSK_SIG_RSA_PKCS1, DSK_ENC_RSA_OAEP, DSK_HASH_NONE},
+    {CKM_RSA_PKCS, K_RSA, F_SV | CKF_ENCRYPT | CKF_DECRYPT, 2048, 4096, DSK_MK_SIGN,
+     DSK_SIG_RSA_PKCS1, DSK_ENC_RSA_PKCS1, DSK_HASH_NONE},
+    {CKM_RSA_PKCS_OAEP, K_RSA, CKF_ENCRYPT | CKF_DECRYPT, 2048, 4096, DSK_MK_CRYPT,
+     DSK_SIG_RSA_PKCS1, DSK_ENC_RSA_OAEP, DSK_HASH_NONE},
     SIG(CKM_RSA_PKCS_PSS, K_RSA, F_SV, 2048, 4096, DSK_SIG_RSA_PSS, DSK_HASH_NONE),
     SIG(CKM_SHA1_RSA_PKCS, K_RSA, F_SV, 2048, 4096, DSK_SIG_RSA_PKCS1, DSK_HASH_SHA1),
     SIG(CKM_SHA224_RSA_PKCS, K_RSA, F_SV, 2048, 4096, DSK_SIG_RSA_PKCS1, DSK_HASH_SHA224),
@@ -30,18 +33,18 @@ static const dsk_p11_mech mechs[] = {
     SIG(CKM_SHA256_RSA_PKCS_PSS, K_RSA, F_SV, 2048, 4096, DSK_SIG_RSA_PSS, DSK_HASH_SHA256),
     SIG(CKM_SHA384_RSA_PKCS_PSS, K_RSA, F_SV, 2048, 4096, DSK_SIG_RSA_PSS, DSK_HASH_SHA384),
     SIG(CKM_SHA512_RSA_PKCS_PSS, K_RSA, F_SV, 2048, 4096, DSK_SIG_RSA_PSS, DSK_HASH_SHA512),
-    { CKM_EC_KEY_PAIR_GEN, K_EC, CKF_GENERATE_KEY_PAIR | F_EC, 256, 384, DSK_MK_KEYGEN,
-      DSK_SIG_ECDSA, DSK_ENC_RSA_OAEP, DSK_HASH_NONE },
+    {CKM_EC_KEY_PAIR_GEN, K_EC, CKF_GENERATE_KEY_PAIR | F_EC, 256, 384, DSK_MK_KEYGEN,
+     DSK_SIG_ECDSA, DSK_ENC_RSA_OAEP, DSK_HASH_NONE},
     SIG(CKM_ECDSA, K_EC, F_SV | F_EC, 256, 384, DSK_SIG_ECDSA, DSK_HASH_NONE),
     SIG(CKM_ECDSA_SHA1, K_EC, F_SV | F_EC, 256, 384, DSK_SIG_ECDSA, DSK_HASH_SHA1),
     SIG(CKM_ECDSA_SHA224, K_EC, F_SV | F_EC, 256, 384, DSK_SIG_ECDSA, DSK_HASH_SHA224),
     SIG(CKM_ECDSA_SHA256, K_EC, F_SV | F_EC, 256, 384, DSK_SIG_ECDSA, DSK_HASH_SHA256),
     SIG(CKM_ECDSA_SHA384, K_EC, F_SV | F_EC, 256, 384, DSK_SIG_ECDSA, DSK_HASH_SHA384),
     SIG(CKM_ECDSA_SHA512, K_EC, F_SV | F_EC, 256, 384, DSK_SIG_ECDSA, DSK_HASH_SHA512),
-    { CKM_ECDH1_DERIVE, K_EC, CKF_DERIVE | F_EC, 256, 384, DSK_MK_DERIVE, DSK_SIG_ECDSA,
-      DSK_ENC_RSA_OAEP, DSK_HASH_NONE },
-    { CKM_EC_EDWARDS_KEY_PAIR_GEN, K_ED, CKF_GENERATE_KEY_PAIR, 255, 255, DSK_MK_KEYGEN,
-      DSK_SIG_EDDSA, DSK_ENC_RSA_OAEP, DSK_HASH_NONE },
+    {CKM_ECDH1_DERIVE, K_EC, CKF_DERIVE | F_EC, 256, 384, DSK_MK_DERIVE, DSK_SIG_ECDSA,
+     DSK_ENC_RSA_OAEP, DSK_HASH_NONE},
+    {CKM_EC_EDWARDS_KEY_PAIR_GEN, K_ED, CKF_GENERATE_KEY_PAIR, 255, 255, DSK_MK_KEYGEN,
+     DSK_SIG_EDDSA, DSK_ENC_RSA_OAEP, DSK_HASH_NONE},
     SIG(CKM_EDDSA, K_ED, F_SV, 255, 255, DSK_SIG_EDDSA, DSK_HASH_NONE),
 };
 
@@ -55,9 +58,15 @@ const dsk_p11_mech *dsk_p11_mech_find(CK_MECHANISM_TYPE type)
     return NULL;
 }
 
-size_t dsk_p11_mech_count(void) { return NMECHS; }
+size_t dsk_p11_mech_count(void)
+{
+    return NMECHS;
+}
 
-const dsk_p11_mech *dsk_p11_mech_at(size_t i) { return i < NMECHS ? &mechs[i] : NULL; }
+const dsk_p11_mech *dsk_p11_mech_at(size_t i)
+{
+    return i < NMECHS ? &mechs[i] : NULL;
+}
 
 size_t dsk_p11_mech_allowed(dsk_key_type t, const dsk_p11_object *o, CK_MECHANISM_TYPE *out,
                             size_t max)
@@ -83,24 +92,36 @@ size_t dsk_p11_mech_allowed(dsk_key_type t, const dsk_p11_object *o, CK_MECHANIS
 dsk_hash dsk_p11_hash_of_mech(CK_MECHANISM_TYPE m)
 {
     switch (m) {
-    case CKM_SHA_1: return DSK_HASH_SHA1;
-    case CKM_SHA224: return DSK_HASH_SHA224;
-    case CKM_SHA256: return DSK_HASH_SHA256;
-    case CKM_SHA384: return DSK_HASH_SHA384;
-    case CKM_SHA512: return DSK_HASH_SHA512;
-    default: return DSK_HASH_NONE;
+    case CKM_SHA_1:
+        return DSK_HASH_SHA1;
+    case CKM_SHA224:
+        return DSK_HASH_SHA224;
+    case CKM_SHA256:
+        return DSK_HASH_SHA256;
+    case CKM_SHA384:
+        return DSK_HASH_SHA384;
+    case CKM_SHA512:
+        return DSK_HASH_SHA512;
+    default:
+        return DSK_HASH_NONE;
     }
 }
 
 dsk_hash dsk_p11_hash_of_mgf(CK_RSA_PKCS_MGF_TYPE g)
 {
     switch (g) {
-    case CKG_MGF1_SHA1: return DSK_HASH_SHA1;
-    case CKG_MGF1_SHA224: return DSK_HASH_SHA224;
-    case CKG_MGF1_SHA256: return DSK_HASH_SHA256;
-    case CKG_MGF1_SHA384: return DSK_HASH_SHA384;
-    case CKG_MGF1_SHA512: return DSK_HASH_SHA512;
-    default: return DSK_HASH_NONE;
+    case CKG_MGF1_SHA1:
+        return DSK_HASH_SHA1;
+    case CKG_MGF1_SHA224:
+        return DSK_HASH_SHA224;
+    case CKG_MGF1_SHA256:
+        return DSK_HASH_SHA256;
+    case CKG_MGF1_SHA384:
+        return DSK_HASH_SHA384;
+    case CKG_MGF1_SHA512:
+        return DSK_HASH_SHA512;
+    default:
+        return DSK_HASH_NONE;
     }
 }
 

@@ -83,8 +83,14 @@ void dsk_p11_mutex_unlock(void *m)
         pthread_mutex_unlock(m);
 }
 
-void dsk_p11_lock(void) { dsk_p11_mutex_lock(dsk_p11.lock); }
-void dsk_p11_unlock(void) { dsk_p11_mutex_unlock(dsk_p11.lock); }
+void dsk_p11_lock(void)
+{
+    dsk_p11_mutex_lock(dsk_p11.lock);
+}
+void dsk_p11_unlock(void)
+{
+    dsk_p11_mutex_unlock(dsk_p11.lock);
+}
 
 CK_RV dsk_p11_ready(void)
 {
@@ -95,7 +101,10 @@ CK_RV dsk_p11_ready(void)
     return CKR_OK;
 }
 
-int dsk_p11_has_pin(void) { return dsk_p11.conf && dsk_p11.conf->user_pin; }
+int dsk_p11_has_pin(void)
+{
+    return dsk_p11.conf && dsk_p11.conf->user_pin;
+}
 
 static CK_RV check_args(const CK_C_INITIALIZE_ARGS *a)
 {

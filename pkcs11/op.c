@@ -9,7 +9,7 @@
 
 #define DSK_P11_MAX_BUFFER (64u * 1024 * 1024)
 
-static const CK_FLAGS kind_flag[DSK_OP_COUNT] = { CKF_SIGN, CKF_VERIFY, CKF_ENCRYPT, CKF_DECRYPT };
+static const CK_FLAGS kind_flag[DSK_OP_COUNT] = {CKF_SIGN, CKF_VERIFY, CKF_ENCRYPT, CKF_DECRYPT};
 
 static CK_RV pss_params(const CK_MECHANISM *m, const dsk_p11_mech *mech, dsk_key *key,
                         dsk_sign_params *sp)
@@ -95,13 +95,13 @@ static CK_RV set_params(dsk_p11_op *op, const CK_MECHANISM *m, int kind)
 /* Is this object the right kind of key for the operation? */
 static CK_RV check_key(const dsk_p11_object *o, const dsk_p11_mech *mech, int kind)
 {
-    static const CK_OBJECT_CLASS cls[DSK_OP_COUNT] = { CKO_PRIVATE_KEY, CKO_PUBLIC_KEY,
-                                                       CKO_PUBLIC_KEY, CKO_PRIVATE_KEY };
+    static const CK_OBJECT_CLASS cls[DSK_OP_COUNT] = {CKO_PRIVATE_KEY, CKO_PUBLIC_KEY,
+                                                      CKO_PUBLIC_KEY, CKO_PRIVATE_KEY};
     if (o->cls != cls[kind] || !o->key)
         return CKR_KEY_TYPE_INCONSISTENT;
     if (!(mech->key_types & (1u << dsk_key_get_type(o->key))))
         return CKR_KEY_TYPE_INCONSISTENT;
-    const CK_BBOOL allowed[DSK_OP_COUNT] = { o->sign, o->verify, o->encrypt, o->decrypt };
+    const CK_BBOOL allowed[DSK_OP_COUNT] = {o->sign, o->verify, o->encrypt, o->decrypt};
     return allowed[kind] ? CKR_OK : CKR_KEY_FUNCTION_NOT_PERMITTED;
 }
 

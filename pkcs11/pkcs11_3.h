@@ -46,70 +46,67 @@ typedef struct CK_EDDSA_PARAMS {
 } CK_EDDSA_PARAMS;
 
 /* The 3.0 additions, in the order of the 3.0 function list. */
-#define DSK_P11_DECLARE(name, args) \
-    typedef CK_RV (*CK_##name) args; \
+#define DSK_P11_DECLARE(name, args)                                                                \
+    typedef CK_RV(*CK_##name) args;                                                                \
     CK_RV name args
 
 DSK_P11_DECLARE(C_GetInterfaceList, (CK_INTERFACE_PTR pInterfacesList, CK_ULONG_PTR pulCount));
 DSK_P11_DECLARE(C_GetInterface, (CK_UTF8CHAR_PTR pInterfaceName, CK_VERSION_PTR pVersion,
                                  CK_INTERFACE_PTR_PTR ppInterface, CK_FLAGS flags));
-DSK_P11_DECLARE(C_LoginUser, (CK_SESSION_HANDLE hSession, CK_USER_TYPE userType,
-                              CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
-                              CK_UTF8CHAR_PTR pUsername, CK_ULONG ulUsernameLen));
+DSK_P11_DECLARE(C_LoginUser,
+                (CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
+                 CK_ULONG ulPinLen, CK_UTF8CHAR_PTR pUsername, CK_ULONG ulUsernameLen));
 DSK_P11_DECLARE(C_SessionCancel, (CK_SESSION_HANDLE hSession, CK_FLAGS flags));
-DSK_P11_DECLARE(C_MessageEncryptInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                                       CK_OBJECT_HANDLE hKey));
-DSK_P11_DECLARE(C_EncryptMessage, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
-                                   CK_ULONG ulParameterLen, CK_BYTE_PTR pAssociatedData,
-                                   CK_ULONG ulAssociatedDataLen, CK_BYTE_PTR pPlaintext,
-                                   CK_ULONG ulPlaintextLen, CK_BYTE_PTR pCiphertext,
-                                   CK_ULONG_PTR pulCiphertextLen));
-DSK_P11_DECLARE(C_EncryptMessageBegin, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
-                                        CK_ULONG ulParameterLen, CK_BYTE_PTR pAssociatedData,
-                                        CK_ULONG ulAssociatedDataLen));
-DSK_P11_DECLARE(C_EncryptMessageNext, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
-                                       CK_ULONG ulParameterLen, CK_BYTE_PTR pPlaintextPart,
-                                       CK_ULONG ulPlaintextPartLen, CK_BYTE_PTR pCiphertextPart,
-                                       CK_ULONG_PTR pulCiphertextPartLen, CK_FLAGS flags));
+DSK_P11_DECLARE(C_MessageEncryptInit,
+                (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey));
+DSK_P11_DECLARE(C_EncryptMessage,
+                (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
+                 CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen, CK_BYTE_PTR pPlaintext,
+                 CK_ULONG ulPlaintextLen, CK_BYTE_PTR pCiphertext, CK_ULONG_PTR pulCiphertextLen));
+DSK_P11_DECLARE(C_EncryptMessageBegin,
+                (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
+                 CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen));
+DSK_P11_DECLARE(C_EncryptMessageNext,
+                (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
+                 CK_BYTE_PTR pPlaintextPart, CK_ULONG ulPlaintextPartLen,
+                 CK_BYTE_PTR pCiphertextPart, CK_ULONG_PTR pulCiphertextPartLen, CK_FLAGS flags));
 DSK_P11_DECLARE(C_MessageEncryptFinal, (CK_SESSION_HANDLE hSession));
-DSK_P11_DECLARE(C_MessageDecryptInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                                       CK_OBJECT_HANDLE hKey));
-DSK_P11_DECLARE(C_DecryptMessage, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
-                                   CK_ULONG ulParameterLen, CK_BYTE_PTR pAssociatedData,
-                                   CK_ULONG ulAssociatedDataLen, CK_BYTE_PTR pCiphertext,
-                                   CK_ULONG ulCiphertextLen, CK_BYTE_PTR pPlaintext,
-                                   CK_ULONG_PTR pulPlaintextLen));
-DSK_P11_DECLARE(C_DecryptMessageBegin, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
-                                        CK_ULONG ulParameterLen, CK_BYTE_PTR pAssociatedData,
-                                        CK_ULONG ulAssociatedDataLen));
-DSK_P11_DECLARE(C_DecryptMessageNext, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
-                                       CK_ULONG ulParameterLen, CK_BYTE_PTR pCiphertextPart,
-                                       CK_ULONG ulCiphertextPartLen, CK_BYTE_PTR pPlaintextPart,
-                                       CK_ULONG_PTR pulPlaintextPartLen, CK_FLAGS flags));
+DSK_P11_DECLARE(C_MessageDecryptInit,
+                (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey));
+DSK_P11_DECLARE(C_DecryptMessage,
+                (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
+                 CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen, CK_BYTE_PTR pCiphertext,
+                 CK_ULONG ulCiphertextLen, CK_BYTE_PTR pPlaintext, CK_ULONG_PTR pulPlaintextLen));
+DSK_P11_DECLARE(C_DecryptMessageBegin,
+                (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
+                 CK_BYTE_PTR pAssociatedData, CK_ULONG ulAssociatedDataLen));
+DSK_P11_DECLARE(C_DecryptMessageNext,
+                (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
+                 CK_BYTE_PTR pCiphertextPart, CK_ULONG ulCiphertextPartLen,
+                 CK_BYTE_PTR pPlaintextPart, CK_ULONG_PTR pulPlaintextPartLen, CK_FLAGS flags));
 DSK_P11_DECLARE(C_MessageDecryptFinal, (CK_SESSION_HANDLE hSession));
-DSK_P11_DECLARE(C_MessageSignInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                                    CK_OBJECT_HANDLE hKey));
+DSK_P11_DECLARE(C_MessageSignInit,
+                (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey));
 DSK_P11_DECLARE(C_SignMessage, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
                                 CK_ULONG ulParameterLen, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
                                 CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen));
-DSK_P11_DECLARE(C_SignMessageBegin, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
-                                     CK_ULONG ulParameterLen));
+DSK_P11_DECLARE(C_SignMessageBegin,
+                (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen));
 DSK_P11_DECLARE(C_SignMessageNext, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
-                                    CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
-                                    CK_ULONG ulDataLen, CK_BYTE_PTR pSignature,
-                                    CK_ULONG_PTR pulSignatureLen));
+                                    CK_ULONG ulParameterLen, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
+                                    CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen));
 DSK_P11_DECLARE(C_MessageSignFinal, (CK_SESSION_HANDLE hSession));
-DSK_P11_DECLARE(C_MessageVerifyInit, (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
-                                      CK_OBJECT_HANDLE hKey));
+DSK_P11_DECLARE(C_MessageVerifyInit,
+                (CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey));
 DSK_P11_DECLARE(C_VerifyMessage, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
                                   CK_ULONG ulParameterLen, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
                                   CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen));
-DSK_P11_DECLARE(C_VerifyMessageBegin, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
-                                       CK_ULONG ulParameterLen));
-DSK_P11_DECLARE(C_VerifyMessageNext, (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
-                                      CK_ULONG ulParameterLen, CK_BYTE_PTR pData,
-                                      CK_ULONG ulDataLen, CK_BYTE_PTR pSignature,
-                                      CK_ULONG ulSignatureLen));
+DSK_P11_DECLARE(C_VerifyMessageBegin,
+                (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen));
+DSK_P11_DECLARE(C_VerifyMessageNext,
+                (CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
+                 CK_BYTE_PTR pData, CK_ULONG ulDataLen, CK_BYTE_PTR pSignature,
+                 CK_ULONG ulSignatureLen));
 DSK_P11_DECLARE(C_MessageVerifyFinal, (CK_SESSION_HANDLE hSession));
 
 /* The 2.40 list followed by the 3.0 functions, as in the standard. */

@@ -17,10 +17,11 @@ static const CK_ATTRIBUTE *find(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_
 /* Ed25519 parameters may be the OID or the PrintableString "edwards25519". */
 static void eddsa_params(const CK_ATTRIBUTE *p, const unsigned char **der, size_t *len)
 {
-    static const unsigned char printable[] = { 0x13, 0x0c, 'e', 'd', 'w', 'a', 'r', 'd',
-                                               's', '2', '5', '5', '1', '9' };
+    static const unsigned char printable[] = {0x13, 0x0c, 'e', 'd', 'w', 'a', 'r',
+                                              'd',  's',  '2', '5', '5', '1', '9'};
     const dsk_type_info *ti = dsk_type_info_get(DSK_KEY_ED25519);
-    if (!p || (p->ulValueLen == sizeof printable && !memcmp(p->pValue, printable, sizeof printable))) {
+    if (!p ||
+        (p->ulValueLen == sizeof printable && !memcmp(p->pValue, printable, sizeof printable))) {
         *der = ti->params_der;
         *len = ti->params_der_len;
     } else {
@@ -53,7 +54,8 @@ static CK_RV build_spki(CK_KEY_TYPE kt, const CK_ATTRIBUTE *t, CK_ULONG n, unsig
     const unsigned char *inner;
     size_t ilen;
     if (dsk_der_unwrap_octet_string(point, ptlen, &inner, &ilen) &&
-        (kt == CKK_EC_EDWARDS ? ilen == 32 : (ilen > 0 && (inner[0] == 4 || inner[0] == 2 || inner[0] == 3))))
+        (kt == CKK_EC_EDWARDS ? ilen == 32
+                              : (ilen > 0 && (inner[0] == 4 || inner[0] == 2 || inner[0] == 3))))
         point = inner, ptlen = ilen;
     if (!plen || !ptlen)
         return CKR_ATTRIBUTE_VALUE_INVALID;

@@ -25,10 +25,14 @@ CK_RV dsk_p11_rv(dsk_status s, const dsk_error *err, dsk_p11_ctx ctx)
         return CKR_SIGNATURE_INVALID;
     case DSK_E_BAD_INPUT:
         switch (ctx) {
-        case DSK_CTX_DECRYPT: return CKR_ENCRYPTED_DATA_INVALID;
-        case DSK_CTX_VERIFY: return CKR_SIGNATURE_INVALID;
-        case DSK_CTX_DERIVE: return CKR_MECHANISM_PARAM_INVALID;
-        default: return CKR_DATA_LEN_RANGE;
+        case DSK_CTX_DECRYPT:
+            return CKR_ENCRYPTED_DATA_INVALID;
+        case DSK_CTX_VERIFY:
+            return CKR_SIGNATURE_INVALID;
+        case DSK_CTX_DERIVE:
+            return CKR_MECHANISM_PARAM_INVALID;
+        default:
+            return CKR_DATA_LEN_RANGE;
         }
     case DSK_E_UNSUPPORTED:
         return ctx == DSK_CTX_ATTR ? CKR_ATTRIBUTE_TYPE_INVALID : CKR_KEY_TYPE_INCONSISTENT;

@@ -26,7 +26,10 @@ CK_RV dsk_p11_session_acquire(CK_SESSION_HANDLE h, dsk_p11_session **out)
     return s ? CKR_OK : CKR_SESSION_HANDLE_INVALID;
 }
 
-void dsk_p11_session_release(dsk_p11_session *s) { dsk_p11_mutex_unlock(s->lock); }
+void dsk_p11_session_release(dsk_p11_session *s)
+{
+    dsk_p11_mutex_unlock(s->lock);
+}
 
 void dsk_p11_op_clear(dsk_p11_op *op)
 {
@@ -192,8 +195,8 @@ void dsk_p11_sessions_free(void)
 
 CK_RV dsk_p11_session_cancel(CK_SESSION_HANDLE h, CK_FLAGS flags)
 {
-    static const CK_FLAGS kind_flag[DSK_OP_COUNT] = { CKF_SIGN, CKF_VERIFY, CKF_ENCRYPT,
-                                                      CKF_DECRYPT };
+    static const CK_FLAGS kind_flag[DSK_OP_COUNT] = {CKF_SIGN, CKF_VERIFY, CKF_ENCRYPT,
+                                                     CKF_DECRYPT};
     dsk_p11_session *s;
     CK_RV rv = dsk_p11_session_acquire(h, &s);
     if (rv != CKR_OK)

@@ -13,8 +13,7 @@ static size_t sig_size(const dsk_p11_op *op)
 }
 
 /* The bytes to sign: the digest of hashing mechanisms, else the message. */
-static CK_RV sign_input(dsk_p11_op *op, const unsigned char **in, size_t *len,
-                        unsigned char md[64])
+static CK_RV sign_input(dsk_p11_op *op, const unsigned char **in, size_t *len, unsigned char md[64])
 {
     if (op->hctx) {
         dsk_error err;

@@ -18,25 +18,25 @@
 enum { M_CREATE = 1, M_COPY = 2, M_SET = 4 };
 
 enum act {
-    A_STORE,       /* kept as given */
-    A_CLASS,       /* must equal the object's class */
-    A_KEY_TYPE,    /* must equal the object's key type */
-    A_CERT_TYPE,   /* must be CKC_X_509 */
+    A_STORE,     /* kept as given */
+    A_CLASS,     /* must equal the object's class */
+    A_KEY_TYPE,  /* must equal the object's key type */
+    A_CERT_TYPE, /* must be CKC_X_509 */
     A_CATEGORY,
-    A_BOOL,        /* a CK_BBOOL field, free to change */
-    A_BOOL_DOWN,   /* may only become false (modifiable, copyable, ...) */
-    A_BOOL_UP,     /* may only become true (sensitive) */
-    A_USAGE,       /* a usage flag: true only if the key can do it */
-    A_FALSE,       /* accepted only as false (trusted, wrap, ...) */
-    A_IGNORE,      /* accepted and recomputed (check value, public parts) */
+    A_BOOL,      /* a CK_BBOOL field, free to change */
+    A_BOOL_DOWN, /* may only become false (modifiable, copyable, ...) */
+    A_BOOL_UP,   /* may only become true (sensitive) */
+    A_USAGE,     /* a usage flag: true only if the key can do it */
+    A_FALSE,     /* accepted only as false (trusted, wrap, ...) */
+    A_IGNORE,    /* accepted and recomputed (check value, public parts) */
 };
 
 typedef struct tmpl_def {
     CK_ATTRIBUTE_TYPE type;
     unsigned classes;
     enum act act;
-    size_t field;      /* A_BOOL*, A_USAGE: offset of the CK_BBOOL */
-    unsigned modes;    /* where the attribute may be given */
+    size_t field;   /* A_BOOL*, A_USAGE: offset of the CK_BBOOL */
+    unsigned modes; /* where the attribute may be given */
 } tmpl_def;
 
 #define OFF(f) offsetof(dsk_p11_object, f)
@@ -44,58 +44,58 @@ typedef struct tmpl_def {
 #define NEW (M_CREATE)
 
 static const tmpl_def defs[] = {
-    { CKA_CLASS, C_ALL, A_CLASS, 0, ANY },
-    { CKA_TOKEN, C_ALL, A_BOOL, OFF(token), M_CREATE | M_COPY },
-    { CKA_PRIVATE, C_ALL, A_BOOL, OFF(priv), M_CREATE | M_COPY },
-    { CKA_MODIFIABLE, C_ALL, A_BOOL_DOWN, OFF(modifiable), M_CREATE | M_COPY },
-    { CKA_COPYABLE, C_ALL, A_BOOL_DOWN, OFF(copyable), ANY },
-    { CKA_DESTROYABLE, C_ALL, A_BOOL_DOWN, OFF(destroyable), ANY },
-    { CKA_LABEL, C_ALL, A_STORE, 0, ANY },
-    { CKA_UNIQUE_ID, C_ALL, A_STORE, 0, 0 }, /* the token's to choose */
-    { CKA_APPLICATION, C_DATA, A_STORE, 0, ANY },
-    { CKA_OBJECT_ID, C_DATA, A_STORE, 0, ANY },
-    { CKA_VALUE, C_DATA, A_STORE, 0, ANY },
-    { CKA_VALUE, C_CERT, A_STORE, 0, NEW },
-    { CKA_CERTIFICATE_TYPE, C_CERT, A_CERT_TYPE, 0, ANY },
-    { CKA_CERTIFICATE_CATEGORY, C_CERT, A_CATEGORY, 0, ANY },
-    { CKA_TRUSTED, C_CERT | C_PUB | C_SECRET, A_FALSE, 0, ANY },
-    { CKA_CHECK_VALUE, C_CERT, A_IGNORE, 0, NEW },
-    { CKA_ID, C_CERT | C_KEYS, A_STORE, 0, ANY },
-    { CKA_SUBJECT, C_CERT | C_PUB | C_PRIV, A_STORE, 0, ANY },
-    { CKA_ISSUER, C_CERT, A_STORE, 0, NEW },
-    { CKA_SERIAL_NUMBER, C_CERT, A_STORE, 0, NEW },
-    { CKA_URL, C_CERT, A_STORE, 0, NEW },
-    { CKA_HASH_OF_SUBJECT_PUBLIC_KEY, C_CERT, A_STORE, 0, NEW },
-    { CKA_HASH_OF_ISSUER_PUBLIC_KEY, C_CERT, A_STORE, 0, NEW },
-    { CKA_JAVA_MIDP_SECURITY_DOMAIN, C_CERT, A_IGNORE, 0, NEW },
-    { CKA_NAME_HASH_ALGORITHM, C_CERT, A_IGNORE, 0, NEW },
-    { CKA_PUBLIC_KEY_INFO, C_CERT, A_STORE, 0, NEW },
-    { CKA_PUBLIC_KEY_INFO, C_PUB, A_IGNORE, 0, NEW },
-    { CKA_START_DATE, C_CERT | C_KEYS, A_STORE, 0, ANY },
-    { CKA_END_DATE, C_CERT | C_KEYS, A_STORE, 0, ANY },
-    { CKA_KEY_TYPE, C_KEYS, A_KEY_TYPE, 0, ANY },
-    { CKA_SIGN, C_PRIV | C_SECRET, A_USAGE, OFF(sign), ANY },
-    { CKA_VERIFY, C_PUB | C_SECRET, A_USAGE, OFF(verify), ANY },
-    { CKA_ENCRYPT, C_PUB | C_SECRET, A_USAGE, OFF(encrypt), ANY },
-    { CKA_DECRYPT, C_PRIV | C_SECRET, A_USAGE, OFF(decrypt), ANY },
-    { CKA_DERIVE, C_PRIV | C_SECRET | C_PUB, A_USAGE, OFF(derive), ANY },
+    {CKA_CLASS, C_ALL, A_CLASS, 0, ANY},
+    {CKA_TOKEN, C_ALL, A_BOOL, OFF(token), M_CREATE | M_COPY},
+    {CKA_PRIVATE, C_ALL, A_BOOL, OFF(priv), M_CREATE | M_COPY},
+    {CKA_MODIFIABLE, C_ALL, A_BOOL_DOWN, OFF(modifiable), M_CREATE | M_COPY},
+    {CKA_COPYABLE, C_ALL, A_BOOL_DOWN, OFF(copyable), ANY},
+    {CKA_DESTROYABLE, C_ALL, A_BOOL_DOWN, OFF(destroyable), ANY},
+    {CKA_LABEL, C_ALL, A_STORE, 0, ANY},
+    {CKA_UNIQUE_ID, C_ALL, A_STORE, 0, 0}, /* the token's to choose */
+    {CKA_APPLICATION, C_DATA, A_STORE, 0, ANY},
+    {CKA_OBJECT_ID, C_DATA, A_STORE, 0, ANY},
+    {CKA_VALUE, C_DATA, A_STORE, 0, ANY},
+    {CKA_VALUE, C_CERT, A_STORE, 0, NEW},
+    {CKA_CERTIFICATE_TYPE, C_CERT, A_CERT_TYPE, 0, ANY},
+    {CKA_CERTIFICATE_CATEGORY, C_CERT, A_CATEGORY, 0, ANY},
+    {CKA_TRUSTED, C_CERT | C_PUB | C_SECRET, A_FALSE, 0, ANY},
+    {CKA_CHECK_VALUE, C_CERT, A_IGNORE, 0, NEW},
+    {CKA_ID, C_CERT | C_KEYS, A_STORE, 0, ANY},
+    {CKA_SUBJECT, C_CERT | C_PUB | C_PRIV, A_STORE, 0, ANY},
+    {CKA_ISSUER, C_CERT, A_STORE, 0, NEW},
+    {CKA_SERIAL_NUMBER, C_CERT, A_STORE, 0, NEW},
+    {CKA_URL, C_CERT, A_STORE, 0, NEW},
+    {CKA_HASH_OF_SUBJECT_PUBLIC_KEY, C_CERT, A_STORE, 0, NEW},
+    {CKA_HASH_OF_ISSUER_PUBLIC_KEY, C_CERT, A_STORE, 0, NEW},
+    {CKA_JAVA_MIDP_SECURITY_DOMAIN, C_CERT, A_IGNORE, 0, NEW},
+    {CKA_NAME_HASH_ALGORITHM, C_CERT, A_IGNORE, 0, NEW},
+    {CKA_PUBLIC_KEY_INFO, C_CERT, A_STORE, 0, NEW},
+    {CKA_PUBLIC_KEY_INFO, C_PUB, A_IGNORE, 0, NEW},
+    {CKA_START_DATE, C_CERT | C_KEYS, A_STORE, 0, ANY},
+    {CKA_END_DATE, C_CERT | C_KEYS, A_STORE, 0, ANY},
+    {CKA_KEY_TYPE, C_KEYS, A_KEY_TYPE, 0, ANY},
+    {CKA_SIGN, C_PRIV | C_SECRET, A_USAGE, OFF(sign), ANY},
+    {CKA_VERIFY, C_PUB | C_SECRET, A_USAGE, OFF(verify), ANY},
+    {CKA_ENCRYPT, C_PUB | C_SECRET, A_USAGE, OFF(encrypt), ANY},
+    {CKA_DECRYPT, C_PRIV | C_SECRET, A_USAGE, OFF(decrypt), ANY},
+    {CKA_DERIVE, C_PRIV | C_SECRET | C_PUB, A_USAGE, OFF(derive), ANY},
     /* A derived secret only records these (no mechanism here wraps). */
-    { CKA_WRAP, C_SECRET, A_USAGE, OFF(wrap), ANY },
-    { CKA_UNWRAP, C_SECRET, A_USAGE, OFF(unwrap), ANY },
-    { CKA_WRAP, C_PUB, A_FALSE, 0, ANY },
-    { CKA_UNWRAP, C_PRIV, A_FALSE, 0, ANY },
-    { CKA_SIGN_RECOVER, C_PRIV, A_FALSE, 0, ANY },
-    { CKA_VERIFY_RECOVER, C_PUB, A_FALSE, 0, ANY },
-    { CKA_WRAP_WITH_TRUSTED, C_PRIV | C_SECRET, A_FALSE, 0, ANY },
-    { CKA_ALWAYS_AUTHENTICATE, C_PRIV, A_FALSE, 0, ANY },
-    { CKA_SENSITIVE, C_PRIV | C_SECRET, A_BOOL_UP, OFF(sensitive), ANY },
-    { CKA_EXTRACTABLE, C_PRIV | C_SECRET, A_BOOL_DOWN, OFF(extractable), ANY },
-    { CKA_EC_PARAMS, C_PUB, A_IGNORE, 0, NEW },
-    { CKA_EC_POINT, C_PUB, A_IGNORE, 0, NEW },
-    { CKA_MODULUS, C_PUB, A_IGNORE, 0, NEW },
-    { CKA_PUBLIC_EXPONENT, C_PUB, A_IGNORE, 0, NEW },
-    { CKA_MODULUS_BITS, C_PUB, A_IGNORE, 0, NEW },
-    { CKA_VALUE_LEN, C_SECRET, A_IGNORE, 0, 0 },
+    {CKA_WRAP, C_SECRET, A_USAGE, OFF(wrap), ANY},
+    {CKA_UNWRAP, C_SECRET, A_USAGE, OFF(unwrap), ANY},
+    {CKA_WRAP, C_PUB, A_FALSE, 0, ANY},
+    {CKA_UNWRAP, C_PRIV, A_FALSE, 0, ANY},
+    {CKA_SIGN_RECOVER, C_PRIV, A_FALSE, 0, ANY},
+    {CKA_VERIFY_RECOVER, C_PUB, A_FALSE, 0, ANY},
+    {CKA_WRAP_WITH_TRUSTED, C_PRIV | C_SECRET, A_FALSE, 0, ANY},
+    {CKA_ALWAYS_AUTHENTICATE, C_PRIV, A_FALSE, 0, ANY},
+    {CKA_SENSITIVE, C_PRIV | C_SECRET, A_BOOL_UP, OFF(sensitive), ANY},
+    {CKA_EXTRACTABLE, C_PRIV | C_SECRET, A_BOOL_DOWN, OFF(extractable), ANY},
+    {CKA_EC_PARAMS, C_PUB, A_IGNORE, 0, NEW},
+    {CKA_EC_POINT, C_PUB, A_IGNORE, 0, NEW},
+    {CKA_MODULUS, C_PUB, A_IGNORE, 0, NEW},
+    {CKA_PUBLIC_EXPONENT, C_PUB, A_IGNORE, 0, NEW},
+    {CKA_MODULUS_BITS, C_PUB, A_IGNORE, 0, NEW},
+    {CKA_VALUE_LEN, C_SECRET, A_IGNORE, 0, 0},
 };
 
 CK_RV dsk_p11_tmpl_bool(const CK_ATTRIBUTE *a, CK_BBOOL *out)
@@ -126,12 +126,18 @@ CK_RV dsk_p11_may_create(const dsk_p11_session *s, CK_BBOOL token, CK_BBOOL priv
 static unsigned class_bit(CK_OBJECT_CLASS c)
 {
     switch (c) {
-    case CKO_DATA: return C_DATA;
-    case CKO_CERTIFICATE: return C_CERT;
-    case CKO_PUBLIC_KEY: return C_PUB;
-    case CKO_PRIVATE_KEY: return C_PRIV;
-    case CKO_SECRET_KEY: return C_SECRET;
-    default: return 0;
+    case CKO_DATA:
+        return C_DATA;
+    case CKO_CERTIFICATE:
+        return C_CERT;
+    case CKO_PUBLIC_KEY:
+        return C_PUB;
+    case CKO_PRIVATE_KEY:
+        return C_PRIV;
+    case CKO_SECRET_KEY:
+        return C_SECRET;
+    default:
+        return 0;
     }
 }
 
@@ -277,10 +283,15 @@ static CK_RV create_cert(dsk_p11_object *o)
     if (dsk_cert_parse(v->value, v->len, "C_CreateObject certificate", &c, NULL) != DSK_OK)
         return CKR_OK;
     CK_RV rv = CKR_OK;
-    const struct { CK_ATTRIBUTE_TYPE t; unsigned char *p; size_t len; } parts[] = {
-        { CKA_SUBJECT, c.subject, c.subject_len }, { CKA_ISSUER, c.issuer, c.issuer_len },
-        { CKA_SERIAL_NUMBER, c.serial, c.serial_len },
-        { CKA_PUBLIC_KEY_INFO, c.spki, c.spki_len },
+    const struct {
+        CK_ATTRIBUTE_TYPE t;
+        unsigned char *p;
+        size_t len;
+    } parts[] = {
+        {CKA_SUBJECT, c.subject, c.subject_len},
+        {CKA_ISSUER, c.issuer, c.issuer_len},
+        {CKA_SERIAL_NUMBER, c.serial, c.serial_len},
+        {CKA_PUBLIC_KEY_INFO, c.spki, c.spki_len},
     };
     for (size_t i = 0; rv == CKR_OK && i < sizeof parts / sizeof parts[0]; i++)
         if (!dsk_p11_attr_find(o, parts[i].t))
@@ -395,8 +406,8 @@ done:
     return rv;
 }
 
-CK_RV dsk_p11_set_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh,
-                                  CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
+CK_RV dsk_p11_set_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE_PTR tmpl,
+                                  CK_ULONG n)
 {
     CK_RV rv;
     dsk_p11_object *work = NULL;

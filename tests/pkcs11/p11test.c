@@ -87,7 +87,8 @@ static char *replace(const char *text, const char *what, const char *with)
 int p11t_setup(const char *token_extra, const char *keys)
 {
     memset(&T, 0, sizeof T);
-    snprintf(T.dir, sizeof T.dir, "%s/dsk-p11-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(T.dir, sizeof T.dir, "%s/dsk-p11-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(T.dir))
         return -1;
     snprintf(T.conf, sizeof T.conf, "%s/dstack-pkcs11.conf", T.dir);
@@ -122,7 +123,7 @@ int p11t_setup(const char *token_extra, const char *keys)
     *(void **)&gi = dlsym(T.dl, "C_GetInterface");
     *(void **)&gfl = dlsym(T.dl, "C_GetFunctionList");
     CK_INTERFACE *iface = NULL;
-    CK_VERSION v3 = { 3, 0 };
+    CK_VERSION v3 = {3, 0};
     if (!gi || !gfl || gi((CK_UTF8CHAR_PTR) "PKCS 11", &v3, &iface, 0) != CKR_OK ||
         gfl(&T.f2) != CKR_OK)
         return -1;
@@ -184,8 +185,8 @@ CK_SESSION_HANDLE p11t_session(CK_SLOT_ID slot, int rw)
 CK_OBJECT_HANDLE p11t_find(CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, const char *label)
 {
     CK_ATTRIBUTE t[] = {
-        { CKA_CLASS, &cls, sizeof cls },
-        { CKA_LABEL, (void *)label, strlen(label) },
+        {CKA_CLASS, &cls, sizeof cls},
+        {CKA_LABEL, (void *)label, strlen(label)},
     };
     CK_OBJECT_HANDLE o = 0;
     CK_ULONG n = 0;
@@ -198,7 +199,7 @@ CK_OBJECT_HANDLE p11t_find(CK_SESSION_HANDLE s, CK_OBJECT_CLASS cls, const char 
 unsigned char *p11t_attr(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE type,
                          CK_ULONG *len)
 {
-    CK_ATTRIBUTE a = { type, NULL, 0 };
+    CK_ATTRIBUTE a = {type, NULL, 0};
     CK(T.f->C_GetAttributeValue(s, o, &a, 1));
     a.pValue = malloc(a.ulValueLen + 1);
     CK(T.f->C_GetAttributeValue(s, o, &a, 1));
@@ -210,7 +211,7 @@ unsigned char *p11t_attr(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_T
 CK_ULONG p11t_attr_ulong(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t)
 {
     CK_ULONG v = 0;
-    CK_ATTRIBUTE a = { t, &v, sizeof v };
+    CK_ATTRIBUTE a = {t, &v, sizeof v};
     CK(T.f->C_GetAttributeValue(s, o, &a, 1));
     assert_int_equal(a.ulValueLen, sizeof v);
     return v;
@@ -219,7 +220,7 @@ CK_ULONG p11t_attr_ulong(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_T
 CK_BBOOL p11t_attr_bool(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_TYPE t)
 {
     CK_BBOOL v = 2;
-    CK_ATTRIBUTE a = { t, &v, sizeof v };
+    CK_ATTRIBUTE a = {t, &v, sizeof v};
     CK(T.f->C_GetAttributeValue(s, o, &a, 1));
     assert_int_equal(a.ulValueLen, 1);
     return v;
@@ -240,7 +241,8 @@ EVP_PKEY *p11t_pkey(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o)
 static unsigned char *ecdsa_der(const unsigned char *sig, size_t siglen, size_t *der_len)
 {
     ECDSA_SIG *es = ECDSA_SIG_new();
-    BIGNUM *r = BN_bin2bn(sig, (int)siglen / 2, NULL), *s = BN_bin2bn(sig + siglen / 2, (int)siglen / 2, NULL);
+    BIGNUM *r = BN_bin2bn(sig, (int)siglen / 2, NULL),
+           *s = BN_bin2bn(sig + siglen / 2, (int)siglen / 2, NULL);
     ECDSA_SIG_set0(es, r, s);
     unsigned char *der = NULL;
     int n = i2d_ECDSA_SIG(es, &der);
@@ -267,7 +269,8 @@ int p11t_verify(EVP_PKEY *pk, const EVP_MD *md, int prehashed, int pss, const un
         if (EVP_PKEY_verify_init(pctx) <= 0)
             goto done;
         if (is_rsa) {
-            EVP_PKEY_CTX_set_rsa_padding(pctx, pss >= 0 ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING);
+            EVP_PKEY_CTX_set_rsa_padding(pctx,
+                                         pss >= 0 ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING);
             if (pss >= 0)
                 EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, pss);
         }
@@ -280,7 +283,8 @@ int p11t_verify(EVP_PKEY *pk, const EVP_MD *md, int prehashed, int pss, const un
     EVP_PKEY_CTX *vctx = NULL;
     if (EVP_DigestVerifyInit(mctx, &vctx, md, NULL, pk) == 1) {
         if (is_rsa) {
-            EVP_PKEY_CTX_set_rsa_padding(vctx, pss >= 0 ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING);
+            EVP_PKEY_CTX_set_rsa_padding(vctx,
+                                         pss >= 0 ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING);
             if (pss >= 0)
                 EVP_PKEY_CTX_set_rsa_pss_saltlen(vctx, pss);
         }
@@ -294,7 +298,10 @@ done:
 }
 
 /* Keccak-f[1600] and the sponge with rate 136 and the original 0x01 pad. */
-static uint64_t rol(uint64_t x, unsigned n) { return n ? (x << n) | (x >> (64 - n)) : x; }
+static uint64_t rol(uint64_t x, unsigned n)
+{
+    return n ? (x << n) | (x >> (64 - n)) : x;
+}
 
 static void keccak_f(uint64_t a[25])
 {
@@ -306,8 +313,8 @@ static void keccak_f(uint64_t a[25])
         0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
         0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
     };
-    static const unsigned rot[25] = { 0, 1, 62, 28, 27, 36, 44, 6, 55, 20, 3, 10, 43,
-                                      25, 39, 41, 45, 15, 21, 8, 18, 2, 61, 56, 14 };
+    static const unsigned rot[25] = {0,  1,  62, 28, 27, 36, 44, 6,  55, 20, 3,  10, 43,
+                                     25, 39, 41, 45, 15, 21, 8,  18, 2,  61, 56, 14};
     for (int r = 0; r < 24; r++) {
         uint64_t c[5], b[25];
         for (int x = 0; x < 5; x++)
@@ -327,7 +334,7 @@ static void keccak_f(uint64_t a[25])
 
 void p11t_keccak256(const unsigned char *in, size_t len, unsigned char out[32])
 {
-    uint64_t a[25] = { 0 };
+    uint64_t a[25] = {0};
     unsigned char block[136];
     for (;;) {
         size_t n = len < 136 ? len : 136;

@@ -21,13 +21,13 @@
 typedef struct p11t {
     void *dl;
     CK_FUNCTION_LIST_3_0 *f;
-    CK_FUNCTION_LIST *f2;     /* the 2.40 list of C_GetFunctionList */
+    CK_FUNCTION_LIST *f2; /* the 2.40 list of C_GetFunctionList */
     dsk_test_sim sim;
     int sim_up;
     char dir[256];
     char conf[320];
     char endpoint[320];
-    char cert[320];           /* a PEM certificate file for [key web] */
+    char cert[320]; /* a PEM certificate file for [key web] */
 } p11t;
 
 extern p11t T;

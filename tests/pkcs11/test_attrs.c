@@ -43,7 +43,8 @@ static void test_private_ec(void **state)
     assert_int_equal(n, 8);
     assert_memory_equal(v, md, 8);
     free(v);
-    static const unsigned char p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+    static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48,
+                                         0xce, 0x3d, 0x03, 0x01, 0x07};
     v = p11t_attr(s, k, CKA_EC_PARAMS, &n);
     assert_int_equal(n, sizeof p256);
     assert_memory_equal(v, p256, n);
@@ -66,7 +67,7 @@ static void test_private_ec(void **state)
     free(v2);
     /* The private value is sensitive */
     unsigned char buf[64];
-    CK_ATTRIBUTE a = { CKA_VALUE, buf, sizeof buf };
+    CK_ATTRIBUTE a = {CKA_VALUE, buf, sizeof buf};
     assert_int_equal(T.f->C_GetAttributeValue(s, k, &a, 1), CKR_ATTRIBUTE_SENSITIVE);
     assert_int_equal(a.ulValueLen, CK_UNAVAILABLE_INFORMATION);
     /* Allowed mechanisms: what the key can do, all usable */
@@ -99,13 +100,14 @@ static void test_public_ec(void **state)
     EVP_PKEY *pk = p11t_pkey(s, pub);
     unsigned char enc[200];
     size_t elen = 0;
-    assert_int_equal(EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, enc, sizeof enc, &elen), 1);
+    assert_int_equal(
+        EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, enc, sizeof enc, &elen), 1);
     assert_int_equal(elen, 97);
     assert_memory_equal(enc, pt + 2, 97);
     EVP_PKEY_free(pk);
     free(pt);
     unsigned char buf[8];
-    CK_ATTRIBUTE a = { CKA_SENSITIVE, buf, sizeof buf };
+    CK_ATTRIBUTE a = {CKA_SENSITIVE, buf, sizeof buf};
     assert_int_equal(T.f->C_GetAttributeValue(s, pub, &a, 1), CKR_ATTRIBUTE_TYPE_INVALID);
     assert_int_equal(a.ulValueLen, CK_UNAVAILABLE_INFORMATION);
 }
@@ -122,7 +124,7 @@ static void test_ed25519(void **state)
     assert_false(p11t_attr_bool(es, k, CKA_DERIVE));
     CK_ULONG n;
     unsigned char *v = p11t_attr(es, pub, CKA_EC_PARAMS, &n);
-    static const unsigned char oid[] = { 0x06, 0x03, 0x2b, 0x65, 0x70 };
+    static const unsigned char oid[] = {0x06, 0x03, 0x2b, 0x65, 0x70};
     assert_int_equal(n, sizeof oid);
     assert_memory_equal(v, oid, n);
     free(v);
@@ -157,10 +159,11 @@ static void test_rsa(void **state)
     assert_memory_equal(exp, "\x01\x00\x01", 3);
     free(mod);
     free(exp);
-    static const CK_ATTRIBUTE_TYPE secret[] = { CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2,
-                                                CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT };
+    static const CK_ATTRIBUTE_TYPE secret[] = {CKA_PRIVATE_EXPONENT, CKA_PRIME_1,
+                                               CKA_PRIME_2,          CKA_EXPONENT_1,
+                                               CKA_EXPONENT_2,       CKA_COEFFICIENT};
     for (size_t i = 0; i < 6; i++) {
-        CK_ATTRIBUTE a = { secret[i], NULL, 0 };
+        CK_ATTRIBUTE a = {secret[i], NULL, 0};
         assert_int_equal(T.f->C_GetAttributeValue(s, k, &a, 1), CKR_ATTRIBUTE_SENSITIVE);
         assert_int_equal(a.ulValueLen, CK_UNAVAILABLE_INFORMATION);
     }
@@ -216,13 +219,13 @@ static void test_template_rules(void **state)
     CK_OBJECT_CLASS cls = 0;
     unsigned char small[2], val[8], label[16];
     CK_ATTRIBUTE t[] = {
-        { CKA_CLASS, &cls, sizeof cls },
-        { CKA_VALUE, val, sizeof val },             /* sensitive */
-        { CKA_MODULUS, val, sizeof val },           /* not an EC attribute */
-        { CKA_LABEL, small, sizeof small },         /* too small */
-        { CKA_ID, NULL, 0 },                        /* length query */
-        { CKA_LABEL, label, sizeof label },
-        { 0x80001234UL, val, sizeof val },          /* vendor, unknown */
+        {CKA_CLASS, &cls, sizeof cls},
+        {CKA_VALUE, val, sizeof val},     /* sensitive */
+        {CKA_MODULUS, val, sizeof val},   /* not an EC attribute */
+        {CKA_LABEL, small, sizeof small}, /* too small */
+        {CKA_ID, NULL, 0},                /* length query */
+        {CKA_LABEL, label, sizeof label},
+        {0x80001234UL, val, sizeof val}, /* vendor, unknown */
     };
     CK_RV rv = T.f->C_GetAttributeValue(s, k, t, 7);
     assert_true(rv == CKR_ATTRIBUTE_SENSITIVE || rv == CKR_ATTRIBUTE_TYPE_INVALID ||
@@ -257,9 +260,9 @@ static void test_search_without_derivation(void **state)
     unsigned char md[32];
     EVP_Digest("p384", 4, md, NULL, EVP_sha256(), NULL);
     CK_ATTRIBUTE t[] = {
-        { CKA_CLASS, &cls, sizeof cls },
-        { CKA_KEY_TYPE, &kt, sizeof kt },
-        { CKA_ID, md, 8 },
+        {CKA_CLASS, &cls, sizeof cls},
+        {CKA_KEY_TYPE, &kt, sizeof kt},
+        {CKA_ID, md, 8},
     };
     CK_OBJECT_HANDLE found[16];
     CK_ULONG n = 0;

@@ -38,8 +38,8 @@ static void test_decrypt(void **state)
     unsigned char ct[512], pt[512];
     /* OAEP SHA-256 with a label, as OpenSSL encrypts it */
     size_t n = ossl_encrypt(1, EVP_sha256(), "lbl", ct);
-    CK_RSA_PKCS_OAEP_PARAMS op = { CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, "lbl", 3 };
-    CK_MECHANISM m = { CKM_RSA_PKCS_OAEP, &op, sizeof op };
+    CK_RSA_PKCS_OAEP_PARAMS op = {CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, "lbl", 3};
+    CK_MECHANISM m = {CKM_RSA_PKCS_OAEP, &op, sizeof op};
     CK(T.f->C_DecryptInit(s, &m, k));
     CK_ULONG len = 0;
     CK(T.f->C_Decrypt(s, ct, n, NULL, &len)); /* upper bound, still active */
@@ -58,7 +58,7 @@ static void test_decrypt(void **state)
     assert_int_equal(T.f->C_Decrypt(s, ct, n, pt, &len), CKR_OPERATION_NOT_INITIALIZED);
     /* PKCS#1 v1.5 */
     n = ossl_encrypt(0, NULL, NULL, ct);
-    CK_MECHANISM p1 = { CKM_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM p1 = {CKM_RSA_PKCS, NULL, 0};
     CK(T.f->C_DecryptInit(s, &p1, k));
     len = sizeof pt;
     CK(T.f->C_Decrypt(s, ct, n, pt, &len));
@@ -84,8 +84,8 @@ static void test_encrypt(void **state)
 {
     (void)state;
     unsigned char ct[512], pt[512];
-    CK_RSA_PKCS_OAEP_PARAMS op = { CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0 };
-    CK_MECHANISM m = { CKM_RSA_PKCS_OAEP, &op, sizeof op };
+    CK_RSA_PKCS_OAEP_PARAMS op = {CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0};
+    CK_MECHANISM m = {CKM_RSA_PKCS_OAEP, &op, sizeof op};
     CK(T.f->C_EncryptInit(s, &m, pub));
     CK_ULONG len = sizeof ct;
     CK(T.f->C_Encrypt(s, (CK_BYTE_PTR)msg, sizeof msg, ct, &len));
@@ -96,7 +96,7 @@ static void test_encrypt(void **state)
     assert_int_equal(plen, sizeof msg);
     assert_memory_equal(pt, msg, plen);
     /* Too long for OAEP SHA-1 with a 2048-bit key (max 214 bytes) */
-    unsigned char big[215] = { 0 };
+    unsigned char big[215] = {0};
     CK(T.f->C_EncryptInit(s, &m, pub));
     len = sizeof ct;
     assert_int_equal(T.f->C_Encrypt(s, big, sizeof big, ct, &len), CKR_DATA_LEN_RANGE);

@@ -15,22 +15,22 @@ static void ecdh_case(const char *label, const char *group, int wrap_point)
     assert_non_null(peer);
     unsigned char pt[200], wrapped[210];
     size_t ptlen = 0;
-    assert_int_equal(EVP_PKEY_get_octet_string_param(peer, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt, &ptlen), 1);
+    assert_int_equal(
+        EVP_PKEY_get_octet_string_param(peer, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof pt, &ptlen), 1);
     wrapped[0] = 0x04;
     wrapped[1] = (unsigned char)ptlen;
     memcpy(wrapped + 2, pt, ptlen);
-    CK_ECDH1_DERIVE_PARAMS p = { CKD_NULL, 0, NULL, wrap_point ? ptlen + 2 : ptlen,
-                                 wrap_point ? wrapped : pt };
-    CK_MECHANISM m = { CKM_ECDH1_DERIVE, &p, sizeof p };
+    CK_ECDH1_DERIVE_PARAMS p = {CKD_NULL, 0, NULL, wrap_point ? ptlen + 2 : ptlen,
+                                wrap_point ? wrapped : pt};
+    CK_MECHANISM m = {CKM_ECDH1_DERIVE, &p, sizeof p};
     CK_OBJECT_CLASS cls = CKO_SECRET_KEY;
     CK_KEY_TYPE kt = CKK_GENERIC_SECRET;
     CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
     /* the template pkcs11-tool --derive uses */
-    CK_ATTRIBUTE t[] = { { CKA_TOKEN, &no, 1 },        { CKA_CLASS, &cls, sizeof cls },
-                         { CKA_KEY_TYPE, &kt, sizeof kt }, { CKA_SENSITIVE, &no, 1 },
-                         { CKA_EXTRACTABLE, &yes, 1 }, { CKA_ENCRYPT, &yes, 1 },
-                         { CKA_DECRYPT, &yes, 1 },     { CKA_WRAP, &yes, 1 },
-                         { CKA_UNWRAP, &yes, 1 } };
+    CK_ATTRIBUTE t[] = {
+        {CKA_TOKEN, &no, 1},     {CKA_CLASS, &cls, sizeof cls}, {CKA_KEY_TYPE, &kt, sizeof kt},
+        {CKA_SENSITIVE, &no, 1}, {CKA_EXTRACTABLE, &yes, 1},    {CKA_ENCRYPT, &yes, 1},
+        {CKA_DECRYPT, &yes, 1},  {CKA_WRAP, &yes, 1},           {CKA_UNWRAP, &yes, 1}};
     CK_OBJECT_HANDLE sk;
     CK(T.f->C_DeriveKey(s, &m, k, t, 9, &sk));
     CK_ULONG n;
@@ -50,13 +50,13 @@ static void ecdh_case(const char *label, const char *group, int wrap_point)
     assert_false(p11t_attr_bool(s, sk, CKA_TOKEN));
     free(v);
     /* Sensitive if the template says so */
-    CK_ATTRIBUTE t2[] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_SENSITIVE, &yes, 1 } };
+    CK_ATTRIBUTE t2[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_SENSITIVE, &yes, 1}};
     CK(T.f->C_DeriveKey(s, &m, k, t2, 2, &sk));
-    CK_ATTRIBUTE a = { CKA_VALUE, want, sizeof want };
+    CK_ATTRIBUTE a = {CKA_VALUE, want, sizeof want};
     assert_int_equal(T.f->C_GetAttributeValue(s, sk, &a, 1), CKR_ATTRIBUTE_SENSITIVE);
     /* Truncated by CKA_VALUE_LEN */
     CK_ULONG vl = 16;
-    CK_ATTRIBUTE t3[] = { { CKA_VALUE_LEN, &vl, sizeof vl } };
+    CK_ATTRIBUTE t3[] = {{CKA_VALUE_LEN, &vl, sizeof vl}};
     CK(T.f->C_DeriveKey(s, &m, k, t3, 1, &sk));
     v = p11t_attr(s, sk, CKA_VALUE, &n);
     assert_int_equal(n, 16);
@@ -65,7 +65,7 @@ static void ecdh_case(const char *label, const char *group, int wrap_point)
     vl = 1000;
     assert_int_equal(T.f->C_DeriveKey(s, &m, k, t3, 1, &sk), CKR_TEMPLATE_INCONSISTENT);
     CK_OBJECT_CLASS data = CKO_DATA;
-    CK_ATTRIBUTE t4[] = { { CKA_CLASS, &data, sizeof data } };
+    CK_ATTRIBUTE t4[] = {{CKA_CLASS, &data, sizeof data}};
     assert_int_equal(T.f->C_DeriveKey(s, &m, k, t4, 1, &sk), CKR_TEMPLATE_INCONSISTENT);
     EVP_PKEY_CTX_free(c);
     EVP_PKEY_free(mine);
@@ -85,9 +85,9 @@ static void test_refused(void **state)
 {
     (void)state;
     CK_SESSION_HANDLE es = p11t_session(p11t_slot("dstack-ed25519"), 0);
-    unsigned char pt[65] = { 4 };
-    CK_ECDH1_DERIVE_PARAMS p = { CKD_NULL, 0, NULL, sizeof pt, pt };
-    CK_MECHANISM m = { CKM_ECDH1_DERIVE, &p, sizeof p };
+    unsigned char pt[65] = {4};
+    CK_ECDH1_DERIVE_PARAMS p = {CKD_NULL, 0, NULL, sizeof pt, pt};
+    CK_MECHANISM m = {CKM_ECDH1_DERIVE, &p, sizeof p};
     CK_OBJECT_HANDLE sk;
     /* Ed25519 and RSA keys do not derive; public keys neither */
     assert_int_equal(T.f->C_DeriveKey(es, &m, p11t_find(es, CKO_PRIVATE_KEY, "ssh"), NULL, 0, &sk),

@@ -91,10 +91,10 @@ static void test_interfaces(void **state)
     CK_INTERFACE *i = NULL;
     CK(T.f->C_GetInterface(NULL, NULL, &i, 0));
     assert_ptr_equal(i->pFunctionList, T.f); /* the newest by default */
-    CK_VERSION v2 = { 2, 40 };
+    CK_VERSION v2 = {2, 40};
     CK(T.f->C_GetInterface((CK_UTF8CHAR_PTR) "PKCS 11", &v2, &i, 0));
     assert_ptr_equal(i->pFunctionList, T.f2);
-    CK_VERSION v9 = { 9, 9 };
+    CK_VERSION v9 = {9, 9};
     assert_int_equal(T.f->C_GetInterface(NULL, &v9, &i, 0), CKR_FUNCTION_FAILED);
     assert_int_equal(T.f->C_GetInterface((CK_UTF8CHAR_PTR) "Vendor X", NULL, &i, 0),
                      CKR_FUNCTION_FAILED);

@@ -10,10 +10,9 @@
 #define NI(call) RV(CKR_CRYPTOKI_NOT_INITIALIZED, call)
 #define BAD(call) RV(CKR_ARGUMENTS_BAD, call)
 
-static const char *const KEYS =
-    "[key web]\npath = /my-app/tls\ntype = ec-p256\n"
-    "[key deriveonly]\ntype = ec-p256\nusage = derive\n"
-    "[key ssh]\ntype = ed25519\n";
+static const char *const KEYS = "[key web]\npath = /my-app/tls\ntype = ec-p256\n"
+                                "[key deriveonly]\ntype = ec-p256\nusage = derive\n"
+                                "[key ssh]\ntype = ed25519\n";
 
 static CK_FUNCTION_LIST_3_0 *f;
 
@@ -23,7 +22,7 @@ static void test_not_initialized(void **state)
     (void)state;
     CK_BYTE b[16];
     CK_ULONG n = 0;
-    CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
     NI(f->C_Finalize(NULL));
     NI(f->C_GetInfo(NULL));
     NI(f->C_GetSlotList(CK_TRUE, NULL, &n));
@@ -122,7 +121,7 @@ static void test_null_pointers(void **state)
     CK_SESSION_HANDLE s = p11t_session(p11t_slot("dstack"), 1);
     CK_OBJECT_HANDLE k = p11t_find(s, CKO_PRIVATE_KEY, "web");
     CK_OBJECT_HANDLE pub = p11t_find(s, CKO_PUBLIC_KEY, "web");
-    CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
     CK_BYTE b[64];
     CK_ULONG n = sizeof b;
     BAD(f->C_GetInfo(NULL));
@@ -194,9 +193,9 @@ static void check_bad_session(CK_SESSION_HANDLE h)
     CK_BYTE b[64];
     CK_ULONG n = sizeof b;
     CK_SESSION_INFO si;
-    CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
     CK_OBJECT_CLASS cls = CKO_DATA;
-    CK_ATTRIBUTE a = { CKA_CLASS, &cls, sizeof cls };
+    CK_ATTRIBUTE a = {CKA_CLASS, &cls, sizeof cls};
     CK_OBJECT_HANDLE o;
     RV(E, f->C_CloseSession(h));
     RV(E, f->C_GetSessionInfo(h, &si));
@@ -227,11 +226,11 @@ static void check_bad_session(CK_SESSION_HANDLE h)
     RV(E, f->C_Decrypt(h, b, 1, b, &n));
     RV(E, f->C_DecryptUpdate(h, b, 1, b, &n));
     RV(E, f->C_DecryptFinal(h, b, &n));
-    CK_MECHANISM g = { CKM_EC_EDWARDS_KEY_PAIR_GEN, NULL, 0 };
-    CK_ATTRIBUTE lab = { CKA_LABEL, "x", 1 };
+    CK_MECHANISM g = {CKM_EC_EDWARDS_KEY_PAIR_GEN, NULL, 0};
+    CK_ATTRIBUTE lab = {CKA_LABEL, "x", 1};
     RV(E, f->C_GenerateKeyPair(h, &g, NULL, 0, &lab, 1, &o, &o));
-    CK_ECDH1_DERIVE_PARAMS dp = { CKD_NULL, 0, NULL, 65, b };
-    CK_MECHANISM d = { CKM_ECDH1_DERIVE, &dp, sizeof dp };
+    CK_ECDH1_DERIVE_PARAMS dp = {CKD_NULL, 0, NULL, 65, b};
+    CK_MECHANISM d = {CKM_ECDH1_DERIVE, &dp, sizeof dp};
     RV(E, f->C_DeriveKey(h, &d, 1, NULL, 0, &o));
     RV(E, f->C_SeedRandom(h, b, 8));
     RV(E, f->C_GenerateRandom(h, b, 8));
@@ -277,9 +276,9 @@ static void check_bad_object(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o)
 {
     CK_BYTE b[64];
     CK_ULONG n = sizeof b;
-    CK_ATTRIBUTE a = { CKA_LABEL, b, sizeof b };
+    CK_ATTRIBUTE a = {CKA_LABEL, b, sizeof b};
     CK_OBJECT_HANDLE out;
-    CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
     RV(CKR_OBJECT_HANDLE_INVALID, f->C_GetAttributeValue(s, o, &a, 1));
     RV(CKR_OBJECT_HANDLE_INVALID, f->C_SetAttributeValue(s, o, &a, 1));
     RV(CKR_OBJECT_HANDLE_INVALID, f->C_CopyObject(s, o, NULL, 0, &out));
@@ -287,11 +286,11 @@ static void check_bad_object(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE o)
     RV(CKR_OBJECT_HANDLE_INVALID, f->C_GetObjectSize(s, o, &n));
     RV(CKR_KEY_HANDLE_INVALID, f->C_SignInit(s, &m, o));
     RV(CKR_KEY_HANDLE_INVALID, f->C_VerifyInit(s, &m, o));
-    CK_MECHANISM r = { CKM_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM r = {CKM_RSA_PKCS, NULL, 0};
     RV(CKR_KEY_HANDLE_INVALID, f->C_EncryptInit(s, &r, o));
     RV(CKR_KEY_HANDLE_INVALID, f->C_DecryptInit(s, &r, o));
-    CK_ECDH1_DERIVE_PARAMS dp = { CKD_NULL, 0, NULL, 65, b };
-    CK_MECHANISM d = { CKM_ECDH1_DERIVE, &dp, sizeof dp };
+    CK_ECDH1_DERIVE_PARAMS dp = {CKD_NULL, 0, NULL, 65, b};
+    CK_MECHANISM d = {CKM_ECDH1_DERIVE, &dp, sizeof dp};
     RV(CKR_KEY_HANDLE_INVALID, f->C_DeriveKey(s, &d, o, NULL, 0, &out));
 }
 
@@ -305,7 +304,7 @@ static void test_bad_objects(void **state)
     CK_OBJECT_HANDLE other = p11t_find(e, CKO_PRIVATE_KEY, "ssh");
     assert_int_not_equal(other, 0);
     CK_OBJECT_CLASS cls = CKO_DATA;
-    CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof cls } };
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}};
     CK_OBJECT_HANDLE gone;
     CK(f->C_CreateObject(s, t, 1, &gone));
     CK(f->C_DestroyObject(s, gone));
@@ -326,7 +325,7 @@ static void test_wrong_states(void **state)
     CK_OBJECT_HANDLE k = p11t_find(s, CKO_PRIVATE_KEY, "web");
     CK_OBJECT_HANDLE pub = p11t_find(s, CKO_PUBLIC_KEY, "web");
     CK_OBJECT_HANDLE donly = p11t_find(s, CKO_PRIVATE_KEY, "deriveonly");
-    CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
     CK_BYTE b[128];
     CK_ULONG n = sizeof b;
     RV(CKR_OPERATION_NOT_INITIALIZED, f->C_Sign(s, b, 32, b, &n));
@@ -350,17 +349,17 @@ static void test_wrong_states(void **state)
     RV(CKR_KEY_TYPE_INCONSISTENT, f->C_SignInit(s, &m, pub));
     RV(CKR_KEY_TYPE_INCONSISTENT, f->C_VerifyInit(s, &m, k));
     RV(CKR_KEY_FUNCTION_NOT_PERMITTED, f->C_SignInit(s, &m, donly));
-    CK_MECHANISM rsa = { CKM_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM rsa = {CKM_RSA_PKCS, NULL, 0};
     RV(CKR_KEY_TYPE_INCONSISTENT, f->C_SignInit(s, &rsa, k));
     RV(CKR_KEY_TYPE_INCONSISTENT, f->C_DecryptInit(s, &rsa, k));
     RV(CKR_KEY_TYPE_INCONSISTENT, f->C_EncryptInit(s, &rsa, pub));
-    CK_MECHANISM ed = { CKM_EDDSA, NULL, 0 };
+    CK_MECHANISM ed = {CKM_EDDSA, NULL, 0};
     RV(CKR_KEY_TYPE_INCONSISTENT, f->C_SignInit(s, &ed, k));
     /* Mechanisms that are not there */
-    CK_MECHANISM sha = { CKM_SHA256, NULL, 0 }, junk = { 0x7fffffff, NULL, 0 };
+    CK_MECHANISM sha = {CKM_SHA256, NULL, 0}, junk = {0x7fffffff, NULL, 0};
     RV(CKR_MECHANISM_INVALID, f->C_SignInit(s, &sha, k));
     RV(CKR_MECHANISM_INVALID, f->C_SignInit(s, &junk, k));
-    CK_MECHANISM ecdh_as_sign = { CKM_ECDH1_DERIVE, NULL, 0 };
+    CK_MECHANISM ecdh_as_sign = {CKM_ECDH1_DERIVE, NULL, 0};
     RV(CKR_MECHANISM_INVALID, f->C_SignInit(s, &ecdh_as_sign, k));
     CK_MECHANISM_INFO mi;
     RV(CKR_MECHANISM_INVALID, f->C_GetMechanismInfo(0, CKM_SHA256, &mi));
@@ -368,19 +367,20 @@ static void test_wrong_states(void **state)
     /* Login state */
     RV(CKR_USER_NOT_LOGGED_IN, f->C_Logout(s));
     RV(CKR_USER_TYPE_INVALID, f->C_Login(s, 77, (CK_UTF8CHAR_PTR) "x", 1));
-    RV(CKR_OPERATION_NOT_INITIALIZED, f->C_Login(s, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR) "x", 1));
+    RV(CKR_OPERATION_NOT_INITIALIZED,
+       f->C_Login(s, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR) "x", 1));
     /* Configured objects cannot be changed, token objects not made in R/O */
     RV(CKR_ACTION_PROHIBITED, f->C_DestroyObject(s, k));
-    CK_ATTRIBUTE lab = { CKA_LABEL, "new", 3 };
+    CK_ATTRIBUTE lab = {CKA_LABEL, "new", 3};
     RV(CKR_ACTION_PROHIBITED, f->C_SetAttributeValue(s, k, &lab, 1));
     CK_OBJECT_CLASS cls = CKO_DATA;
     CK_BBOOL yes = CK_TRUE;
-    CK_ATTRIBUTE tok[] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_TOKEN, &yes, 1 } };
+    CK_ATTRIBUTE tok[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_TOKEN, &yes, 1}};
     CK_OBJECT_HANDLE o;
     RV(CKR_SESSION_READ_ONLY, f->C_CreateObject(s, tok, 2, &o));
     RV(CKR_TEMPLATE_INCOMPLETE, f->C_CreateObject(s, tok + 1, 1, &o));
     CK_OBJECT_CLASS priv = CKO_PRIVATE_KEY;
-    CK_ATTRIBUTE imp[] = { { CKA_CLASS, &priv, sizeof priv } };
+    CK_ATTRIBUTE imp[] = {{CKA_CLASS, &priv, sizeof priv}};
     RV(CKR_ATTRIBUTE_VALUE_INVALID, f->C_CreateObject(s, imp, 1, &o));
     RV(CKR_RANDOM_SEED_NOT_SUPPORTED, f->C_SeedRandom(s, b, 8));
     RV(CKR_FUNCTION_NOT_SUPPORTED, f->C_InitToken(0, (CK_UTF8CHAR_PTR) "1", 1, b));
@@ -412,8 +412,8 @@ static void test_short_buffers(void **state)
 
     CK_SESSION_HANDLE s = p11t_session(p11t_slot("dstack"), 0);
     CK_OBJECT_HANDLE k = p11t_find(s, CKO_PRIVATE_KEY, "web");
-    CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
-    CK_BYTE hash[32] = { 1, 2, 3 }, sig[64];
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+    CK_BYTE hash[32] = {1, 2, 3}, sig[64];
     CK(f->C_SignInit(s, &m, k));
     n = 10;
     RV(CKR_BUFFER_TOO_SMALL, f->C_Sign(s, hash, 32, sig, &n));
@@ -421,7 +421,7 @@ static void test_short_buffers(void **state)
     CK(f->C_Sign(s, hash, 32, sig, &n)); /* still active after a short buffer */
     /* Attributes: a short buffer answers CK_UNAVAILABLE_INFORMATION. */
     CK_BYTE lab[2];
-    CK_ATTRIBUTE a = { CKA_LABEL, lab, sizeof lab };
+    CK_ATTRIBUTE a = {CKA_LABEL, lab, sizeof lab};
     RV(CKR_BUFFER_TOO_SMALL, f->C_GetAttributeValue(s, k, &a, 1));
     assert_int_equal(a.ulValueLen, CK_UNAVAILABLE_INFORMATION);
     /* Find with a zero-sized result array */
@@ -441,14 +441,14 @@ static void test_bad_mechanism_params(void **state)
     CK_SESSION_HANDLE es = p11t_session(p11t_slot("dstack-ed25519"), 0);
     CK_OBJECT_HANDLE k = p11t_find(s, CKO_PRIVATE_KEY, "web");
     CK_OBJECT_HANDLE ek = p11t_find(es, CKO_PRIVATE_KEY, "ssh");
-    CK_BYTE b[65] = { 4 };
+    CK_BYTE b[65] = {4};
     CK_ULONG n;
-    CK_MECHANISM m = { CKM_ECDSA, b, 4 };
+    CK_MECHANISM m = {CKM_ECDSA, b, 4};
     RV(CKR_MECHANISM_PARAM_INVALID, f->C_SignInit(s, &m, k));
-    CK(f->C_SignInit(s, &(CK_MECHANISM){ CKM_ECDSA, NULL, 0 }, k)); /* nothing left over */
+    CK(f->C_SignInit(s, &(CK_MECHANISM){CKM_ECDSA, NULL, 0}, k)); /* nothing left over */
     CK(f->C_SessionCancel(s, CKF_SIGN));
-    CK_EDDSA_PARAMS ep = { CK_TRUE, 0, NULL };
-    CK_MECHANISM em = { CKM_EDDSA, &ep, sizeof ep };
+    CK_EDDSA_PARAMS ep = {CK_TRUE, 0, NULL};
+    CK_MECHANISM em = {CKM_EDDSA, &ep, sizeof ep};
     RV(CKR_MECHANISM_PARAM_INVALID, f->C_SignInit(es, &em, ek));
     ep.phFlag = CK_FALSE;
     ep.ulContextDataLen = 3;
@@ -462,8 +462,8 @@ static void test_bad_mechanism_params(void **state)
     CK(f->C_SessionCancel(es, CKF_SIGN));
 
     CK_OBJECT_HANDLE out;
-    CK_ECDH1_DERIVE_PARAMS dp = { CKD_SHA256_KDF, 0, NULL, 65, b };
-    CK_MECHANISM dm = { CKM_ECDH1_DERIVE, &dp, sizeof dp };
+    CK_ECDH1_DERIVE_PARAMS dp = {CKD_SHA256_KDF, 0, NULL, 65, b};
+    CK_MECHANISM dm = {CKM_ECDH1_DERIVE, &dp, sizeof dp};
     RV(CKR_MECHANISM_PARAM_INVALID, f->C_DeriveKey(s, &dm, k, NULL, 0, &out));
     dp.kdf = CKD_NULL;
     dp.pPublicData = NULL;
@@ -476,22 +476,22 @@ static void test_bad_mechanism_params(void **state)
     RV(CKR_MECHANISM_PARAM_INVALID, f->C_DeriveKey(s, &dm, k, NULL, 0, &out));
     dm.pParameter = NULL;
     RV(CKR_MECHANISM_PARAM_INVALID, f->C_DeriveKey(s, &dm, k, NULL, 0, &out));
-    CK_MECHANISM notderive = { CKM_ECDSA, NULL, 0 };
+    CK_MECHANISM notderive = {CKM_ECDSA, NULL, 0};
     RV(CKR_MECHANISM_INVALID, f->C_DeriveKey(s, &notderive, k, NULL, 0, &out));
 
-    CK_MECHANISM kg = { CKM_EC_KEY_PAIR_GEN, b, 1 };
-    CK_ATTRIBUTE lab = { CKA_LABEL, "x", 1 };
+    CK_MECHANISM kg = {CKM_EC_KEY_PAIR_GEN, b, 1};
+    CK_ATTRIBUTE lab = {CKA_LABEL, "x", 1};
     CK_OBJECT_HANDLE h1, h2;
     RV(CKR_MECHANISM_PARAM_INVALID, f->C_GenerateKeyPair(s, &kg, NULL, 0, &lab, 1, &h1, &h2));
     kg.pParameter = NULL;
     kg.ulParameterLen = 0;
     RV(CKR_TEMPLATE_INCOMPLETE, f->C_GenerateKeyPair(s, &kg, NULL, 0, &lab, 1, &h1, &h2));
-    static const CK_BYTE p521[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23 };
-    CK_ATTRIBUTE curve = { CKA_EC_PARAMS, (void *)p521, sizeof p521 };
+    static const CK_BYTE p521[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x23};
+    CK_ATTRIBUTE curve = {CKA_EC_PARAMS, (void *)p521, sizeof p521};
     RV(CKR_CURVE_NOT_SUPPORTED, f->C_GenerateKeyPair(s, &kg, &curve, 1, &lab, 1, &h1, &h2));
-    CK_MECHANISM rg = { CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0 };
+    CK_MECHANISM rg = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0};
     CK_ULONG bits = 1024;
-    CK_ATTRIBUTE mb = { CKA_MODULUS_BITS, &bits, sizeof bits };
+    CK_ATTRIBUTE mb = {CKA_MODULUS_BITS, &bits, sizeof bits};
     RV(CKR_KEY_SIZE_RANGE, f->C_GenerateKeyPair(s, &rg, &mb, 1, &lab, 1, &h1, &h2));
     RV(CKR_TEMPLATE_INCOMPLETE, f->C_GenerateKeyPair(s, &rg, NULL, 0, &lab, 1, &h1, &h2));
     (void)n;
@@ -501,12 +501,9 @@ static void test_bad_mechanism_params(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_not_initialized),
-        cmocka_unit_test(test_null_pointers),
-        cmocka_unit_test(test_bad_sessions),
-        cmocka_unit_test(test_bad_objects),
-        cmocka_unit_test(test_wrong_states),
-        cmocka_unit_test(test_short_buffers),
+        cmocka_unit_test(test_not_initialized),      cmocka_unit_test(test_null_pointers),
+        cmocka_unit_test(test_bad_sessions),         cmocka_unit_test(test_bad_objects),
+        cmocka_unit_test(test_wrong_states),         cmocka_unit_test(test_short_buffers),
         cmocka_unit_test(test_bad_mechanism_params),
     };
     if (p11t_setup(NULL, KEYS) != 0)

@@ -5,21 +5,22 @@
 
 #include <string.h>
 
-static const unsigned char p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
-static const unsigned char k1[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a };
+static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+static const unsigned char k1[] = {0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x0a};
 
 /* Generates and returns the DER public key (malloc'd) */
 static unsigned char *gen(CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mt, const char *label,
                           const unsigned char *params, size_t plen, CK_ULONG bits, CK_ULONG *len,
                           CK_OBJECT_HANDLE *priv_out)
 {
-    CK_MECHANISM m = { mt, NULL, 0 };
+    CK_MECHANISM m = {mt, NULL, 0};
     CK_BBOOL yes = CK_TRUE;
-    CK_ATTRIBUTE pub[] = { { CKA_VERIFY, &yes, 1 }, { CKA_EC_PARAMS, (void *)params, plen } };
-    CK_ATTRIBUTE pubr[] = { { CKA_VERIFY, &yes, 1 }, { CKA_MODULUS_BITS, &bits, sizeof bits },
-                            { CKA_PUBLIC_EXPONENT, "\x01\x00\x01", 3 } };
-    CK_ATTRIBUTE priv[] = { { CKA_LABEL, (void *)label, strlen(label) }, { CKA_SIGN, &yes, 1 },
-                            { CKA_SENSITIVE, &yes, 1 } };
+    CK_ATTRIBUTE pub[] = {{CKA_VERIFY, &yes, 1}, {CKA_EC_PARAMS, (void *)params, plen}};
+    CK_ATTRIBUTE pubr[] = {{CKA_VERIFY, &yes, 1},
+                           {CKA_MODULUS_BITS, &bits, sizeof bits},
+                           {CKA_PUBLIC_EXPONENT, "\x01\x00\x01", 3}};
+    CK_ATTRIBUTE priv[] = {
+        {CKA_LABEL, (void *)label, strlen(label)}, {CKA_SIGN, &yes, 1}, {CKA_SENSITIVE, &yes, 1}};
     CK_OBJECT_HANDLE hpub, hpriv;
     if (bits)
         CK(T.f->C_GenerateKeyPair(s, &m, pubr, 3, priv, 3, &hpub, &hpriv));
@@ -35,9 +36,10 @@ static unsigned char *gen(CK_SESSION_HANDLE s, CK_MECHANISM_TYPE mt, const char 
     free(id1);
     free(id2);
     /* It signs, and the public half verifies */
-    CK_MECHANISM sm = { mt == CKM_EC_KEY_PAIR_GEN ? CKM_ECDSA_SHA256
-                        : mt == CKM_RSA_PKCS_KEY_PAIR_GEN ? CKM_SHA256_RSA_PKCS : CKM_EDDSA,
-                        NULL, 0 };
+    CK_MECHANISM sm = {mt == CKM_EC_KEY_PAIR_GEN         ? CKM_ECDSA_SHA256
+                       : mt == CKM_RSA_PKCS_KEY_PAIR_GEN ? CKM_SHA256_RSA_PKCS
+                                                         : CKM_EDDSA,
+                       NULL, 0};
     unsigned char sig[512];
     CK_ULONG sl = sizeof sig;
     CK(T.f->C_SignInit(s, &sm, hpriv));
@@ -87,23 +89,28 @@ static void test_templates(void **state)
 {
     (void)state;
     CK_SESSION_HANDLE s = p11t_session(p11t_slot("dstack"), 0);
-    CK_MECHANISM m = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
+    CK_MECHANISM m = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
     CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-    CK_ATTRIBUTE pub[] = { { CKA_EC_PARAMS, (void *)p256, sizeof p256 } };
-    CK_ATTRIBUTE nolabel[] = { { CKA_SIGN, &yes, 1 } };
-    CK_ATTRIBUTE extractable[] = { { CKA_LABEL, "x", 1 }, { CKA_EXTRACTABLE, &yes, 1 } };
-    CK_ATTRIBUTE insensitive[] = { { CKA_LABEL, "x", 1 }, { CKA_SENSITIVE, &no, 1 } };
-    CK_ATTRIBUTE token[] = { { CKA_LABEL, "x", 1 }, { CKA_TOKEN, &yes, 1 } };
-    CK_ATTRIBUTE decrypt[] = { { CKA_LABEL, "x", 1 }, { CKA_DECRYPT, &yes, 1 } };
+    CK_ATTRIBUTE pub[] = {{CKA_EC_PARAMS, (void *)p256, sizeof p256}};
+    CK_ATTRIBUTE nolabel[] = {{CKA_SIGN, &yes, 1}};
+    CK_ATTRIBUTE extractable[] = {{CKA_LABEL, "x", 1}, {CKA_EXTRACTABLE, &yes, 1}};
+    CK_ATTRIBUTE insensitive[] = {{CKA_LABEL, "x", 1}, {CKA_SENSITIVE, &no, 1}};
+    CK_ATTRIBUTE token[] = {{CKA_LABEL, "x", 1}, {CKA_TOKEN, &yes, 1}};
+    CK_ATTRIBUTE decrypt[] = {{CKA_LABEL, "x", 1}, {CKA_DECRYPT, &yes, 1}};
     CK_OBJECT_HANDLE a, b;
-    assert_int_equal(T.f->C_GenerateKeyPair(s, &m, pub, 1, nolabel, 1, &a, &b), CKR_TEMPLATE_INCOMPLETE);
-    assert_int_equal(T.f->C_GenerateKeyPair(s, &m, pub, 1, extractable, 2, &a, &b), CKR_TEMPLATE_INCONSISTENT);
-    assert_int_equal(T.f->C_GenerateKeyPair(s, &m, pub, 1, insensitive, 2, &a, &b), CKR_TEMPLATE_INCONSISTENT);
-    assert_int_equal(T.f->C_GenerateKeyPair(s, &m, pub, 1, token, 2, &a, &b), CKR_SESSION_READ_ONLY);
-    assert_int_equal(T.f->C_GenerateKeyPair(s, &m, pub, 1, decrypt, 2, &a, &b), CKR_ATTRIBUTE_VALUE_INVALID);
+    assert_int_equal(T.f->C_GenerateKeyPair(s, &m, pub, 1, nolabel, 1, &a, &b),
+                     CKR_TEMPLATE_INCOMPLETE);
+    assert_int_equal(T.f->C_GenerateKeyPair(s, &m, pub, 1, extractable, 2, &a, &b),
+                     CKR_TEMPLATE_INCONSISTENT);
+    assert_int_equal(T.f->C_GenerateKeyPair(s, &m, pub, 1, insensitive, 2, &a, &b),
+                     CKR_TEMPLATE_INCONSISTENT);
+    assert_int_equal(T.f->C_GenerateKeyPair(s, &m, pub, 1, token, 2, &a, &b),
+                     CKR_SESSION_READ_ONLY);
+    assert_int_equal(T.f->C_GenerateKeyPair(s, &m, pub, 1, decrypt, 2, &a, &b),
+                     CKR_ATTRIBUTE_VALUE_INVALID);
     /* Nothing was left behind by the failures */
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_LABEL, "x", 1 } };
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_LABEL, "x", 1}};
     CK_ULONG n;
     CK(T.f->C_FindObjectsInit(s, t, 2));
     CK(T.f->C_FindObjects(s, &a, 1, &n));
@@ -121,7 +128,7 @@ static void test_random(void **state)
 {
     (void)state;
     CK_SESSION_HANDLE s = p11t_session(p11t_slot("dstack"), 0);
-    unsigned char a[64] = { 0 }, b[64] = { 0 }, zero[64] = { 0 };
+    unsigned char a[64] = {0}, b[64] = {0}, zero[64] = {0};
     CK(T.f->C_GenerateRandom(s, a, sizeof a));
     CK(T.f->C_GenerateRandom(s, b, sizeof b));
     assert_memory_not_equal(a, b, sizeof a);

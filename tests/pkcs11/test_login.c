@@ -85,15 +85,16 @@ static void test_with_pin(void **state)
     /* Private session objects need a login */
     CK_OBJECT_CLASS cls = CKO_DATA;
     CK_BBOOL yes = CK_TRUE;
-    CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_PRIVATE, &yes, 1 },
-                         { CKA_LABEL, "secret-note", 11 } };
+    CK_ATTRIBUTE t[] = {
+        {CKA_CLASS, &cls, sizeof cls}, {CKA_PRIVATE, &yes, 1}, {CKA_LABEL, "secret-note", 11}};
     CK_OBJECT_HANDLE o;
     assert_int_equal(T.f->C_CreateObject(s, t, 3, &o), CKR_USER_NOT_LOGGED_IN);
     assert_int_equal(T.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "1234", 4), CKR_PIN_INCORRECT);
     assert_int_equal(T.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "43210", 5), CKR_PIN_INCORRECT);
     assert_int_equal(T.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "432", 3), CKR_PIN_INCORRECT);
     assert_int_equal(T.f->C_Login(s, CKU_USER, NULL, 0), CKR_ARGUMENTS_BAD);
-    assert_int_equal(T.f->C_Login(s2, CKU_SO, (CK_UTF8CHAR_PTR) "4321", 4), CKR_SESSION_READ_ONLY_EXISTS);
+    assert_int_equal(T.f->C_Login(s2, CKU_SO, (CK_UTF8CHAR_PTR) "4321", 4),
+                     CKR_SESSION_READ_ONLY_EXISTS);
     state_is(s, CKS_RO_PUBLIC_SESSION);
     CK(T.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "4321", 4));
     state_is(s2, CKS_RW_USER_FUNCTIONS);
@@ -102,14 +103,14 @@ static void test_with_pin(void **state)
     assert_true(p11t_attr_bool(s, k, CKA_PRIVATE));
     CK(T.f->C_CreateObject(s, t, 3, &o));
     /* A signature operation is started, then the user logs out */
-    CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
-    unsigned char dg[32] = { 3 }, sig[64];
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
+    unsigned char dg[32] = {3}, sig[64];
     CK_ULONG len = sizeof sig;
     CK(T.f->C_SignInit(s, &m, k));
     CK(T.f->C_Logout(s2));
     assert_int_equal(T.f->C_Sign(s, dg, 32, sig, &len), CKR_OPERATION_NOT_INITIALIZED);
     assert_int_equal(T.f->C_SignInit(s, &m, k), CKR_KEY_HANDLE_INVALID);
-    CK_ATTRIBUTE a = { CKA_LABEL, NULL, 0 };
+    CK_ATTRIBUTE a = {CKA_LABEL, NULL, 0};
     assert_int_equal(T.f->C_GetAttributeValue(s, k, &a, 1), CKR_OBJECT_HANDLE_INVALID);
     /* The private session object is gone with the login */
     CK(T.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "4321", 4));
@@ -118,7 +119,8 @@ static void test_with_pin(void **state)
     CK(T.f->C_Sign(s, dg, 32, sig, &len));
     /* Context-specific login re-checks the PIN during an operation */
     CK(T.f->C_SignInit(s, &m, k));
-    assert_int_equal(T.f->C_Login(s, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR) "0000", 4), CKR_PIN_INCORRECT);
+    assert_int_equal(T.f->C_Login(s, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR) "0000", 4),
+                     CKR_PIN_INCORRECT);
     CK(T.f->C_Login(s, CKU_CONTEXT_SPECIFIC, (CK_UTF8CHAR_PTR) "4321", 4));
     len = sizeof sig;
     CK(T.f->C_Sign(s, dg, 32, sig, &len));

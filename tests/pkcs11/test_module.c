@@ -63,7 +63,7 @@ static void test_init_args(void **state)
 static void test_app_mutexes(void **state)
 {
     (void)state;
-    CK_C_INITIALIZE_ARGS a = { app_create, app_destroy, app_lock, app_unlock, 0, NULL };
+    CK_C_INITIALIZE_ARGS a = {app_create, app_destroy, app_lock, app_unlock, 0, NULL};
     creates = locks = 0;
     CK(T.f->C_Initialize(&a));
     CK_SESSION_HANDLE s = p11t_session(p11t_slot("dstack"), 0);
@@ -119,7 +119,7 @@ static void test_bad_config(void **state)
 static CK_RV sign_web(CK_SESSION_HANDLE s, unsigned char *sig, CK_ULONG *len)
 {
     CK_OBJECT_HANDLE k = p11t_find(s, CKO_PRIVATE_KEY, "web");
-    CK_MECHANISM m = { CKM_ECDSA_SHA256, NULL, 0 };
+    CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
     CK_RV rv = T.f->C_SignInit(s, &m, k);
     if (rv != CKR_OK)
         return rv;
@@ -164,7 +164,7 @@ static void test_dstack_down(void **state)
     assert_int_not_equal(p11t_find(s, CKO_PUBLIC_KEY, "wallet"), 0);
     /* Reading a public value needs the key. */
     unsigned char pt[128];
-    CK_ATTRIBUTE a = { CKA_EC_POINT, pt, sizeof pt };
+    CK_ATTRIBUTE a = {CKA_EC_POINT, pt, sizeof pt};
     CK_OBJECT_HANDLE pub = p11t_find(s, CKO_PUBLIC_KEY, "web");
     assert_int_equal(T.f->C_GetAttributeValue(s, pub, &a, 1), CKR_DEVICE_ERROR);
 
@@ -241,10 +241,8 @@ static void test_fork(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init_args),
-        cmocka_unit_test(test_app_mutexes),
-        cmocka_unit_test(test_bad_config),
-        cmocka_unit_test(test_dstack_down),
+        cmocka_unit_test(test_init_args),  cmocka_unit_test(test_app_mutexes),
+        cmocka_unit_test(test_bad_config), cmocka_unit_test(test_dstack_down),
         cmocka_unit_test(test_fork),
     };
     if (p11t_setup("log_level = error\n", NULL) != 0)

@@ -15,10 +15,10 @@ static void test_data_objects(void **state)
     CK_SESSION_HANDLE s = p11t_session(slot, 0), s2 = p11t_session(slot, 0);
     CK_OBJECT_CLASS cls = CKO_DATA;
     CK_ATTRIBUTE t[] = {
-        { CKA_CLASS, &cls, sizeof cls },
-        { CKA_LABEL, "note", 4 },
-        { CKA_APPLICATION, "app", 3 },
-        { CKA_VALUE, "hello", 5 },
+        {CKA_CLASS, &cls, sizeof cls},
+        {CKA_LABEL, "note", 4},
+        {CKA_APPLICATION, "app", 3},
+        {CKA_VALUE, "hello", 5},
     };
     CK_OBJECT_HANDLE o;
     CK(T.f->C_CreateObject(s, t, 4, &o));
@@ -33,17 +33,17 @@ static void test_data_objects(void **state)
     assert_int_equal(p11t_find(s2, CKO_DATA, "note"), o);
     /* Change the label (all or nothing) */
     CK_BBOOL yes = CK_TRUE;
-    CK_ATTRIBUTE bad[] = { { CKA_LABEL, "renamed", 7 }, { CKA_TOKEN, &yes, 1 } };
+    CK_ATTRIBUTE bad[] = {{CKA_LABEL, "renamed", 7}, {CKA_TOKEN, &yes, 1}};
     assert_int_equal(T.f->C_SetAttributeValue(s, o, bad, 2), CKR_ATTRIBUTE_READ_ONLY);
     assert_int_equal(p11t_find(s, CKO_DATA, "note"), o);
     CK(T.f->C_SetAttributeValue(s, o, bad, 1));
     assert_int_equal(p11t_find(s, CKO_DATA, "note"), 0);
     assert_int_equal(p11t_find(s, CKO_DATA, "renamed"), o);
-    CK_ATTRIBUTE unknown = { CKA_MODULUS, "x", 1 };
+    CK_ATTRIBUTE unknown = {CKA_MODULUS, "x", 1};
     assert_int_equal(T.f->C_SetAttributeValue(s, o, &unknown, 1), CKR_ATTRIBUTE_TYPE_INVALID);
     /* Copy, then destroy the original */
     CK_OBJECT_HANDLE c;
-    CK_ATTRIBUTE nl = { CKA_LABEL, "copy", 4 };
+    CK_ATTRIBUTE nl = {CKA_LABEL, "copy", 4};
     CK(T.f->C_CopyObject(s, o, &nl, 1, &c));
     assert_int_not_equal(c, o);
     CK(T.f->C_DestroyObject(s, o));
@@ -53,12 +53,12 @@ static void test_data_objects(void **state)
     free(v);
     /* Non-copyable, non-destroyable */
     CK_BBOOL no = CK_FALSE;
-    CK_ATTRIBUTE lock[] = { { CKA_COPYABLE, &no, 1 }, { CKA_DESTROYABLE, &no, 1 } };
+    CK_ATTRIBUTE lock[] = {{CKA_COPYABLE, &no, 1}, {CKA_DESTROYABLE, &no, 1}};
     CK(T.f->C_SetAttributeValue(s, c, lock, 2));
     CK_OBJECT_HANDLE c2;
     assert_int_equal(T.f->C_CopyObject(s, c, NULL, 0, &c2), CKR_ACTION_PROHIBITED);
     assert_int_equal(T.f->C_DestroyObject(s, c), CKR_ACTION_PROHIBITED);
-    CK_ATTRIBUTE unlock = { CKA_COPYABLE, &yes, 1 };
+    CK_ATTRIBUTE unlock = {CKA_COPYABLE, &yes, 1};
     assert_int_equal(T.f->C_SetAttributeValue(s, c, &unlock, 1), CKR_ATTRIBUTE_READ_ONLY);
     /* Session objects go with the session that made them */
     CK(T.f->C_CloseSession(s));
@@ -72,8 +72,8 @@ static void test_token_objects_in_memory(void **state)
     CK_SESSION_HANDLE rw = p11t_session(slot, 1);
     CK_OBJECT_CLASS cls = CKO_DATA;
     CK_BBOOL yes = CK_TRUE;
-    CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_TOKEN, &yes, 1 },
-                         { CKA_LABEL, "kept", 4 } };
+    CK_ATTRIBUTE t[] = {
+        {CKA_CLASS, &cls, sizeof cls}, {CKA_TOKEN, &yes, 1}, {CKA_LABEL, "kept", 4}};
     CK_OBJECT_HANDLE o;
     CK(T.f->C_CreateObject(rw, t, 3, &o));
     CK(T.f->C_CloseSession(rw));
@@ -95,8 +95,10 @@ static void test_certificate_object(void **state)
     unsigned char *der = p11t_attr(s, p11t_find(s, CKO_CERTIFICATE, "web"), CKA_VALUE, &n);
     CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
     CK_CERTIFICATE_TYPE ct = CKC_X_509;
-    CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_CERTIFICATE_TYPE, &ct, sizeof ct },
-                         { CKA_VALUE, der, n }, { CKA_LABEL, "imported", 8 } };
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls},
+                        {CKA_CERTIFICATE_TYPE, &ct, sizeof ct},
+                        {CKA_VALUE, der, n},
+                        {CKA_LABEL, "imported", 8}};
     CK_OBJECT_HANDLE o;
     assert_int_equal(T.f->C_CreateObject(s, t, 2, &o), CKR_TEMPLATE_INCOMPLETE);
     CK(T.f->C_CreateObject(s, t, 4, &o));
@@ -125,31 +127,31 @@ static void test_copy_token_key(void **state)
     CK_SESSION_HANDLE s = p11t_session(slot, 0);
     CK_OBJECT_HANDLE k = p11t_find(s, CKO_PRIVATE_KEY, "web");
     CK_BBOOL no = CK_FALSE, yes = CK_TRUE;
-    CK_ATTRIBUTE t[] = { { CKA_TOKEN, &no, 1 }, { CKA_LABEL, "web-copy", 8 } };
+    CK_ATTRIBUTE t[] = {{CKA_TOKEN, &no, 1}, {CKA_LABEL, "web-copy", 8}};
     CK_OBJECT_HANDLE c;
     CK(T.f->C_CopyObject(s, k, t, 2, &c));
     assert_false(p11t_attr_bool(s, c, CKA_TOKEN));
     assert_true(p11t_attr_bool(s, c, CKA_SENSITIVE));
     assert_false(p11t_attr_bool(s, c, CKA_EXTRACTABLE));
     /* The copy signs with the same key */
-    unsigned char dg[32] = { 1 }, sig[64];
+    unsigned char dg[32] = {1}, sig[64];
     CK_ULONG len = sizeof sig;
-    CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
     CK(T.f->C_SignInit(s, &m, c));
     CK(T.f->C_Sign(s, dg, 32, sig, &len));
     CK_OBJECT_HANDLE pub = p11t_find(s, CKO_PUBLIC_KEY, "web");
     CK(T.f->C_VerifyInit(s, &m, pub));
     CK(T.f->C_Verify(s, dg, 32, sig, len));
     /* A copy cannot do more than the key, nor become extractable */
-    CK_ATTRIBUTE dec = { CKA_DECRYPT, &yes, 1 };
+    CK_ATTRIBUTE dec = {CKA_DECRYPT, &yes, 1};
     CK_OBJECT_HANDLE c2;
     assert_int_equal(T.f->C_CopyObject(s, k, &dec, 1, &c2), CKR_ATTRIBUTE_VALUE_INVALID);
-    CK_ATTRIBUTE ext = { CKA_EXTRACTABLE, &yes, 1 };
+    CK_ATTRIBUTE ext = {CKA_EXTRACTABLE, &yes, 1};
     assert_int_equal(T.f->C_CopyObject(s, k, &ext, 1, &c2), CKR_ATTRIBUTE_READ_ONLY);
-    CK_ATTRIBUTE unsens = { CKA_SENSITIVE, &no, 1 };
+    CK_ATTRIBUTE unsens = {CKA_SENSITIVE, &no, 1};
     assert_int_equal(T.f->C_SetAttributeValue(s, c, &unsens, 1), CKR_ATTRIBUTE_READ_ONLY);
     /* But it may do less */
-    CK_ATTRIBUTE nosign = { CKA_SIGN, &no, 1 };
+    CK_ATTRIBUTE nosign = {CKA_SIGN, &no, 1};
     CK(T.f->C_SetAttributeValue(s, c, &nosign, 1));
     assert_int_equal(T.f->C_SignInit(s, &m, c), CKR_KEY_FUNCTION_NOT_PERMITTED);
     CK(T.f->C_DestroyObject(s, c));
@@ -167,9 +169,11 @@ static void test_public_key_objects(void **state)
     unsigned char *spki = p11t_attr(s, pub, CKA_PUBLIC_KEY_INFO, &kl);
     CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
     CK_KEY_TYPE kt = CKK_EC;
-    CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt },
-                         { CKA_EC_PARAMS, params, pl }, { CKA_EC_POINT, point, ptl },
-                         { CKA_LABEL, "peer", 4 } };
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls},
+                        {CKA_KEY_TYPE, &kt, sizeof kt},
+                        {CKA_EC_PARAMS, params, pl},
+                        {CKA_EC_POINT, point, ptl},
+                        {CKA_LABEL, "peer", 4}};
     CK_OBJECT_HANDLE o;
     CK(T.f->C_CreateObject(s, t, 5, &o));
     CK_ULONG n;
@@ -187,9 +191,9 @@ static void test_public_key_objects(void **state)
     assert_memory_equal(got, point, n);
     free(got);
     /* It verifies what the token key signs */
-    unsigned char dg[48] = { 7 }, sig[96];
+    unsigned char dg[48] = {7}, sig[96];
     CK_ULONG len = sizeof sig;
-    CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
     CK(T.f->C_SignInit(s, &m, p11t_find(s, CKO_PRIVATE_KEY, "p384")));
     CK(T.f->C_Sign(s, dg, sizeof dg, sig, &len));
     CK(T.f->C_VerifyInit(s, &m, o));
@@ -204,8 +208,9 @@ static void test_public_key_objects(void **state)
     t[3].ulValueLen = 7;
     assert_int_equal(T.f->C_CreateObject(s, t, 5, &o2), CKR_ATTRIBUTE_VALUE_INVALID);
     /* From a SubjectPublicKeyInfo */
-    CK_ATTRIBUTE t2[] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_KEY_TYPE, &kt, sizeof kt },
-                          { CKA_PUBLIC_KEY_INFO, spki, kl } };
+    CK_ATTRIBUTE t2[] = {{CKA_CLASS, &cls, sizeof cls},
+                         {CKA_KEY_TYPE, &kt, sizeof kt},
+                         {CKA_PUBLIC_KEY_INFO, spki, kl}};
     CK(T.f->C_CreateObject(s, t2, 3, &o2));
     free(params);
     free(point);
@@ -218,7 +223,7 @@ static void test_find(void **state)
     (void)state;
     CK_SESSION_HANDLE s = p11t_session(slot, 0);
     CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
-    CK_ATTRIBUTE t = { CKA_CLASS, &cls, sizeof cls };
+    CK_ATTRIBUTE t = {CKA_CLASS, &cls, sizeof cls};
     CK_OBJECT_HANDLE h[2];
     CK_ULONG n, total = 0;
     CK(T.f->C_FindObjectsInit(s, &t, 1));
@@ -229,7 +234,7 @@ static void test_find(void **state)
     CK(T.f->C_FindObjectsFinal(s));
     assert_int_equal(total, 4);
     /* A template value of the wrong size matches nothing */
-    CK_ATTRIBUTE bad = { CKA_CLASS, &cls, 1 };
+    CK_ATTRIBUTE bad = {CKA_CLASS, &cls, 1};
     CK(T.f->C_FindObjectsInit(s, &bad, 1));
     CK(T.f->C_FindObjects(s, h, 2, &n));
     CK(T.f->C_FindObjectsFinal(s));
@@ -248,12 +253,9 @@ static int setup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_data_objects),
-        cmocka_unit_test(test_token_objects_in_memory),
-        cmocka_unit_test(test_certificate_object),
-        cmocka_unit_test(test_copy_token_key),
-        cmocka_unit_test(test_public_key_objects),
-        cmocka_unit_test(test_find),
+        cmocka_unit_test(test_data_objects),       cmocka_unit_test(test_token_objects_in_memory),
+        cmocka_unit_test(test_certificate_object), cmocka_unit_test(test_copy_token_key),
+        cmocka_unit_test(test_public_key_objects), cmocka_unit_test(test_find),
     };
     return cmocka_run_group_tests(tests, setup, p11t_group_teardown);
 }

@@ -26,7 +26,10 @@ static CK_OBJECT_HANDLE pub(const char *label)
     return o;
 }
 
-static CK_SESSION_HANDLE sess(const char *label) { return strcmp(label, "ssh") ? s : es; }
+static CK_SESSION_HANDLE sess(const char *label)
+{
+    return strcmp(label, "ssh") ? s : es;
+}
 
 /* One-call signing (as OpenSSH does), then two-call (as GnuTLS does). */
 static size_t sign(const char *label, CK_MECHANISM *m, const unsigned char *in, size_t len,
@@ -61,19 +64,26 @@ static void verify_here(const char *label, CK_MECHANISM *m, const unsigned char 
 static void test_ecdsa(void **state)
 {
     (void)state;
-    static const struct { CK_MECHANISM_TYPE m; const char *md; } mechs[] = {
-        { CKM_ECDSA_SHA1, "SHA1" },     { CKM_ECDSA_SHA224, "SHA224" },
-        { CKM_ECDSA_SHA256, "SHA256" }, { CKM_ECDSA_SHA384, "SHA384" },
-        { CKM_ECDSA_SHA512, "SHA512" },
+    static const struct {
+        CK_MECHANISM_TYPE m;
+        const char *md;
+    } mechs[] = {
+        {CKM_ECDSA_SHA1, "SHA1"},     {CKM_ECDSA_SHA224, "SHA224"}, {CKM_ECDSA_SHA256, "SHA256"},
+        {CKM_ECDSA_SHA384, "SHA384"}, {CKM_ECDSA_SHA512, "SHA512"},
     };
-    static const struct { const char *label; size_t siglen; } keys[] = {
-        { "web", 64 }, { "p384", 96 }, { "wallet", 64 },
+    static const struct {
+        const char *label;
+        size_t siglen;
+    } keys[] = {
+        {"web", 64},
+        {"p384", 96},
+        {"wallet", 64},
     };
     unsigned char sig[1024];
     for (size_t k = 0; k < 3; k++) {
         EVP_PKEY *pk = p11t_pkey(s, pub(keys[k].label));
         for (size_t i = 0; i < 5; i++) {
-            CK_MECHANISM m = { mechs[i].m, NULL, 0 };
+            CK_MECHANISM m = {mechs[i].m, NULL, 0};
             const EVP_MD *md = EVP_get_digestbyname(mechs[i].md);
             size_t n = sign(keys[k].label, &m, msg, sizeof msg, sig, (int)(i & 1));
             assert_int_equal(n, keys[k].siglen); /* raw r||s, padded */
@@ -83,7 +93,7 @@ static void test_ecdsa(void **state)
         /* CKM_ECDSA over a digest */
         unsigned char dg[32];
         SHA256(msg, sizeof msg, dg);
-        CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
+        CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
         size_t n = sign(keys[k].label, &m, dg, sizeof dg, sig, 1);
         assert_int_equal(n, keys[k].siglen);
         assert_true(p11t_verify(pk, EVP_sha256(), 1, -1, dg, sizeof dg, sig, n));
@@ -97,7 +107,7 @@ static void test_eddsa(void **state)
     (void)state;
     unsigned char sig[128];
     EVP_PKEY *pk = p11t_pkey(es, pub("ssh"));
-    CK_MECHANISM m = { CKM_EDDSA, NULL, 0 };
+    CK_MECHANISM m = {CKM_EDDSA, NULL, 0};
     size_t n = sign("ssh", &m, msg, sizeof msg, sig, 0);
     assert_int_equal(n, 64);
     assert_true(p11t_verify(pk, NULL, 0, -1, msg, sizeof msg, sig, n));
@@ -119,22 +129,29 @@ static void test_eddsa(void **state)
 static void test_rsa(void **state)
 {
     (void)state;
-    static const struct { CK_MECHANISM_TYPE m, hash; CK_RSA_PKCS_MGF_TYPE mgf; const char *md; int pss; } mechs[] = {
-        { CKM_SHA1_RSA_PKCS, 0, 0, "SHA1", -1 },     { CKM_SHA224_RSA_PKCS, 0, 0, "SHA224", -1 },
-        { CKM_SHA256_RSA_PKCS, 0, 0, "SHA256", -1 }, { CKM_SHA384_RSA_PKCS, 0, 0, "SHA384", -1 },
-        { CKM_SHA512_RSA_PKCS, 0, 0, "SHA512", -1 },
-        { CKM_SHA1_RSA_PKCS_PSS, CKM_SHA_1, CKG_MGF1_SHA1, "SHA1", 20 },
-        { CKM_SHA224_RSA_PKCS_PSS, CKM_SHA224, CKG_MGF1_SHA224, "SHA224", 28 },
-        { CKM_SHA256_RSA_PKCS_PSS, CKM_SHA256, CKG_MGF1_SHA256, "SHA256", 32 },
-        { CKM_SHA384_RSA_PKCS_PSS, CKM_SHA384, CKG_MGF1_SHA384, "SHA384", 48 },
-        { CKM_SHA512_RSA_PKCS_PSS, CKM_SHA512, CKG_MGF1_SHA512, "SHA512", 64 },
+    static const struct {
+        CK_MECHANISM_TYPE m, hash;
+        CK_RSA_PKCS_MGF_TYPE mgf;
+        const char *md;
+        int pss;
+    } mechs[] = {
+        {CKM_SHA1_RSA_PKCS, 0, 0, "SHA1", -1},
+        {CKM_SHA224_RSA_PKCS, 0, 0, "SHA224", -1},
+        {CKM_SHA256_RSA_PKCS, 0, 0, "SHA256", -1},
+        {CKM_SHA384_RSA_PKCS, 0, 0, "SHA384", -1},
+        {CKM_SHA512_RSA_PKCS, 0, 0, "SHA512", -1},
+        {CKM_SHA1_RSA_PKCS_PSS, CKM_SHA_1, CKG_MGF1_SHA1, "SHA1", 20},
+        {CKM_SHA224_RSA_PKCS_PSS, CKM_SHA224, CKG_MGF1_SHA224, "SHA224", 28},
+        {CKM_SHA256_RSA_PKCS_PSS, CKM_SHA256, CKG_MGF1_SHA256, "SHA256", 32},
+        {CKM_SHA384_RSA_PKCS_PSS, CKM_SHA384, CKG_MGF1_SHA384, "SHA384", 48},
+        {CKM_SHA512_RSA_PKCS_PSS, CKM_SHA512, CKG_MGF1_SHA512, "SHA512", 64},
     };
     unsigned char sig[1024];
     EVP_PKEY *pk = p11t_pkey(s, pub("rsa"));
     for (size_t i = 0; i < sizeof mechs / sizeof mechs[0]; i++) {
-        CK_RSA_PKCS_PSS_PARAMS pp = { mechs[i].hash, mechs[i].mgf, (CK_ULONG)mechs[i].pss };
-        CK_MECHANISM m = { mechs[i].m, mechs[i].pss >= 0 ? &pp : NULL,
-                           mechs[i].pss >= 0 ? sizeof pp : 0 };
+        CK_RSA_PKCS_PSS_PARAMS pp = {mechs[i].hash, mechs[i].mgf, (CK_ULONG)mechs[i].pss};
+        CK_MECHANISM m = {mechs[i].m, mechs[i].pss >= 0 ? &pp : NULL,
+                          mechs[i].pss >= 0 ? sizeof pp : 0};
         const EVP_MD *md = EVP_get_digestbyname(mechs[i].md);
         size_t n = sign("rsa", &m, msg, sizeof msg, sig, (int)(i & 1));
         assert_int_equal(n, 256);
@@ -158,21 +175,21 @@ static void test_rsa(void **state)
     /* Raw mechanisms over a digest: PSS, and PKCS#1 v1.5 with a DigestInfo. */
     unsigned char dg[32];
     SHA256(msg, sizeof msg, dg);
-    CK_RSA_PKCS_PSS_PARAMS pp = { CKM_SHA256, CKG_MGF1_SHA256, 32 };
-    CK_MECHANISM m = { CKM_RSA_PKCS_PSS, &pp, sizeof pp };
+    CK_RSA_PKCS_PSS_PARAMS pp = {CKM_SHA256, CKG_MGF1_SHA256, 32};
+    CK_MECHANISM m = {CKM_RSA_PKCS_PSS, &pp, sizeof pp};
     size_t n = sign("rsa", &m, dg, sizeof dg, sig, 1);
     assert_true(p11t_verify(pk, EVP_sha256(), 1, 32, dg, sizeof dg, sig, n));
     verify_here("rsa", &m, dg, sizeof dg, sig, n);
     CK(T.f->C_SignInit(s, &m, priv("rsa")));
     CK_ULONG len = sizeof sig;
     assert_int_equal(T.f->C_Sign(s, dg, 31, sig, &len), CKR_DATA_LEN_RANGE);
-    static const unsigned char prefix[] = { 0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48,
-                                            0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04,
-                                            0x20 };
+    static const unsigned char prefix[] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                           0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                           0x01, 0x05, 0x00, 0x04, 0x20};
     unsigned char di[sizeof prefix + 32];
     memcpy(di, prefix, sizeof prefix);
     memcpy(di + sizeof prefix, dg, 32);
-    CK_MECHANISM raw = { CKM_RSA_PKCS, NULL, 0 };
+    CK_MECHANISM raw = {CKM_RSA_PKCS, NULL, 0};
     n = sign("rsa", &raw, di, sizeof di, sig, 0);
     assert_true(p11t_verify(pk, EVP_sha256(), 1, -1, dg, sizeof dg, sig, n));
     verify_here("rsa", &raw, di, sizeof di, sig, n);
@@ -184,7 +201,7 @@ static void test_multipart(void **state)
     (void)state;
     unsigned char sig[512];
     EVP_PKEY *pk = p11t_pkey(s, pub("web"));
-    CK_MECHANISM m = { CKM_ECDSA_SHA256, NULL, 0 };
+    CK_MECHANISM m = {CKM_ECDSA_SHA256, NULL, 0};
     CK(T.f->C_SignInit(s, &m, priv("web")));
     CK(T.f->C_SignUpdate(s, (CK_BYTE_PTR)msg, 7));
     CK(T.f->C_SignUpdate(s, NULL, 0));
@@ -216,8 +233,8 @@ static void test_multipart(void **state)
 static void test_lifetime(void **state)
 {
     (void)state;
-    unsigned char sig[128], dg[32] = { 9 };
-    CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
+    unsigned char sig[128], dg[32] = {9};
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
     CK_ULONG len = 0;
     CK(T.f->C_SignInit(s, &m, priv("web")));
     CK(T.f->C_Sign(s, dg, 32, NULL, &len)); /* length: still active */
@@ -260,9 +277,9 @@ static void test_eth_wallet(void **state)
     unsigned char h[32];
     p11t_keccak256(pt + 3, 64, h);
     free(pt);
-    static const unsigned char want[20] = { 0x3a, 0x9c, 0x91, 0xc6, 0xde, 0xb2, 0x55,
-                                            0xd7, 0x96, 0x5b, 0x09, 0x91, 0x57, 0x6b,
-                                            0x4a, 0x1c, 0x04, 0x38, 0xae, 0xa0 };
+    static const unsigned char want[20] = {0x3a, 0x9c, 0x91, 0xc6, 0xde, 0xb2, 0x55,
+                                           0xd7, 0x96, 0x5b, 0x09, 0x91, 0x57, 0x6b,
+                                           0x4a, 0x1c, 0x04, 0x38, 0xae, 0xa0};
     assert_memory_equal(h + 12, want, 20); /* 0x3a9C91C6Deb255D7965B0991576b4A1C0438aEa0 */
     /* The hasher is checked too: Keccak-256("") */
     p11t_keccak256(NULL, 0, h);
@@ -271,7 +288,7 @@ static void test_eth_wallet(void **state)
 
     unsigned char dg[32], sig[64];
     p11t_keccak256(msg, sizeof msg, dg);
-    CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
+    CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
     size_t n = sign("wallet", &m, dg, 32, sig, 0);
     assert_int_equal(n, 64);
     EVP_PKEY *pk = p11t_pkey(s, pub("wallet"));
@@ -284,7 +301,7 @@ static void test_eth_wallet(void **state)
 /* No cmocka assertion in threads: they would longjmp across stacks. */
 static CK_OBJECT_HANDLE find_raw(CK_SESSION_HANDLE h, CK_OBJECT_CLASS cls, const char *label)
 {
-    CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof cls }, { CKA_LABEL, (void *)label, strlen(label) } };
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_LABEL, (void *)label, strlen(label)}};
     CK_OBJECT_HANDLE o = 0;
     CK_ULONG n = 0;
     if (T.f->C_FindObjectsInit(h, t, 2) != CKR_OK)
@@ -302,13 +319,14 @@ static void *signer(void *arg)
     CK_SESSION_HANDLE h = 0;
     long bad = 0;
     int ed = !strcmp(label, "ssh");
-    if (T.f->C_OpenSession(ed ? slot_ed : slot_dstack, CKF_SERIAL_SESSION, NULL, NULL, &h) != CKR_OK)
+    if (T.f->C_OpenSession(ed ? slot_ed : slot_dstack, CKF_SERIAL_SESSION, NULL, NULL, &h) !=
+        CKR_OK)
         return (void *)1;
     CK_OBJECT_HANDLE k = find_raw(h, CKO_PRIVATE_KEY, label);
     CK_OBJECT_HANDLE pk = find_raw(h, CKO_PUBLIC_KEY, label);
-    CK_MECHANISM m = { ed ? CKM_EDDSA : CKM_ECDSA_SHA256, NULL, 0 };
+    CK_MECHANISM m = {ed ? CKM_EDDSA : CKM_ECDSA_SHA256, NULL, 0};
     for (int i = 0; i < 20; i++) {
-        unsigned char data[8] = { (unsigned char)i }, sig[128];
+        unsigned char data[8] = {(unsigned char)i}, sig[128];
         CK_ULONG len = sizeof sig;
         if (T.f->C_SignInit(h, &m, k) != CKR_OK || T.f->C_Sign(h, data, 8, sig, &len) != CKR_OK ||
             T.f->C_VerifyInit(h, &m, pk) != CKR_OK || T.f->C_Verify(h, data, 8, sig, len) != CKR_OK)
@@ -322,7 +340,7 @@ static void *signer(void *arg)
 static void test_threads(void **state)
 {
     (void)state;
-    static const char *const labels[] = { "web", "wallet", "ssh", "p384", "web", "ssh" };
+    static const char *const labels[] = {"web", "wallet", "ssh", "p384", "web", "ssh"};
     pthread_t t[6];
     slot_dstack = p11t_slot("dstack");
     slot_ed = p11t_slot("dstack-ed25519");
@@ -347,9 +365,9 @@ static int setup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ecdsa),     cmocka_unit_test(test_eddsa),
-        cmocka_unit_test(test_rsa),       cmocka_unit_test(test_multipart),
-        cmocka_unit_test(test_lifetime),  cmocka_unit_test(test_eth_wallet),
+        cmocka_unit_test(test_ecdsa),    cmocka_unit_test(test_eddsa),
+        cmocka_unit_test(test_rsa),      cmocka_unit_test(test_multipart),
+        cmocka_unit_test(test_lifetime), cmocka_unit_test(test_eth_wallet),
         cmocka_unit_test(test_threads),
     };
     return cmocka_run_group_tests(tests, setup, p11t_group_teardown);

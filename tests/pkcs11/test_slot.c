@@ -46,11 +46,10 @@ static void test_token_of_its_own(void **state)
     p11t_teardown();
     /* A renamed default token, a key with token = ..., and an Ed25519 key
      * placed in the default token on purpose. */
-    assert_int_equal(p11t_setup("label = vault\n",
-                                "[key a]\ntype = ec-p256\n"
-                                "[key b]\ntype = ec-p256\ntoken = backup\n"
-                                "[key e]\ntype = ed25519\ntoken = vault\n"
-                                "[key f]\ntype = ed25519\n"),
+    assert_int_equal(p11t_setup("label = vault\n", "[key a]\ntype = ec-p256\n"
+                                                   "[key b]\ntype = ec-p256\ntoken = backup\n"
+                                                   "[key e]\ntype = ed25519\ntoken = vault\n"
+                                                   "[key f]\ntype = ed25519\n"),
                      0);
     CK(T.f->C_Initialize(NULL));
     CK_ULONG n = 0;
@@ -74,10 +73,23 @@ static void test_mechanisms(void **state)
     CK_ULONG n = 64;
     CK(T.f->C_GetMechanismList(slot, list, &n));
     static const CK_MECHANISM_TYPE must[] = {
-        CKM_ECDSA, CKM_ECDSA_SHA1, CKM_ECDSA_SHA224, CKM_ECDSA_SHA256, CKM_ECDSA_SHA384,
-        CKM_ECDSA_SHA512, CKM_EDDSA, CKM_RSA_PKCS, CKM_RSA_PKCS_PSS, CKM_SHA1_RSA_PKCS,
-        CKM_SHA256_RSA_PKCS, CKM_SHA512_RSA_PKCS_PSS, CKM_RSA_PKCS_OAEP, CKM_ECDH1_DERIVE,
-        CKM_EC_KEY_PAIR_GEN, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_RSA_PKCS_KEY_PAIR_GEN,
+        CKM_ECDSA,
+        CKM_ECDSA_SHA1,
+        CKM_ECDSA_SHA224,
+        CKM_ECDSA_SHA256,
+        CKM_ECDSA_SHA384,
+        CKM_ECDSA_SHA512,
+        CKM_EDDSA,
+        CKM_RSA_PKCS,
+        CKM_RSA_PKCS_PSS,
+        CKM_SHA1_RSA_PKCS,
+        CKM_SHA256_RSA_PKCS,
+        CKM_SHA512_RSA_PKCS_PSS,
+        CKM_RSA_PKCS_OAEP,
+        CKM_ECDH1_DERIVE,
+        CKM_EC_KEY_PAIR_GEN,
+        CKM_EC_EDWARDS_KEY_PAIR_GEN,
+        CKM_RSA_PKCS_KEY_PAIR_GEN,
     };
     for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
         int found = 0;
