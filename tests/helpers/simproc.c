@@ -11,6 +11,21 @@
 #include <time.h>
 #include <unistd.h>
 
+static int sim_accepts(const char *path)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    size_t len = strlen(path);
+    if (len >= sizeof sa.sun_path)
+        return 0;
+    memcpy(sa.sun_path, path, len + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0)
+        return 0;
+    int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+    close(fd);
+    return ok;
+}
+
 int dsk_test_sim_start(dsk_test_sim *s, const char *const *extra_args)
 {
     const char *bin = getenv("DSK_SIMULATOR");
@@ -37,8 +52,9 @@ int dsk_test_sim_start(dsk_test_sim *s, const char *const *extra_args)
         _exit(127);
     }
     for (int i = 0; i < 400; i++) {
-        struct stat st;
-        if (stat(s->sock, &st) == 0)
+        /* The file appears at bind(), before listen(): wait until a
+         * connection is accepted, not just until the file exists. */
+        if (sim_accepts(s->sock))
             return 0;
         int status;
         if (waitpid(s->pid, &status, WNOHANG) == s->pid) {

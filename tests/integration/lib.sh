@@ -45,6 +45,14 @@ sim_start() {
     "$SIMULATOR" --socket "$SIM_SOCK" "$@" >"$TMP/simulator.log" 2>&1 &
     SIM_PID=$!
     wait_for_path "$SIM_SOCK"
+    # The file appears at bind(), a moment before listen(): wait until the
+    # control path (never faulted) answers.
+    local i
+    for ((i = 0; i < 200; i++)); do
+        curl -sf --max-time 1 --unix-socket "$SIM_SOCK" http://localhost/_simulator/fault \
+            >/dev/null && break
+        sleep 0.05
+    done
     export DSTACK_SIMULATOR_ENDPOINT="$SIM_SOCK"
 }
 
