@@ -193,6 +193,38 @@ static void test_dstack_down(void **state)
     CK(T.f->C_Finalize(NULL));
 }
 
+/* The agent answers badly: each failure is CKR_DEVICE_ERROR, none is
+ * cached, and the key works once the agent behaves. */
+static void test_agent_faults(void **state)
+{
+    (void)state;
+    static const char *const faults[] = {"http500",   "http400",   "garbage", "close",
+                                         "short-key", "oversized", "hang"};
+    CK(T.f->C_Initialize(NULL));
+    CK_SESSION_HANDLE s = p11t_session(p11t_slot("dstack"), 0);
+    CK_OBJECT_HANDLE k = p11t_find(s, CKO_PRIVATE_KEY, "p384");
+    CK_MECHANISM m = {CKM_ECDSA_SHA384, NULL, 0};
+    unsigned char sig[128];
+    CK_ULONG len;
+    int saved = dup(2), null = open("/dev/null", O_WRONLY);
+    dup2(null, 2); /* the expected error lines */
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        assert_int_equal(dsk_test_sim_fault(&T.sim, faults[i]), 0);
+        CK(T.f->C_SignInit(s, &m, k));
+        len = sizeof sig;
+        assert_int_equal(T.f->C_Sign(s, (CK_BYTE_PTR) "x", 1, sig, &len), CKR_DEVICE_ERROR);
+    }
+    dup2(saved, 2);
+    close(saved);
+    close(null);
+    assert_int_equal(dsk_test_sim_fault(&T.sim, "none"), 0);
+    CK(T.f->C_SignInit(s, &m, k));
+    len = sizeof sig;
+    CK(T.f->C_Sign(s, (CK_BYTE_PTR) "x", 1, sig, &len));
+    assert_int_equal(len, 96);
+    CK(T.f->C_Finalize(NULL));
+}
+
 static void test_fork(void **state)
 {
     (void)state;
@@ -241,9 +273,9 @@ static void test_fork(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init_args),  cmocka_unit_test(test_app_mutexes),
-        cmocka_unit_test(test_bad_config), cmocka_unit_test(test_dstack_down),
-        cmocka_unit_test(test_fork),
+        cmocka_unit_test(test_init_args),    cmocka_unit_test(test_app_mutexes),
+        cmocka_unit_test(test_bad_config),   cmocka_unit_test(test_dstack_down),
+        cmocka_unit_test(test_agent_faults), cmocka_unit_test(test_fork),
     };
     if (p11t_setup("log_level = error\n", NULL) != 0)
         return 1;
