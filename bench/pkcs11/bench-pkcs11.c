@@ -40,14 +40,28 @@ typedef struct run_state {
     void *worker;
     atomic_int *go; /* 0 wait, 1 run, 2 stop */
     long ops;
+    double cpu; /* CPU seconds this thread spent signing */
     int failed;
 } run_state;
+
+typedef struct rate {
+    double wall; /* signatures per wall-clock second, all threads */
+    double cpu;  /* signatures per CPU second of the signing threads */
+} rate;
+
+static double thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static void *thread_main(void *arg)
 {
     run_state *r = arg;
     while (atomic_load(r->go) == 0)
         ;
+    double c0 = thread_cpu();
     while (atomic_load_explicit(r->go, memory_order_relaxed) == 1) {
         if (r->impl->sign(r->worker) != 0) {
             r->failed = 1;
@@ -55,21 +69,24 @@ static void *thread_main(void *arg)
         }
         r->ops++;
     }
+    r->cpu = thread_cpu() - c0;
     return NULL;
 }
 
-/* Signatures per second of impl on case c with n threads for secs seconds. */
-static double measure(bench_impl *impl, bench_case c, int n, double secs)
+/* Signatures per second of impl on case c with n threads for secs seconds;
+ * 0 on success. */
+static int measure(bench_impl *impl, bench_case c, int n, double secs, rate *out)
 {
     run_state st[MAX_THREADS] = {0};
     pthread_t th[MAX_THREADS];
     atomic_int go = 0;
     double t0, t1;
     long total = 0;
+    double cpu = 0;
     int started = 0, bad = 0;
 
     for (int i = 0; i < n; i++) {
-        st[i] = (run_state){impl, impl->worker_new(impl, c), &go, 0, 0};
+        st[i] = (run_state){impl, impl->worker_new(impl, c), &go, 0, 0, 0};
         if (st[i].worker == NULL || impl->sign(st[i].worker) != 0) { /* warm up */
             bad = 1;
             break;
@@ -93,6 +110,7 @@ static double measure(bench_impl *impl, bench_case c, int n, double secs)
     t1 = bench_now();
     for (int i = 0; i < n; i++) {
         total += st[i].ops;
+        cpu += st[i].cpu;
         bad |= st[i].failed;
         if (st[i].worker != NULL)
             impl->worker_free(st[i].worker);
@@ -101,7 +119,9 @@ static double measure(bench_impl *impl, bench_case c, int n, double secs)
         fprintf(stderr, "bench: %s %s (%d threads) failed\n", impl->name, bench_case_name(c), n);
         return -1;
     }
-    return (double)total / (t1 - t0);
+    out->wall = (double)total / (t1 - t0);
+    out->cpu = cpu > 0 ? (double)total / cpu : 0;
+    return 0;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -132,7 +152,7 @@ int main(int argc, char **argv)
     double secs = 1.0;
     int reps = 5, first_reps = 5;
     bench_impl *impls[MAX_IMPLS];
-    static double res[MAX_IMPLS][BENCH_CASE_COUNT][MAX_THREADS][MAX_REPS];
+    static rate res[MAX_IMPLS][BENCH_CASE_COUNT][MAX_THREADS][MAX_REPS];
     int ret = 1;
 
     for (int i = 1; i < argc; i++) {
@@ -187,21 +207,37 @@ int main(int argc, char **argv)
         for (int c = 0; c < BENCH_CASE_COUNT; c++)
             for (int t = 1; t <= MAX_THREADS; t++)
                 for (int m = 0; m < MAX_IMPLS; m++)
-                    if ((res[m][c][t - 1][r] = measure(impls[m], c, t, secs)) < 0)
+                    if (measure(impls[m], c, t, secs, &res[m][c][t - 1][r]) != 0)
                         goto done;
 
-    printf("C_Sign throughput, signatures/s: median of %d interleaved runs of %.1f s\n\n", reps,
-           secs);
-    printf("| operation | threads | raw OpenSSL | dstack-pkcs11 | SoftHSM2 | dstack/OpenSSL | "
-           "dstack/SoftHSM2 |\n");
-    printf("|---|---:|---:|---:|---:|---:|---:|\n");
+    printf("C_Sign throughput: %d interleaved runs of %.1f s. op/s: median signatures per\n"
+           "wall-clock second. Ratios: median over runs of dstack-pkcs11 / peer within the\n"
+           "same run, per wall-clock second and per CPU second of the signing threads.\n\n",
+           reps, secs);
+    printf("| operation | threads | raw OpenSSL op/s | dstack-pkcs11 op/s | SoftHSM2 op/s | "
+           "dstack/OpenSSL wall | dstack/OpenSSL CPU | dstack/SoftHSM2 wall | dstack/SoftHSM2 CPU "
+           "|\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int c = 0; c < BENCH_CASE_COUNT; c++) {
         for (int t = 1; t <= MAX_THREADS; t++) {
-            double m[MAX_IMPLS];
-            for (int i = 0; i < MAX_IMPLS; i++)
-                m[i] = median(res[i][c][t - 1], reps);
-            printf("| %s | %d | %.0f | %.0f | %.0f | %.2f | %.2f |\n", bench_case_name(c), t, m[0],
-                   m[1], m[2], m[1] / m[0], m[1] / m[2]);
+            double m[MAX_IMPLS], q[4][MAX_REPS];
+            for (int i = 0; i < MAX_IMPLS; i++) {
+                double v[MAX_REPS];
+                for (int r = 0; r < reps; r++)
+                    v[r] = res[i][c][t - 1][r].wall;
+                m[i] = median(v, reps);
+            }
+            for (int r = 0; r < reps; r++) {
+                const rate *o = &res[0][c][t - 1][r], *d = &res[1][c][t - 1][r],
+                           *h = &res[2][c][t - 1][r];
+                q[0][r] = d->wall / o->wall;
+                q[1][r] = d->cpu / o->cpu;
+                q[2][r] = d->wall / h->wall;
+                q[3][r] = d->cpu / h->cpu;
+            }
+            printf("| %s | %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |\n",
+                   bench_case_name(c), t, m[0], m[1], m[2], median(q[0], reps), median(q[1], reps),
+                   median(q[2], reps), median(q[3], reps));
         }
     }
     printf("\nTime from C_Initialize to the first signature, ms: median of %d\n\n", first_reps);
