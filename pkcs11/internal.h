@@ -29,6 +29,8 @@
 /* Paths of keys made by C_GenerateKeyPair: "pkcs11/generated/<CKA_LABEL>". */
 #define DSK_P11_KEYGEN_PREFIX "pkcs11/generated/"
 #define DSK_P11_ID_LEN 8
+/* The largest attribute value accepted from an application. */
+#define DSK_P11_MAX_ATTR_LEN (1024ul * 1024)
 
 /* ---- locks (module.c) ------------------------------------------------- */
 /* Mutexes are the application's (CK_C_INITIALIZE_ARGS callbacks without

@@ -74,7 +74,7 @@ static CK_RV rsa_type(const CK_ATTRIBUTE *bits_a, const CK_ATTRIBUTE *exp, dsk_k
     if (exp) {
         /* Only e = 65537 (the derivation contract fixes it). */
         const unsigned char *e = exp->pValue;
-        size_t n = exp->ulValueLen;
+        size_t n = exp->ulValueLen > 16 ? 0 : exp->ulValueLen;
         while (e && n > 3 && e[0] == 0)
             e++, n--;
         if (!e || n != 3 || e[0] != 1 || e[1] != 0 || e[2] != 1)

@@ -9,7 +9,8 @@
 static const CK_ATTRIBUTE *find(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_TYPE type)
 {
     for (CK_ULONG i = 0; i < n; i++)
-        if (t[i].type == type && (t[i].pValue || !t[i].ulValueLen))
+        if (t[i].type == type && (t[i].pValue || !t[i].ulValueLen) &&
+            t[i].ulValueLen <= DSK_P11_MAX_ATTR_LEN)
             return &t[i];
     return NULL;
 }

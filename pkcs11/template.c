@@ -165,7 +165,10 @@ static CK_RV apply(dsk_p11_object *o, const CK_ATTRIBUTE *a, unsigned mode)
             d = &defs[i];
     if (!d)
         return CKR_ATTRIBUTE_TYPE_INVALID;
-    if (!a->pValue && a->ulValueLen)
+    /* A length no attribute can have (often CK_UNAVAILABLE_INFORMATION left
+     * in a template reused from C_GetAttributeValue) is refused, never
+     * allocated. */
+    if ((!a->pValue && a->ulValueLen) || a->ulValueLen > DSK_P11_MAX_ATTR_LEN)
         return CKR_ATTRIBUTE_VALUE_INVALID;
     /* Recomputed attributes may be given at creation (they are checked by
      * building the key); anything else outside its modes is read-only. */

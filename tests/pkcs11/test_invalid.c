@@ -498,13 +498,102 @@ static void test_bad_mechanism_params(void **state)
     CK(f->C_Finalize(NULL));
 }
 
+/* Random templates (valid pointers, random types, lengths and bytes)
+ * through every template-taking function: any answer but a crash. */
+static void test_random_templates(void **state)
+{
+    (void)state;
+    static const CK_ATTRIBUTE_TYPE types[] = {CKA_CLASS,
+                                              CKA_TOKEN,
+                                              CKA_PRIVATE,
+                                              CKA_LABEL,
+                                              CKA_APPLICATION,
+                                              CKA_VALUE,
+                                              CKA_OBJECT_ID,
+                                              CKA_CERTIFICATE_TYPE,
+                                              CKA_ISSUER,
+                                              CKA_SERIAL_NUMBER,
+                                              CKA_KEY_TYPE,
+                                              CKA_SUBJECT,
+                                              CKA_ID,
+                                              CKA_SENSITIVE,
+                                              CKA_ENCRYPT,
+                                              CKA_DECRYPT,
+                                              CKA_WRAP,
+                                              CKA_UNWRAP,
+                                              CKA_SIGN,
+                                              CKA_VERIFY,
+                                              CKA_DERIVE,
+                                              CKA_MODULUS,
+                                              CKA_MODULUS_BITS,
+                                              CKA_PUBLIC_EXPONENT,
+                                              CKA_VALUE_LEN,
+                                              CKA_EXTRACTABLE,
+                                              CKA_LOCAL,
+                                              CKA_MODIFIABLE,
+                                              CKA_COPYABLE,
+                                              CKA_DESTROYABLE,
+                                              CKA_EC_PARAMS,
+                                              CKA_EC_POINT,
+                                              CKA_PUBLIC_KEY_INFO,
+                                              CKA_ALLOWED_MECHANISMS,
+                                              CKA_UNIQUE_ID,
+                                              CKA_CERTIFICATE_CATEGORY,
+                                              CKA_TRUSTED,
+                                              CKA_CHECK_VALUE,
+                                              CKA_START_DATE,
+                                              0x80000001UL};
+    static const CK_ULONG classes[] = {CKO_DATA,        CKO_CERTIFICATE, CKO_PUBLIC_KEY,
+                                       CKO_PRIVATE_KEY, CKO_SECRET_KEY,  77};
+    CK(f->C_Initialize(NULL));
+    CK_SESSION_HANDLE s = p11t_session(p11t_slot("dstack"), 1);
+    unsigned char bytes[8][80];
+    CK_ATTRIBUTE t[8];
+    srand(1234);
+    for (int iter = 0; iter < 2000; iter++) {
+        CK_ULONG n = 1 + (CK_ULONG)(rand() % 8);
+        for (CK_ULONG i = 0; i < n; i++) {
+            for (size_t b = 0; b < sizeof bytes[i]; b++)
+                bytes[i][b] = (unsigned char)rand();
+            t[i].type = types[rand() % (int)(sizeof types / sizeof types[0])];
+            t[i].pValue = bytes[i];
+            t[i].ulValueLen = (CK_ULONG)(rand() % 3 == 0 ? 1 : rand() % 80);
+            if (t[i].type == CKA_CLASS || rand() % 4 == 0) {
+                CK_ULONG v = t[i].type == CKA_CLASS ? classes[rand() % 6] : (CK_ULONG)(rand() % 4);
+                memcpy(bytes[i], &v, sizeof v);
+                t[i].ulValueLen = sizeof v;
+            }
+        }
+        CK_OBJECT_HANDLE o = 0, c = 0;
+        if (f->C_CreateObject(s, t, n, &o) == CKR_OK) {
+            f->C_SetAttributeValue(s, o, t, n);
+            if (f->C_CopyObject(s, o, t, n, &c) == CKR_OK)
+                f->C_DestroyObject(s, c);
+        }
+        CK_OBJECT_HANDLE found[4];
+        CK_ULONG nf = 0;
+        if (f->C_FindObjectsInit(s, t, n) == CKR_OK) {
+            f->C_FindObjects(s, found, 4, &nf);
+            f->C_FindObjectsFinal(s);
+        }
+        CK_OBJECT_HANDLE target = nf ? found[0] : (CK_OBJECT_HANDLE)(1 + rand() % 12);
+        f->C_GetAttributeValue(s, target, t, n);
+        f->C_SetAttributeValue(s, target, t, n);
+        if (f->C_CopyObject(s, target, t, n, &c) == CKR_OK)
+            f->C_DestroyObject(s, c);
+        if (o)
+            f->C_DestroyObject(s, o);
+    }
+    CK(f->C_Finalize(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_not_initialized),      cmocka_unit_test(test_null_pointers),
         cmocka_unit_test(test_bad_sessions),         cmocka_unit_test(test_bad_objects),
         cmocka_unit_test(test_wrong_states),         cmocka_unit_test(test_short_buffers),
-        cmocka_unit_test(test_bad_mechanism_params),
+        cmocka_unit_test(test_bad_mechanism_params), cmocka_unit_test(test_random_templates),
     };
     if (p11t_setup(NULL, KEYS) != 0)
         return 1;
