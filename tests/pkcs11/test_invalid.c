@@ -143,9 +143,39 @@ static void test_null_pointers(void **state)
     BAD(f->C_FindObjectsInit(s, NULL, 1));
     CK(f->C_FindObjectsInit(s, NULL, 0));
     BAD(f->C_FindObjects(s, NULL, 1, &n));
-    CK_OBJECT_HANDLE oh;
+    CK_OBJECT_HANDLE oh, h1, h2;
     BAD(f->C_FindObjects(s, &oh, 1, NULL));
     CK(f->C_FindObjectsFinal(s));
+    /* Attribute values that are not there: NULL with a length, or a length
+     * left at CK_UNAVAILABLE_INFORMATION by C_GetAttributeValue. */
+    CK_ATTRIBUTE nolabel = {CKA_LABEL, NULL, 3};
+    CK(f->C_FindObjectsInit(s, &nolabel, 1)); /* matches nothing */
+    CK(f->C_FindObjects(s, &oh, 1, &n));
+    assert_int_equal(n, 0);
+    CK(f->C_FindObjectsFinal(s));
+    CK_OBJECT_CLASS dcls = CKO_DATA;
+    CK_ATTRIBUTE novalue[] = {{CKA_CLASS, &dcls, sizeof dcls}, {CKA_VALUE, NULL, 5}};
+    RV(CKR_ATTRIBUTE_VALUE_INVALID, f->C_CreateObject(s, novalue, 2, &oh));
+    CK_ATTRIBUTE noclass = {CKA_CLASS, NULL, sizeof dcls};
+    RV(CKR_ATTRIBUTE_VALUE_INVALID, f->C_CreateObject(s, &noclass, 1, &oh));
+    RV(CKR_ACTION_PROHIBITED, f->C_SetAttributeValue(s, k, &nolabel, 1));
+    CK(f->C_CreateObject(s, novalue, 1, &oh));
+    RV(CKR_ATTRIBUTE_VALUE_INVALID, f->C_SetAttributeValue(s, oh, &nolabel, 1));
+    RV(CKR_ATTRIBUTE_VALUE_INVALID, f->C_CopyObject(s, oh, &nolabel, 1, &h1));
+    CK_ATTRIBUTE unavailable = {CKA_LABEL, b, CK_UNAVAILABLE_INFORMATION};
+    RV(CKR_ATTRIBUTE_VALUE_INVALID, f->C_SetAttributeValue(s, oh, &unavailable, 1));
+    RV(CKR_ATTRIBUTE_VALUE_INVALID, f->C_CopyObject(s, oh, &unavailable, 1, &h1));
+    CK_MECHANISM kg = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+    CK_ATTRIBUTE noparams = {CKA_EC_PARAMS, NULL, 10};
+    CK_ATTRIBUTE lab = {CKA_LABEL, "n", 1};
+    RV(CKR_CURVE_NOT_SUPPORTED, f->C_GenerateKeyPair(s, &kg, &noparams, 1, &lab, 1, &h1, &h2));
+    static const CK_BYTE p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
+    CK_ATTRIBUTE params = {CKA_EC_PARAMS, (void *)p256, sizeof p256};
+    RV(CKR_ATTRIBUTE_VALUE_INVALID,
+       f->C_GenerateKeyPair(s, &kg, &params, 1, &nolabel, 1, &h1, &h2));
+    CK_ATTRIBUTE badtoken[] = {{CKA_LABEL, "n", 1}, {CKA_TOKEN, NULL, 1}};
+    RV(CKR_ATTRIBUTE_VALUE_INVALID,
+       f->C_GenerateKeyPair(s, &kg, &params, 1, badtoken, 2, &h1, &h2));
     BAD(f->C_SignInit(s, NULL, k));
     BAD(f->C_VerifyInit(s, NULL, pub));
     BAD(f->C_EncryptInit(s, NULL, pub));
