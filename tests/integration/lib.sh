@@ -2,7 +2,7 @@
 # private unix socket, and helpers to fail with a clear message.
 #
 # Environment from meson (tests/meson.build): DSK_SRCDIR, DSK_BUILDDIR,
-# DSK_SHARED_DOCS. Tests source this file and then call sim_start.
+# DSK_APPKEYS (the official simulator's appkeys.json). Tests source this file and then call sim_start.
 set -euo pipefail
 
 : "${DSK_BUILDDIR:?run through meson test}"

@@ -43,10 +43,8 @@ static const char *write_file(const char *name, const char *text)
 static void test_official_file_equals_default(void **state)
 {
     (void)state;
-    const char *docs = getenv("DSK_SHARED_DOCS");
-    assert_non_null(docs);
-    char path[512];
-    snprintf(path, sizeof path, "%s/appkeys.json", docs);
+    const char *path = getenv("DSK_APPKEYS");
+    assert_non_null(path);
     dsk_sim_appkeys loaded, def;
     dsk_error err = {0};
     memset(&loaded, 0xaa, sizeof loaded);

@@ -64,7 +64,7 @@ def main():
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
     ref = load_ref(os.environ["DSK_SRCDIR"])
-    appkeys = os.path.join(os.environ["DSK_SHARED_DOCS"], "appkeys.json")
+    appkeys = os.environ["DSK_APPKEYS"]
     app_key = bytes.fromhex(json.load(open(appkeys))["k256_key"])
     secrets, public = secrets_and_public(ref, app_key, a.type, a.path)
     # The search must be able to find what it looks for: every secret, shown
