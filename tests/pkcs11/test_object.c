@@ -218,6 +218,69 @@ static void test_public_key_objects(void **state)
     CK(T.f->C_CloseSession(s));
 }
 
+/* RSA from modulus and exponent, Ed25519 from its point with either form of
+ * parameters: the same SubjectPublicKeyInfo as the token's own key. */
+static void same_spki(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE a, CK_OBJECT_HANDLE b)
+{
+    CK_ULONG na, nb;
+    unsigned char *va = p11t_attr(s, a, CKA_PUBLIC_KEY_INFO, &na);
+    unsigned char *vb = p11t_attr(s, b, CKA_PUBLIC_KEY_INFO, &nb);
+    assert_int_equal(na, nb);
+    assert_memory_equal(va, vb, na);
+    free(va);
+    free(vb);
+}
+
+static void test_rsa_and_ed25519_public_keys(void **state)
+{
+    (void)state;
+    CK_SESSION_HANDLE s = p11t_session(slot, 0);
+    CK_OBJECT_HANDLE rsa = p11t_find(s, CKO_PUBLIC_KEY, "rsa");
+    CK_ULONG nl, el;
+    unsigned char *n = p11t_attr(s, rsa, CKA_MODULUS, &nl);
+    unsigned char *e = p11t_attr(s, rsa, CKA_PUBLIC_EXPONENT, &el);
+    CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+    CK_KEY_TYPE kt = CKK_RSA;
+    CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls},
+                        {CKA_KEY_TYPE, &kt, sizeof kt},
+                        {CKA_MODULUS, n, nl},
+                        {CKA_PUBLIC_EXPONENT, e, el}};
+    CK_OBJECT_HANDLE o;
+    CK(T.f->C_CreateObject(s, t, 4, &o));
+    same_spki(s, o, rsa);
+    /* Encrypt with the new object, decrypt with the token key */
+    CK_MECHANISM m = {CKM_RSA_PKCS, NULL, 0};
+    unsigned char ct[256], pt[256];
+    CK_ULONG cl = sizeof ct, pl = sizeof pt;
+    CK(T.f->C_EncryptInit(s, &m, o));
+    CK(T.f->C_Encrypt(s, (CK_BYTE_PTR) "hi", 2, ct, &cl));
+    CK(T.f->C_DecryptInit(s, &m, p11t_find(s, CKO_PRIVATE_KEY, "rsa")));
+    CK(T.f->C_Decrypt(s, ct, cl, pt, &pl));
+    assert_int_equal(pl, 2);
+    assert_memory_equal(pt, "hi", 2);
+    free(n);
+    free(e);
+
+    CK_SESSION_HANDLE es = p11t_session(p11t_slot("dstack-ed25519"), 0);
+    CK_OBJECT_HANDLE ed = p11t_find(es, CKO_PUBLIC_KEY, "ssh");
+    CK_ULONG ptl;
+    unsigned char *point = p11t_attr(es, ed, CKA_EC_POINT, &ptl);
+    static const unsigned char printable[] = {0x13, 0x0c, 'e', 'd', 'w', 'a', 'r',
+                                              'd',  's',  '2', '5', '5', '1', '9'};
+    CK_KEY_TYPE ekt = CKK_EC_EDWARDS;
+    CK_ATTRIBUTE et[] = {{CKA_CLASS, &cls, sizeof cls},
+                         {CKA_KEY_TYPE, &ekt, sizeof ekt},
+                         {CKA_EC_POINT, point, ptl},
+                         {CKA_EC_PARAMS, (void *)printable, sizeof printable}};
+    CK(T.f->C_CreateObject(es, et, 3, &o));
+    same_spki(es, o, ed);
+    CK(T.f->C_CreateObject(es, et, 4, &o));
+    same_spki(es, o, ed);
+    free(point);
+    CK(T.f->C_CloseSession(es));
+    CK(T.f->C_CloseSession(s));
+}
+
 static void test_find(void **state)
 {
     (void)state;
@@ -253,9 +316,13 @@ static int setup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_data_objects),       cmocka_unit_test(test_token_objects_in_memory),
-        cmocka_unit_test(test_certificate_object), cmocka_unit_test(test_copy_token_key),
-        cmocka_unit_test(test_public_key_objects), cmocka_unit_test(test_find),
+        cmocka_unit_test(test_data_objects),
+        cmocka_unit_test(test_token_objects_in_memory),
+        cmocka_unit_test(test_certificate_object),
+        cmocka_unit_test(test_copy_token_key),
+        cmocka_unit_test(test_public_key_objects),
+        cmocka_unit_test(test_find),
+        cmocka_unit_test(test_rsa_and_ed25519_public_keys),
     };
     return cmocka_run_group_tests(tests, setup, p11t_group_teardown);
 }
