@@ -59,8 +59,13 @@ struct dsk_keystore {
     dsk_key *keys;    /* labelled keys */
     dsk_key *pubkeys; /* public-only keys */
     dsk_keymat *mats;
-    atomic_ulong getkey_calls; /* test aid: GetKey requests sent */
+    atomic_ulong getkey_calls;     /* test aid: GetKey requests sent */
+    struct dsk_keystore *reg_next; /* fork.c's list of live stores */
 };
+
+/* Keep a store's locks usable across fork (fork.c). */
+void dsk_keys_fork_register(dsk_keystore *ks);
+void dsk_keys_fork_unregister(dsk_keystore *ks);
 
 /* The private library context: created once, only the "default" provider,
  * never freed (see libctx.c). NULL only if OpenSSL cannot allocate it. */

@@ -57,6 +57,12 @@ static dsk_status install_locked(dsk_key *k, const unsigned char m[32], dsk_erro
 
     if (ctx == NULL)
         return dsk_error_set(err, DSK_E_CRYPTO, "no OpenSSL library context (out of memory?)");
+    /* A parent's derivation cut short by fork can leave a half-filled
+     * material in the child (see fork.c): start clean. */
+    EVP_PKEY_free(mat->pkey);
+    mat->pkey = NULL;
+    free(mat->spki);
+    mat->spki = NULL;
     st = dsk_derive_v1(ctx, mat->type, m, &mat->pkey, err);
     if (st == DSK_OK)
         st = dsk_keymat_public_forms(mat, err);

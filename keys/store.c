@@ -35,6 +35,7 @@ dsk_status dsk_keystore_new(const dsk_client_opts *copts, dsk_keystore **out, ds
         free(ks);
         return st;
     }
+    dsk_keys_fork_register(ks);
     *out = ks;
     return DSK_OK;
 }
@@ -71,6 +72,7 @@ void dsk_keystore_free(dsk_keystore *ks)
 
     if (ks == NULL)
         return;
+    dsk_keys_fork_unregister(ks);
     alive = dsk_keys_openssl_alive();
     key_list_free(ks->keys);
     key_list_free(ks->pubkeys);
