@@ -191,9 +191,9 @@ static void run_case(OSSL_LIB_CTX *lctx, const bcase *c, double seconds, int rep
 {
     EVP_PKEY *dk = load_dstack(lctx, c->label);
     EVP_PKEY *ok = gen_default(lctx, c);
-    double *rd = calloc((size_t)reps * 4, sizeof *rd);
+    double *rd = calloc((size_t)reps * 6, sizeof *rd);
     double *ro = rd + reps, *wd = rd + 2 * reps, *wo = rd + 3 * reps;
-    double md, mo, mwd, mwo;
+    double *pc = rd + 4 * reps, *pw = rd + 5 * reps;
     int i;
 
     if (rd == NULL) {
@@ -213,12 +213,14 @@ static void run_case(OSSL_LIB_CTX *lctx, const bcase *c, double seconds, int rep
             rd[i] = rate(lctx, dk, c, seconds, &wd[i]);
         }
     }
-    md = median(rd, reps);
-    mo = median(ro, reps);
-    mwd = median(wd, reps);
-    mwo = median(wo, reps);
-    printf("%-8s %12.0f %12.0f %8.3f   %12.0f %12.0f %8.3f\n", c->name, md, mo, md / mo, mwd, mwo,
-           mwd / mwo);
+    /* Ratios of neighbouring runs first (they share the machine's state),
+     * then their median; rates are medians per side. */
+    for (i = 0; i < reps; i++) {
+        pc[i] = rd[i] / ro[i];
+        pw[i] = wd[i] / wo[i];
+    }
+    printf("%-8s %12.0f %12.0f %8.3f   %12.0f %12.0f %8.3f\n", c->name, median(rd, reps),
+           median(ro, reps), median(pc, reps), median(wd, reps), median(wo, reps), median(pw, reps));
     fflush(stdout);
     free(rd);
     EVP_PKEY_free(dk);
@@ -264,7 +266,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-provider: %s must activate the default and dstack providers\n", config);
         return 1;
     }
-    printf("# signatures/s, median of %d interleaved runs of %.1f CPU s each, 1 thread; "
+    printf("# signatures/s, median of %d interleaved runs of %.1f CPU s each, 1 thread; ratio = "
+           "median of per-pair ratios; "
            "dstack signing property query: %s\n",
            reps, seconds, dstack_props ? dstack_props : "none");
     printf("%-8s %12s %12s %8s   %12s %12s %8s\n", "case", "dstack/cpu-s", "default/cpu-s", "ratio",
