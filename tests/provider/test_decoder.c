@@ -109,6 +109,36 @@ static void test_other_pem_passes(void **state)
     EVP_PKEY_free(plain);
 }
 
+/* nginx setups that keep the certificate and the key in one file. */
+static void test_after_certificate(void **state)
+{
+    pt_env *e = *state;
+    EVP_PKEY *plain = pt_gen(e->check, "EC", "P-256"), *k;
+    X509 *x = X509_new();
+    BIO *mem = BIO_new(BIO_s_mem());
+    char *ref = dsk_ref_pem("dstack:rsa"), *text;
+
+    X509_set_version(x, 2);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 9);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 60);
+    X509_set_pubkey(x, plain);
+    assert_true(X509_sign(x, plain, EVP_sha256()) > 0);
+    assert_int_equal(PEM_write_bio_X509(mem, x), 1);
+    assert_true(BIO_puts(mem, ref) > 0);
+    assert_int_equal(BIO_write(mem, "", 1), 1);
+    BIO_get_mem_data(mem, &text);
+    k = pem_read(e, text);
+    if (k == NULL)
+        fail_msg("%s", pt_errors());
+    check_same_key(e, k, "dstack:rsa");
+    EVP_PKEY_free(k);
+    free(ref);
+    BIO_free(mem);
+    X509_free(x);
+    EVP_PKEY_free(plain);
+}
+
 static void test_bad_reference_blocks(void **state)
 {
     pt_env *e = *state;
@@ -134,6 +164,7 @@ int main(void)
         cmocka_unit_test(test_file_store),
         cmocka_unit_test(test_leading_text),
         cmocka_unit_test(test_other_pem_passes),
+        cmocka_unit_test(test_after_certificate),
         cmocka_unit_test(test_bad_reference_blocks),
     };
     return cmocka_run_group_tests(tests, pt_group_setup, pt_group_teardown);
