@@ -12,6 +12,12 @@
  * All cryptography runs in a private OSSL_LIB_CTX with only the default
  * provider, never the application's default context.
  *
+ * Fork: a child inherits the keys already derived and uses them without a
+ * new request; a derivation another thread had in flight at fork is done
+ * again by the child (no lock is left held). The private key itself lives in
+ * OpenSSL's memory (EVP_PKEY), which OpenSSL clears when the key is freed;
+ * what we hold ourselves (the GetKey reply) is in dsk_secret memory.
+ *
  * Output buffers follow one rule: out == NULL asks for the maximum size in
  * *out_len (DSK_OK); a too-small *out_len gives DSK_E_BUFFER_TOO_SMALL with
  * the needed size in *out_len; on success *out_len is the length written. */
@@ -126,7 +132,7 @@ const char *dsk_hash_name(dsk_hash h);    /* OpenSSL name, "SHA256"; NULL for NO
 dsk_hash dsk_hash_from_name(const char *name); /* NONE if unknown */
 
 typedef enum dsk_sig_scheme {
-    DSK_SIG_ECDSA,        /* in = a hash (any length; truncated as ECDSA says) */
+    DSK_SIG_ECDSA,        /* in = a hash of 1..64 bytes (truncated as ECDSA says) */
     DSK_SIG_EDDSA,        /* in = the whole message (Ed25519, pure) */
     DSK_SIG_RSA_PKCS1,    /* hash set: in = digest, DigestInfo added; NONE: in signed as is */
     DSK_SIG_RSA_PSS,      /* in = digest of hash; mgf1 and salt_len used */
@@ -140,6 +146,12 @@ typedef struct dsk_sign_params {
     int der;              /* ECDSA: 1 = DER SEQUENCE, 0 = raw r||s padded to curve size */
 } dsk_sign_params;
 
+/* The size asked for and required is the type's maximum (max_der_sig for
+ * DER ECDSA, else max_sig); *out_len is then the length written (DER ECDSA
+ * may be shorter). Errors: DSK_E_UNSUPPORTED (scheme does not fit the type,
+ * usage lacks sign, public-only key), DSK_E_BAD_INPUT (digest length, raw
+ * PKCS#1 input longer than k - 11), DSK_E_ARGS (missing hash, bad salt
+ * length), or the derivation's error. No lock is taken once derived. */
 dsk_status dsk_key_sign(dsk_key *k, const dsk_sign_params *p, const unsigned char *in,
                         size_t in_len, unsigned char *out, size_t *out_len, dsk_error *err);
 /* DSK_OK if valid, DSK_E_VERIFY if not. Works with public-only keys. */
@@ -164,6 +176,12 @@ typedef struct dsk_enc_params {
     unsigned tls_alt_version;     /* TLS: negotiated version, or 0 */
 } dsk_enc_params;
 
+/* in must be modulus-sized. out == NULL gives the scheme's maximum plaintext
+ * size; a too-small buffer gets DSK_E_BUFFER_TOO_SMALL with the exact
+ * plaintext size. Every padding or ciphertext failure is the same
+ * DSK_E_BAD_INPUT with the same message (no hint which check failed); the
+ * output is SECRET to the caller. encrypt: out is modulus-sized; works with
+ * public-only keys; DSK_ENC_RSA_PKCS1_TLS encrypts as PKCS#1 v1.5. */
 dsk_status dsk_key_decrypt(dsk_key *k, const dsk_enc_params *p, const unsigned char *in,
                            size_t in_len, unsigned char *out, size_t *out_len, dsk_error *err);
 dsk_status dsk_key_encrypt(dsk_key *k, const dsk_enc_params *p, const unsigned char *in,
