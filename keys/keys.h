@@ -46,7 +46,7 @@ typedef struct dsk_key_desc {
     const char *path;    /* NULL = label */
     const char *purpose; /* NULL = "" */
     dsk_key_type type;
-    unsigned usage;      /* DSK_USAGE_*; 0 = dsk_key_type_usages(type) */
+    unsigned usage; /* DSK_USAGE_*; 0 = dsk_key_type_usages(type) */
 } dsk_key_desc;
 
 /* Add a key (no I/O). The same label added again returns the existing key if
@@ -85,14 +85,14 @@ int dsk_key_has_private(const dsk_key *k); /* 0 for public-only keys */
 /* Static facts of a type. */
 typedef struct dsk_type_info {
     dsk_key_type type;
-    const char *name;          /* "ec-p256" */
-    const char *ossl_name;     /* "EC", "ED25519", "RSA" */
-    const char *group;         /* "prime256v1", "secp384r1", "secp256k1"; NULL otherwise */
-    const char *getkey_alg;    /* "secp256k1" or "ed25519" */
-    int bits;                  /* 256, 255 (Ed25519: OpenSSL says 256), 2048, ... */
+    const char *name;       /* "ec-p256" */
+    const char *ossl_name;  /* "EC", "ED25519", "RSA" */
+    const char *group;      /* "prime256v1", "secp384r1", "secp256k1"; NULL otherwise */
+    const char *getkey_alg; /* "secp256k1" or "ed25519" */
+    int bits;               /* 256, 384, 2048, ...; Ed25519: 256 as EVP_PKEY_get_bits says */
     int security_bits;
-    size_t max_sig;            /* raw signature size (r||s, Ed25519 64, RSA modulus bytes) */
-    size_t max_der_sig;        /* DER ECDSA size, else max_sig */
+    size_t max_sig;                  /* raw signature size (r||s, Ed25519 64, RSA modulus bytes) */
+    size_t max_der_sig;              /* DER ECDSA size, else max_sig */
     const unsigned char *params_der; /* EC params / Ed25519 OID as DER; NULL for RSA */
     size_t params_der_len;
 } dsk_type_info;
@@ -127,23 +127,23 @@ typedef enum dsk_hash {
     DSK_HASH_SHA384,
     DSK_HASH_SHA512,
 } dsk_hash;
-size_t dsk_hash_size(dsk_hash h);         /* 0 for NONE */
-const char *dsk_hash_name(dsk_hash h);    /* OpenSSL name, "SHA256"; NULL for NONE */
+size_t dsk_hash_size(dsk_hash h);              /* 0 for NONE */
+const char *dsk_hash_name(dsk_hash h);         /* OpenSSL name, "SHA256"; NULL for NONE */
 dsk_hash dsk_hash_from_name(const char *name); /* NONE if unknown */
 
 typedef enum dsk_sig_scheme {
-    DSK_SIG_ECDSA,        /* in = a hash of 1..64 bytes (truncated as ECDSA says) */
-    DSK_SIG_EDDSA,        /* in = the whole message (Ed25519, pure) */
-    DSK_SIG_RSA_PKCS1,    /* hash set: in = digest, DigestInfo added; NONE: in signed as is */
-    DSK_SIG_RSA_PSS,      /* in = digest of hash; mgf1 and salt_len used */
+    DSK_SIG_ECDSA,     /* in = a hash of 1..64 bytes (truncated as ECDSA says) */
+    DSK_SIG_EDDSA,     /* in = the whole message (Ed25519, pure) */
+    DSK_SIG_RSA_PKCS1, /* hash set: in = digest, DigestInfo added; NONE: in signed as is */
+    DSK_SIG_RSA_PSS,   /* in = digest of hash; mgf1 and salt_len used */
 } dsk_sig_scheme;
 
 typedef struct dsk_sign_params {
     dsk_sig_scheme scheme;
-    dsk_hash hash;        /* RSA: see above; ECDSA: ignored */
-    dsk_hash mgf1;        /* PSS; NONE = same as hash */
-    long salt_len;        /* PSS: >= 0 bytes; -1 = digest length; -2 = maximum */
-    int der;              /* ECDSA: 1 = DER SEQUENCE, 0 = raw r||s padded to curve size */
+    dsk_hash hash; /* RSA: see above; ECDSA: ignored */
+    dsk_hash mgf1; /* PSS; NONE = same as hash */
+    long salt_len; /* PSS: >= 0 bytes; -1 = digest length; -2 = maximum */
+    int der;       /* ECDSA: 1 = DER SEQUENCE, 0 = raw r||s padded to curve size */
 } dsk_sign_params;
 
 /* The size asked for and required is the type's maximum (max_der_sig for
@@ -168,12 +168,12 @@ typedef enum dsk_enc_scheme {
 
 typedef struct dsk_enc_params {
     dsk_enc_scheme scheme;
-    dsk_hash hash;                /* OAEP; NONE = SHA1 (the standard default) */
-    dsk_hash mgf1;                /* OAEP; NONE = same as hash */
-    const unsigned char *label;   /* OAEP label, may be NULL */
+    dsk_hash hash;              /* OAEP; NONE = SHA1 (the standard default) */
+    dsk_hash mgf1;              /* OAEP; NONE = same as hash */
+    const unsigned char *label; /* OAEP label, may be NULL */
     size_t label_len;
-    unsigned tls_client_version;  /* TLS: ClientHello version, e.g. 0x0303 */
-    unsigned tls_alt_version;     /* TLS: negotiated version, or 0 */
+    unsigned tls_client_version; /* TLS: ClientHello version, e.g. 0x0303 */
+    unsigned tls_alt_version;    /* TLS: negotiated version, or 0 */
 } dsk_enc_params;
 
 /* in must be modulus-sized. out == NULL gives the scheme's maximum plaintext
@@ -189,8 +189,8 @@ dsk_status dsk_key_encrypt(dsk_key *k, const dsk_enc_params *p, const unsigned c
 
 /* ECDH: peer is an uncompressed (or compressed) point on the key's curve, or
  * a DER SubjectPublicKeyInfo. Output: the X coordinate, curve size. */
-dsk_status dsk_key_ecdh(dsk_key *k, const unsigned char *peer, size_t peer_len,
-                        unsigned char *out, size_t *out_len, dsk_error *err);
+dsk_status dsk_key_ecdh(dsk_key *k, const unsigned char *peer, size_t peer_len, unsigned char *out,
+                        size_t *out_len, dsk_error *err);
 
 /* ---- helpers the front ends need and may not do themselves ----------- */
 
@@ -209,11 +209,16 @@ dsk_status dsk_random(unsigned char *out, size_t len, dsk_error *err);
 /* A parsed X.509 certificate (from PEM or DER), for PKCS#11 attributes.
  * name is used in messages (the certificate file). Free with dsk_cert_free. */
 typedef struct dsk_cert {
-    unsigned char *der;     size_t der_len;
-    unsigned char *subject; size_t subject_len; /* DER Name */
-    unsigned char *issuer;  size_t issuer_len;  /* DER Name */
-    unsigned char *serial;  size_t serial_len;  /* DER INTEGER */
-    unsigned char *spki;    size_t spki_len;    /* DER SubjectPublicKeyInfo */
+    unsigned char *der;
+    size_t der_len;
+    unsigned char *subject;
+    size_t subject_len; /* DER Name */
+    unsigned char *issuer;
+    size_t issuer_len; /* DER Name */
+    unsigned char *serial;
+    size_t serial_len; /* DER INTEGER */
+    unsigned char *spki;
+    size_t spki_len; /* DER SubjectPublicKeyInfo */
 } dsk_cert;
 dsk_status dsk_cert_parse(const unsigned char *data, size_t len, const char *name, dsk_cert *out,
                           dsk_error *err);
