@@ -33,12 +33,14 @@ static size_t max_plain(size_t k, const dsk_enc_params *p)
     return 0;
 }
 
-static dsk_status check_params(const dsk_key *k, const dsk_enc_params *p, dsk_error *err)
+static dsk_status check_params(const dsk_key *k, const dsk_enc_params *p, const char *what,
+                               dsk_error *err)
 {
 
     if (strcmp(dsk_type_info_get(k->mat->type)->ossl_name, "RSA") != 0)
         return dsk_error_set(err, DSK_E_UNSUPPORTED,
-                             DSK_KEY_FMT " cannot decrypt or encrypt: not RSA", DSK_KEY_ARGS(k));
+                             DSK_KEY_FMT " does not allow %s (only RSA keys do)", DSK_KEY_ARGS(k),
+                             what);
     if ((unsigned)p->scheme > DSK_ENC_RSA_RAW)
         return dsk_error_set(err, DSK_E_ARGS, DSK_KEY_FMT ": unknown encryption scheme %d",
                              DSK_KEY_ARGS(k), (int)p->scheme);
@@ -134,7 +136,7 @@ dsk_status dsk_key_decrypt(dsk_key *k, const dsk_enc_params *p, const unsigned c
 
     if (k == NULL || p == NULL || out_len == NULL || in == NULL)
         return dsk_error_set(err, DSK_E_ARGS, "decrypt: NULL argument");
-    if ((st = check_params(k, p, err)) != DSK_OK)
+    if ((st = check_params(k, p, "decrypt", err)) != DSK_OK)
         return st;
     ti = dsk_type_info_get(k->mat->type);
     if (out == NULL) {
@@ -174,7 +176,7 @@ dsk_status dsk_key_encrypt(dsk_key *k, const dsk_enc_params *p, const unsigned c
 
     if (k == NULL || p == NULL || out_len == NULL || (in == NULL && in_len > 0))
         return dsk_error_set(err, DSK_E_ARGS, "encrypt: NULL argument");
-    if ((st = check_params(k, p, err)) != DSK_OK)
+    if ((st = check_params(k, p, "encrypt", err)) != DSK_OK)
         return st;
     ti = dsk_type_info_get(k->mat->type);
     /* Encrypting a TLS premaster is plain PKCS#1 v1.5. */

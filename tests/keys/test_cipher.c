@@ -203,7 +203,9 @@ static void test_rules(void **state)
     size_t pl = sizeof pt;
     dsk_error e = {0};
     assert_int_equal(dsk_key_decrypt(f->ec, &p, ct, 256, pt, &pl, &e), DSK_E_UNSUPPORTED);
-    assert_non_null(strstr(e.msg, "key 'web' (ec-p256)"));
+    assert_string_equal(e.msg, "key 'web' (ec-p256) does not allow decrypt (only RSA keys do)");
+    assert_int_equal(dsk_key_encrypt(f->ec, &p, pt, 1, ct, &pl, &e), DSK_E_UNSUPPORTED);
+    assert_string_equal(e.msg, "key 'web' (ec-p256) does not allow encrypt (only RSA keys do)");
     p.hash = (dsk_hash)77;
     assert_int_equal(dsk_key_decrypt(f->rsa, &p, ct, 256, pt, &pl, &e), DSK_E_ARGS);
     p = (dsk_enc_params){.scheme = (dsk_enc_scheme)9};
