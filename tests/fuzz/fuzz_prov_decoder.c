@@ -4,9 +4,9 @@
  * that holds only the dstack provider.
  *
  * No key is ever derived: the agent endpoint is a socket path that cannot
- * exist, so anything that would ask for a key fails at its GetKey. The configuration
- * (three labelled keys, so labels resolve) is an anonymous memory file read
- * through /proc/self/fd. The provider comes from $DSK_PROVIDER_DIR (the
+ * exist, so anything that would ask for a key fails at its GetKey. The
+ * configuration (three labelled keys, so labels resolve) is an anonymous
+ * memory file read through /proc/self/fd. The provider comes from $DSK_PROVIDER_DIR (the
  * built dstack.so), or, in the libFuzzer build, is linked in and added as a
  * built-in so that its code is instrumented (DSK_FUZZ_BUILTIN_PROVIDER). */
 #include <dlfcn.h>
@@ -57,9 +57,8 @@ static int setup_env(void)
             fprintf(stderr, "fuzz_prov_decoder: set DSK_PROVIDER_DIR to the directory of dstack.so\n");
             return 0;
         }
-        /* Held for the whole run (never closed): without it every input's
-         * OSSL_LIB_CTX_free unloads dstack.so and libcurl's whole tree,
-         * and reloading them costs twenty times the decoding. */
+        /* Held for the whole run (never closed): without it each new
+         * context would load dstack.so and libcurl's whole tree again. */
         snprintf(so, sizeof so, "%s/dstack.so", dir);
         if (dlopen(so, RTLD_NOW | RTLD_LOCAL) == NULL) {
             fprintf(stderr, "fuzz_prov_decoder: %s\n", dlerror());
