@@ -88,10 +88,18 @@ static int enc_params(cipher_ctx *c, dsk_enc_params *p)
 {
     memset(p, 0, sizeof *p);
     switch (c->pad) {
-    case RSA_PKCS1_PADDING: p->scheme = DSK_ENC_RSA_PKCS1; break;
-    case RSA_PKCS1_OAEP_PADDING: p->scheme = DSK_ENC_RSA_OAEP; break;
-    case RSA_NO_PADDING: p->scheme = DSK_ENC_RSA_RAW; break;
-    case RSA_PKCS1_WITH_TLS_PADDING: p->scheme = DSK_ENC_RSA_PKCS1_TLS; break;
+    case RSA_PKCS1_PADDING:
+        p->scheme = DSK_ENC_RSA_PKCS1;
+        break;
+    case RSA_PKCS1_OAEP_PADDING:
+        p->scheme = DSK_ENC_RSA_OAEP;
+        break;
+    case RSA_NO_PADDING:
+        p->scheme = DSK_ENC_RSA_RAW;
+        break;
+    case RSA_PKCS1_WITH_TLS_PADDING:
+        p->scheme = DSK_ENC_RSA_PKCS1_TLS;
+        break;
     default:
         return dsk_prov_raisef(c->prov, DSK_E_UNSUPPORTED, "RSA padding mode %d is not supported",
                                c->pad);
@@ -188,14 +196,14 @@ static int rc_set_params(void *vctx, const OSSL_PARAM params[])
 
     if (params == NULL)
         return 1;
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_PAD_MODE)) != NULL
-        && !set_pad(c, p))
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_PAD_MODE)) != NULL &&
+        !set_pad(c, p))
         return 0;
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST)) != NULL
-        && !get_md(c, p, &c->oaep_md))
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST)) != NULL &&
+        !get_md(c, p, &c->oaep_md))
         return 0;
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST)) != NULL
-        && !get_md(c, p, &c->mgf1))
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST)) != NULL &&
+        !get_md(c, p, &c->mgf1))
         return 0;
     if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_OAEP_LABEL)) != NULL) {
         void *buf = NULL;
@@ -216,7 +224,8 @@ static int rc_set_params(void *vctx, const OSSL_PARAM params[])
             return 0;
         c->client_version = v;
     }
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_TLS_NEGOTIATED_VERSION)) != NULL) {
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_TLS_NEGOTIATED_VERSION)) !=
+        NULL) {
         if (!OSSL_PARAM_get_uint(p, &v))
             return 0;
         c->alt_version = v;
@@ -231,8 +240,9 @@ static int rc_get_params(void *vctx, OSSL_PARAM params[])
     if (p != NULL && !OSSL_PARAM_set_int(p, c->pad))
         return 0;
     p = OSSL_PARAM_locate(params, OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST);
-    if (p != NULL && !OSSL_PARAM_set_utf8_string(p, dsk_hash_name(c->oaep_md != DSK_HASH_NONE
-                                                                     ? c->oaep_md : DSK_HASH_SHA1)))
+    if (p != NULL &&
+        !OSSL_PARAM_set_utf8_string(
+            p, dsk_hash_name(c->oaep_md != DSK_HASH_NONE ? c->oaep_md : DSK_HASH_SHA1)))
         return 0;
     return 1;
 }
@@ -255,8 +265,14 @@ static const OSSL_PARAM gettable[] = {
     OSSL_PARAM_END,
 };
 
-static const OSSL_PARAM *rc_settable(void *vctx, void *provctx) { return settable; }
-static const OSSL_PARAM *rc_gettable(void *vctx, void *provctx) { return gettable; }
+static const OSSL_PARAM *rc_settable(void *vctx, void *provctx)
+{
+    return settable;
+}
+static const OSSL_PARAM *rc_gettable(void *vctx, void *provctx)
+{
+    return gettable;
+}
 
 const OSSL_DISPATCH dsk_rsa_cipher_functions[] = {
     {OSSL_FUNC_ASYM_CIPHER_NEWCTX, (void (*)(void))rc_newctx},

@@ -30,9 +30,7 @@ static void *dec_newctx(void *provctx)
     return provctx; /* stateless: the provider context is enough */
 }
 
-static void dec_freectx(void *vctx)
-{
-}
+static void dec_freectx(void *vctx) {}
 
 static int dec_does_selection(void *provctx, int selection)
 {
@@ -110,12 +108,14 @@ static int pem_decode(void *vctx, OSSL_CORE_BIO *cin, int selection, OSSL_CALLBA
     int ok = 0, r;
 
     r = read_block(p, cin, &uri, &err);
-    dsk_log(DSK_LOG_DEBUG, "PEM decoder: %s", r == 0 ? "not a reference block, passed over"
-                                                     : r < 0 ? "bad reference block" : uri);
+    dsk_log(DSK_LOG_DEBUG, "PEM decoder: %s",
+            r == 0  ? "not a reference block, passed over"
+            : r < 0 ? "bad reference block"
+                    : uri);
     if (r == 0)
         return 1; /* not ours: let another decoder have it */
-    if (r < 0 || dsk_ref_parse(uri, &ref, &err) != DSK_OK
-        || dsk_ref_resolve(p, &ref, &key, &err) != DSK_OK) {
+    if (r < 0 || dsk_ref_parse(uri, &ref, &err) != DSK_OK ||
+        dsk_ref_resolve(p, &ref, &key, &err) != DSK_OK) {
         dsk_prov_raise(p, &err);
         goto done;
     }
@@ -125,7 +125,8 @@ static int pem_decode(void *vctx, OSSL_CORE_BIO *cin, int selection, OSSL_CALLBA
         OSSL_PARAM params[] = {
             OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &objtype),
             OSSL_PARAM_construct_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE, dtype, 0),
-            OSSL_PARAM_construct_utf8_string(OSSL_OBJECT_PARAM_DATA_STRUCTURE, DSK_REF_STRUCTURE, 0),
+            OSSL_PARAM_construct_utf8_string(OSSL_OBJECT_PARAM_DATA_STRUCTURE, DSK_REF_STRUCTURE,
+                                             0),
             OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_DATA, uri, strlen(uri)),
             OSSL_PARAM_construct_end(),
         };
@@ -154,12 +155,13 @@ static int ref_decode(void *vctx, OSSL_CORE_BIO *cin, int selection, OSSL_CALLBA
     buf[n] = '\0';
     dsk_log(DSK_LOG_DEBUG, "reference decoder: %zu bytes%s", n,
             strncasecmp(buf, DSK_URI_SCHEME, strlen(DSK_URI_SCHEME)) == 0 ? ", a dstack: URI" : "");
-    if (n < strlen(DSK_URI_SCHEME) || n >= DSK_URI_MAX || memchr(buf, '\0', n) != NULL
-        || strncasecmp(buf, DSK_URI_SCHEME, strlen(DSK_URI_SCHEME)) != 0)
+    if (n < strlen(DSK_URI_SCHEME) || n >= DSK_URI_MAX || memchr(buf, '\0', n) != NULL ||
+        strncasecmp(buf, DSK_URI_SCHEME, strlen(DSK_URI_SCHEME)) != 0)
         return 1;
     /* No derivation here: in the file: store an error raised now would be
      * dropped by libcrypto; the first use derives and reports clearly. */
-    if (dsk_ref_parse(buf, &ref, &err) != DSK_OK || dsk_ref_resolve(p, &ref, &key, &err) != DSK_OK) {
+    if (dsk_ref_parse(buf, &ref, &err) != DSK_OK ||
+        dsk_ref_resolve(p, &ref, &key, &err) != DSK_OK) {
         dsk_prov_raise(p, &err);
         goto done;
     }

@@ -14,9 +14,7 @@ static void *enc_newctx(void *provctx)
     return provctx;
 }
 
-static void enc_freectx(void *vctx)
-{
-}
+static void enc_freectx(void *vctx) {}
 
 static int enc_does_selection(void *provctx, int selection)
 {
@@ -24,8 +22,8 @@ static int enc_does_selection(void *provctx, int selection)
 }
 
 static int enc_encode(void *vctx, OSSL_CORE_BIO *cout, const void *obj_raw,
-                      const OSSL_PARAM obj_abstract[], int selection,
-                      OSSL_PASSPHRASE_CALLBACK *cb, void *cbarg)
+                      const OSSL_PARAM obj_abstract[], int selection, OSSL_PASSPHRASE_CALLBACK *cb,
+                      void *cbarg)
 {
     dsk_prov *p = vctx;
     const dsk_pkey *k = obj_raw;
@@ -34,8 +32,8 @@ static int enc_encode(void *vctx, OSSL_CORE_BIO *cout, const void *obj_raw,
     int ok;
 
     if (k == NULL || !k->has_private || k->uri == NULL)
-        return dsk_prov_raisef(p, DSK_E_UNSUPPORTED, "only dstack keys can be written as a "
-                               DSK_REF_PEM_LABEL);
+        return dsk_prov_raisef(p, DSK_E_UNSUPPORTED,
+                               "only dstack keys can be written as a " DSK_REF_PEM_LABEL);
     if ((pem = dsk_ref_pem(k->uri)) == NULL)
         return 0;
     len = strlen(pem);

@@ -57,8 +57,7 @@ static int ecdh_set_peer(void *vctx, void *peerdata)
     if (peer == NULL || strcmp(peer->alg, "EC") != 0)
         return 0;
     if (c->pk != NULL && peer->type != c->pk->type)
-        return dsk_prov_raisef(c->prov, DSK_E_BAD_INPUT,
-                               "peer key is on %s, our key on %s",
+        return dsk_prov_raisef(c->prov, DSK_E_BAD_INPUT, "peer key is on %s, our key on %s",
                                dsk_type_info_get(peer->type)->group,
                                dsk_type_info_get(c->pk->type)->group);
     c->peer = peer;

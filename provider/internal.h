@@ -37,10 +37,10 @@ typedef struct dsk_prov {
     OSSL_FUNC_BIO_read_ex_fn *bio_read_ex;
     OSSL_FUNC_BIO_write_ex_fn *bio_write_ex;
     OSSL_FUNC_BIO_gets_fn *bio_gets;
-    char *conf_file;   /* from openssl.cnf, or NULL */
-    char *endpoint;    /* the endpoint handed to keys/, or NULL = discover */
-    dsk_conf *conf;    /* owned */
-    dsk_keystore *ks;  /* owned */
+    char *conf_file;  /* from openssl.cnf, or NULL */
+    char *endpoint;   /* the endpoint handed to keys/, or NULL = discover */
+    dsk_conf *conf;   /* owned */
+    dsk_keystore *ks; /* owned */
 } dsk_prov;
 
 /* Our reason codes (get_reason_strings); one per dsk_status. */
@@ -57,11 +57,11 @@ int dsk_prov_raisef(const dsk_prov *p, dsk_status st, const char *fmt, ...)
 
 /* A parsed dstack: URI. Either label (configured key) or inline fields. */
 typedef struct dsk_ref {
-    char *label;      /* NULL for the inline form */
-    char *path;       /* inline: percent-decoded */
-    char *purpose;    /* inline: NULL = "" */
+    char *label;   /* NULL for the inline form */
+    char *path;    /* inline: percent-decoded */
+    char *purpose; /* inline: NULL = "" */
     dsk_key_type type;
-    char *uri;        /* canonical text written into reference files */
+    char *uri; /* canonical text written into reference files */
 } dsk_ref;
 
 dsk_status dsk_ref_parse(const char *uri, dsk_ref *out, dsk_error *err);
@@ -92,17 +92,20 @@ int dsk_objref_pass(dsk_prov *p, dsk_key *key, const char *uri, OSSL_CALLBACK *c
 
 typedef struct dsk_pkey {
     dsk_prov *prov;
-    dsk_key_type type;   /* valid when key != NULL or has_pub */
-    const char *alg;     /* "EC", "ED25519", "RSA": the keymgmt that made it */
-    dsk_key *key;        /* a store key: dstack key, or public for imported */
-    int has_private;     /* 1 for dstack keys */
-    char *uri;           /* dstack keys: the reference, for the encoder */
+    dsk_key_type type; /* valid when key != NULL or has_pub */
+    const char *alg;   /* "EC", "ED25519", "RSA": the keymgmt that made it */
+    dsk_key *key;      /* a store key: dstack key, or public for imported */
+    int has_private;   /* 1 for dstack keys */
+    char *uri;         /* dstack keys: the reference, for the encoder */
     /* Imported public parts (has_pub): EC/Ed25519 point, RSA n and e. */
     int has_pub;
     int has_group;
-    unsigned char *pub;  size_t pub_len;
-    unsigned char *n;    size_t n_len;
-    unsigned char *e;    size_t e_len;
+    unsigned char *pub;
+    size_t pub_len;
+    unsigned char *n;
+    size_t n_len;
+    unsigned char *e;
+    size_t e_len;
 } dsk_pkey;
 
 /* Public parts (deriving a dstack key if needed); 0 + raised error on failure. */

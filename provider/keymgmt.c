@@ -19,9 +19,18 @@ static dsk_pkey *pkey_new(dsk_prov *p, const char *alg)
     return k;
 }
 
-static void *ec_new(void *provctx) { return pkey_new(provctx, "EC"); }
-static void *ed_new(void *provctx) { return pkey_new(provctx, "ED25519"); }
-static void *rsa_new(void *provctx) { return pkey_new(provctx, "RSA"); }
+static void *ec_new(void *provctx)
+{
+    return pkey_new(provctx, "EC");
+}
+static void *ed_new(void *provctx)
+{
+    return pkey_new(provctx, "ED25519");
+}
+static void *rsa_new(void *provctx)
+{
+    return pkey_new(provctx, "RSA");
+}
 
 static void km_free(void *kd)
 {
@@ -61,9 +70,18 @@ static void *load_as(const char *alg, const void *reference, size_t reference_sz
     return k;
 }
 
-static void *ec_load(const void *r, size_t n) { return load_as("EC", r, n); }
-static void *ed_load(const void *r, size_t n) { return load_as("ED25519", r, n); }
-static void *rsa_load(const void *r, size_t n) { return load_as("RSA", r, n); }
+static void *ec_load(const void *r, size_t n)
+{
+    return load_as("EC", r, n);
+}
+static void *ed_load(const void *r, size_t n)
+{
+    return load_as("ED25519", r, n);
+}
+static void *rsa_load(const void *r, size_t n)
+{
+    return load_as("RSA", r, n);
+}
 
 static int km_has(const void *kd, int selection)
 {
@@ -76,8 +94,8 @@ static int km_has(const void *kd, int selection)
         return 0;
     if ((selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY) && !k->has_private)
         return 0;
-    if ((selection & OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS) && strcmp(k->alg, "EC") == 0
-        && !(pub || k->has_group))
+    if ((selection & OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS) && strcmp(k->alg, "EC") == 0 &&
+        !(pub || k->has_group))
         return 0;
     return 1;
 }
@@ -102,13 +120,13 @@ static int km_match(const void *kd1, const void *kd2, int selection)
     if (strcmp(a->alg, "RSA") == 0) {
         const unsigned char *n1, *e1, *n2, *e2;
         size_t nl1, el1, nl2, el2;
-        return dsk_pkey_rsa(a, &n1, &nl1, &e1, &el1) && dsk_pkey_rsa(b, &n2, &nl2, &e2, &el2)
-               && bytes_eq(n1, nl1, n2, nl2) && bytes_eq(e1, el1, e2, el2);
+        return dsk_pkey_rsa(a, &n1, &nl1, &e1, &el1) && dsk_pkey_rsa(b, &n2, &nl2, &e2, &el2) &&
+               bytes_eq(n1, nl1, n2, nl2) && bytes_eq(e1, el1, e2, el2);
     } else {
         const unsigned char *p1, *p2;
         size_t l1, l2;
-        return dsk_pkey_point(a, &p1, &l1) && dsk_pkey_point(b, &p2, &l2)
-               && bytes_eq(p1, l1, p2, l2);
+        return dsk_pkey_point(a, &p1, &l1) && dsk_pkey_point(b, &p2, &l2) &&
+               bytes_eq(p1, l1, p2, l2);
     }
 }
 
@@ -133,25 +151,46 @@ static int km_export(void *kd, int selection, OSSL_CALLBACK *cb, void *cbarg)
     return dsk_pkey_export_params(k, selection, cb, cbarg);
 }
 
-static const OSSL_PARAM *ec_import_types(int selection) { return dsk_pkey_import_types("EC", selection); }
-static const OSSL_PARAM *ed_import_types(int selection) { return dsk_pkey_import_types("ED25519", selection); }
-static const OSSL_PARAM *rsa_import_types(int selection) { return dsk_pkey_import_types("RSA", selection); }
+static const OSSL_PARAM *ec_import_types(int selection)
+{
+    return dsk_pkey_import_types("EC", selection);
+}
+static const OSSL_PARAM *ed_import_types(int selection)
+{
+    return dsk_pkey_import_types("ED25519", selection);
+}
+static const OSSL_PARAM *rsa_import_types(int selection)
+{
+    return dsk_pkey_import_types("RSA", selection);
+}
 
 static int km_get_params(void *kd, OSSL_PARAM params[])
 {
     return dsk_pkey_get_params(kd, params);
 }
 
-static const OSSL_PARAM *ec_gettable(void *provctx) { return dsk_pkey_gettable("EC"); }
-static const OSSL_PARAM *ed_gettable(void *provctx) { return dsk_pkey_gettable("ED25519"); }
-static const OSSL_PARAM *rsa_gettable(void *provctx) { return dsk_pkey_gettable("RSA"); }
+static const OSSL_PARAM *ec_gettable(void *provctx)
+{
+    return dsk_pkey_gettable("EC");
+}
+static const OSSL_PARAM *ed_gettable(void *provctx)
+{
+    return dsk_pkey_gettable("ED25519");
+}
+static const OSSL_PARAM *rsa_gettable(void *provctx)
+{
+    return dsk_pkey_gettable("RSA");
+}
 
 static const char *ec_operation_name(int operation_id)
 {
     switch (operation_id) {
-    case OSSL_OP_SIGNATURE: return "ECDSA";
-    case OSSL_OP_KEYEXCH: return "ECDH";
-    default: return NULL;
+    case OSSL_OP_SIGNATURE:
+        return "ECDSA";
+    case OSSL_OP_KEYEXCH:
+        return "ECDH";
+    default:
+        return NULL;
     }
 }
 
@@ -167,10 +206,8 @@ static void *km_dup(const void *kd, int selection)
     d->has_private = k->has_private && (selection & OSSL_KEYMGMT_SELECT_PRIVATE_KEY);
     d->has_pub = k->has_pub;
     d->has_group = k->has_group;
-    if ((k->uri && !(d->uri = strdup(k->uri)))
-        || (k->pub && !(d->pub = malloc(k->pub_len)))
-        || (k->n && !(d->n = malloc(k->n_len)))
-        || (k->e && !(d->e = malloc(k->e_len)))) {
+    if ((k->uri && !(d->uri = strdup(k->uri))) || (k->pub && !(d->pub = malloc(k->pub_len))) ||
+        (k->n && !(d->n = malloc(k->n_len))) || (k->e && !(d->e = malloc(k->e_len)))) {
         km_free(d);
         return NULL;
     }
@@ -183,19 +220,21 @@ static void *km_dup(const void *kd, int selection)
     return d;
 }
 
-#define KEYMGMT_COMMON(pfx)                                                             \
-    {OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))pfx##_new},                                 \
-    {OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))km_free},                                  \
-    {OSSL_FUNC_KEYMGMT_LOAD, (void (*)(void))pfx##_load},                               \
-    {OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))km_has},                                    \
-    {OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))km_match},                                \
-    {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))km_import},                              \
-    {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))pfx##_import_types},               \
-    {OSSL_FUNC_KEYMGMT_EXPORT, (void (*)(void))km_export},                              \
-    {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))pfx##_import_types},               \
-    {OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))km_get_params},                      \
-    {OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))pfx##_gettable},                \
-    {OSSL_FUNC_KEYMGMT_DUP, (void (*)(void))km_dup}
+#define KEYMGMT_COMMON(pfx)                                                                        \
+    {OSSL_FUNC_KEYMGMT_NEW, (void (*)(void))pfx##_new},                                            \
+        {OSSL_FUNC_KEYMGMT_FREE, (void (*)(void))km_free},                                         \
+        {OSSL_FUNC_KEYMGMT_LOAD, (void (*)(void))pfx##_load},                                      \
+        {OSSL_FUNC_KEYMGMT_HAS, (void (*)(void))km_has},                                           \
+        {OSSL_FUNC_KEYMGMT_MATCH, (void (*)(void))km_match},                                       \
+        {OSSL_FUNC_KEYMGMT_IMPORT, (void (*)(void))km_import},                                     \
+        {OSSL_FUNC_KEYMGMT_IMPORT_TYPES, (void (*)(void))pfx##_import_types},                      \
+        {OSSL_FUNC_KEYMGMT_EXPORT, (void (*)(void))km_export},                                     \
+        {OSSL_FUNC_KEYMGMT_EXPORT_TYPES, (void (*)(void))pfx##_import_types},                      \
+        {OSSL_FUNC_KEYMGMT_GET_PARAMS, (void (*)(void))km_get_params},                             \
+        {OSSL_FUNC_KEYMGMT_GETTABLE_PARAMS, (void (*)(void))pfx##_gettable},                       \
+    {                                                                                              \
+        OSSL_FUNC_KEYMGMT_DUP, (void (*)(void))km_dup                                              \
+    }
 
 const OSSL_DISPATCH dsk_ec_keymgmt_functions[] = {
     KEYMGMT_COMMON(ec),

@@ -12,10 +12,22 @@
 
 #include "internal.h"
 
-static int is_ec(const dsk_pkey *k) { return strcmp(k->alg, "EC") == 0; }
-static int is_rsa(const dsk_pkey *k) { return strcmp(k->alg, "RSA") == 0; }
-static int is_ed(const dsk_pkey *k) { return strcmp(k->alg, "ED25519") == 0; }
-static int known(const dsk_pkey *k) { return k->key != NULL || k->has_pub || k->has_group; }
+static int is_ec(const dsk_pkey *k)
+{
+    return strcmp(k->alg, "EC") == 0;
+}
+static int is_rsa(const dsk_pkey *k)
+{
+    return strcmp(k->alg, "RSA") == 0;
+}
+static int is_ed(const dsk_pkey *k)
+{
+    return strcmp(k->alg, "ED25519") == 0;
+}
+static int known(const dsk_pkey *k)
+{
+    return k->key != NULL || k->has_pub || k->has_group;
+}
 
 int dsk_pkey_point(dsk_pkey *k, const unsigned char **pt, size_t *len)
 {
@@ -63,8 +75,8 @@ dsk_key *dsk_pkey_store_key(dsk_pkey *k)
         dsk_prov_raisef(k->prov, DSK_E_ARGS, "key object holds no key");
         return NULL;
     }
-    if (dsk_pkey_build_spki(k, &spki, &len, &err) != DSK_OK
-        || dsk_keystore_add_public(k->prov->ks, spki, len, &key, &err) != DSK_OK) {
+    if (dsk_pkey_build_spki(k, &spki, &len, &err) != DSK_OK ||
+        dsk_keystore_add_public(k->prov->ks, spki, len, &key, &err) != DSK_OK) {
         free(spki);
         dsk_prov_raise(k->prov, &err);
         return NULL;
@@ -93,32 +105,32 @@ int dsk_pkey_get_params(dsk_pkey *k, OSSL_PARAM params[])
     if (k == NULL || !known(k))
         return 0;
     ti = dsk_type_info_get(k->type);
-    if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_BITS)) != NULL
-        && !OSSL_PARAM_set_int(p, is_ed(k) ? 256 : ti->bits))
+    if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_BITS)) != NULL &&
+        !OSSL_PARAM_set_int(p, is_ed(k) ? 256 : ti->bits))
         return 0;
-    if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_SECURITY_BITS)) != NULL
-        && !OSSL_PARAM_set_int(p, ti->security_bits))
+    if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_SECURITY_BITS)) != NULL &&
+        !OSSL_PARAM_set_int(p, ti->security_bits))
         return 0;
-    if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MAX_SIZE)) != NULL
-        && !OSSL_PARAM_set_int(p, (int)ti->max_der_sig))
+    if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MAX_SIZE)) != NULL &&
+        !OSSL_PARAM_set_int(p, (int)ti->max_der_sig))
         return 0;
     if (is_ed(k)) {
-        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MANDATORY_DIGEST)) != NULL
-            && !OSSL_PARAM_set_utf8_string(p, ""))
+        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_MANDATORY_DIGEST)) != NULL &&
+            !OSSL_PARAM_set_utf8_string(p, ""))
             return 0;
-    } else if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST)) != NULL
-               && !OSSL_PARAM_set_utf8_string(p, "SHA256")) {
+    } else if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_DEFAULT_DIGEST)) != NULL &&
+               !OSSL_PARAM_set_utf8_string(p, "SHA256")) {
         return 0;
     }
     if (is_ec(k)) {
-        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_GROUP_NAME)) != NULL
-            && !OSSL_PARAM_set_utf8_string(p, ti->group))
+        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_GROUP_NAME)) != NULL &&
+            !OSSL_PARAM_set_utf8_string(p, ti->group))
             return 0;
-        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT)) != NULL
-            && !OSSL_PARAM_set_utf8_string(p, "uncompressed"))
+        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT)) != NULL &&
+            !OSSL_PARAM_set_utf8_string(p, "uncompressed"))
             return 0;
-        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_EC_ENCODING)) != NULL
-            && !OSSL_PARAM_set_utf8_string(p, "named_curve"))
+        if ((p = OSSL_PARAM_locate(params, OSSL_PKEY_PARAM_EC_ENCODING)) != NULL &&
+            !OSSL_PARAM_set_utf8_string(p, "named_curve"))
             return 0;
     }
     if (!is_rsa(k)) {
@@ -212,14 +224,15 @@ const OSSL_PARAM *dsk_pkey_import_types(const char *alg, int selection)
 }
 
 static const char *const private_fields[] = {
-    OSSL_PKEY_PARAM_PRIV_KEY, OSSL_PKEY_PARAM_RSA_D, OSSL_PKEY_PARAM_RSA_FACTOR1,
-    OSSL_PKEY_PARAM_RSA_EXPONENT1, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, NULL,
+    OSSL_PKEY_PARAM_PRIV_KEY,         OSSL_PKEY_PARAM_RSA_D,
+    OSSL_PKEY_PARAM_RSA_FACTOR1,      OSSL_PKEY_PARAM_RSA_EXPONENT1,
+    OSSL_PKEY_PARAM_RSA_COEFFICIENT1, NULL,
 };
 
 static int group_type(const char *g, dsk_key_type *t)
 {
-    if (strcasecmp(g, "prime256v1") == 0 || strcasecmp(g, "P-256") == 0
-        || strcasecmp(g, "secp256r1") == 0)
+    if (strcasecmp(g, "prime256v1") == 0 || strcasecmp(g, "P-256") == 0 ||
+        strcasecmp(g, "secp256r1") == 0)
         *t = DSK_KEY_EC_P256;
     else if (strcasecmp(g, "secp384r1") == 0 || strcasecmp(g, "P-384") == 0)
         *t = DSK_KEY_EC_P384;
@@ -278,8 +291,8 @@ static int import_ec(dsk_pkey *k, int selection, const OSSL_PARAM params[])
         return 1;
     if (!take_octets(p, &k->pub, &k->pub_len))
         return 0;
-    if (k->pub_len != 1 + 2 * (size_t)((dsk_type_info_get(k->type)->bits + 7) / 8)
-        || k->pub[0] != 0x04)
+    if (k->pub_len != 1 + 2 * (size_t)((dsk_type_info_get(k->type)->bits + 7) / 8) ||
+        k->pub[0] != 0x04)
         return dsk_prov_raisef(k->prov, DSK_E_UNSUPPORTED,
                                "EC public key: only uncompressed points are accepted");
     k->has_pub = 1;
@@ -296,9 +309,15 @@ static int import_rsa(dsk_pkey *k, const OSSL_PARAM params[])
     if (!take_bn(pn, &k->n, &k->n_len) || !take_bn(pe, &k->e, &k->e_len))
         return 0;
     switch (k->n_len * 8) {
-    case 2048: k->type = DSK_KEY_RSA_2048; break;
-    case 3072: k->type = DSK_KEY_RSA_3072; break;
-    case 4096: k->type = DSK_KEY_RSA_4096; break;
+    case 2048:
+        k->type = DSK_KEY_RSA_2048;
+        break;
+    case 3072:
+        k->type = DSK_KEY_RSA_3072;
+        break;
+    case 4096:
+        k->type = DSK_KEY_RSA_4096;
+        break;
     default:
         return dsk_prov_raisef(k->prov, DSK_E_UNSUPPORTED,
                                "RSA key of %zu bytes: dstack keys are 2048, 3072 or 4096 bits",
@@ -340,9 +359,8 @@ int dsk_pkey_export_params(dsk_pkey *k, int selection, OSSL_CALLBACK *cb, void *
 
     if (bld == NULL || !known(k))
         goto done;
-    if (is_ec(k)
-        && !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-                                            dsk_type_info_get(k->type)->group, 0))
+    if (is_ec(k) && !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+                                                     dsk_type_info_get(k->type)->group, 0))
         goto done;
     if (pub && is_rsa(k)) {
         const unsigned char *n, *e;
@@ -351,14 +369,15 @@ int dsk_pkey_export_params(dsk_pkey *k, int selection, OSSL_CALLBACK *cb, void *
             goto done;
         bn_n = BN_bin2bn(n, (int)nl, NULL);
         bn_e = BN_bin2bn(e, (int)el, NULL);
-        if (bn_n == NULL || bn_e == NULL || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n)
-            || !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e))
+        if (bn_n == NULL || bn_e == NULL ||
+            !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn_n) ||
+            !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, bn_e))
             goto done;
     } else if (pub) {
         const unsigned char *pt;
         size_t len;
-        if (!dsk_pkey_point(k, &pt, &len)
-            || !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, len))
+        if (!dsk_pkey_point(k, &pt, &len) ||
+            !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, len))
             goto done;
     }
     if ((params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
@@ -413,8 +432,7 @@ static size_t put_uint(unsigned char *out, size_t off, size_t max, const unsigne
                           : put_tlv(out, off, max, 0x02, tmp + 1, len);
 }
 
-dsk_status dsk_pkey_build_spki(const dsk_pkey *k, unsigned char **der, size_t *len,
-                               dsk_error *err)
+dsk_status dsk_pkey_build_spki(const dsk_pkey *k, unsigned char **der, size_t *len, dsk_error *err)
 {
     static const unsigned char oid_ec[] = {0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01};
     static const unsigned char oid_ed[] = {0x06, 0x03, 0x2b, 0x65, 0x70};

@@ -130,14 +130,22 @@ static const OSSL_ALGORITHM *prov_query(void *provctx, int op, int *no_cache)
 {
     *no_cache = 0;
     switch (op) {
-    case OSSL_OP_KEYMGMT: return keymgmt_algs;
-    case OSSL_OP_SIGNATURE: return signature_algs;
-    case OSSL_OP_ASYM_CIPHER: return cipher_algs;
-    case OSSL_OP_KEYEXCH: return exchange_algs;
-    case OSSL_OP_STORE: return store_algs;
-    case OSSL_OP_DECODER: return decoder_algs;
-    case OSSL_OP_ENCODER: return encoder_algs;
-    default: return NULL;
+    case OSSL_OP_KEYMGMT:
+        return keymgmt_algs;
+    case OSSL_OP_SIGNATURE:
+        return signature_algs;
+    case OSSL_OP_ASYM_CIPHER:
+        return cipher_algs;
+    case OSSL_OP_KEYEXCH:
+        return exchange_algs;
+    case OSSL_OP_STORE:
+        return store_algs;
+    case OSSL_OP_DECODER:
+        return decoder_algs;
+    case OSSL_OP_ENCODER:
+        return encoder_algs;
+    default:
+        return NULL;
     }
 }
 
@@ -159,17 +167,17 @@ static const OSSL_PARAM *prov_gettable_params(void *provctx)
 static int prov_get_params(void *provctx, OSSL_PARAM params[])
 {
     OSSL_PARAM *p;
-    if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_NAME)) != NULL
-        && !OSSL_PARAM_set_utf8_ptr(p, "dstack key provider"))
+    if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_NAME)) != NULL &&
+        !OSSL_PARAM_set_utf8_ptr(p, "dstack key provider"))
         return 0;
-    if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_VERSION)) != NULL
-        && !OSSL_PARAM_set_utf8_ptr(p, DSK_VERSION))
+    if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_VERSION)) != NULL &&
+        !OSSL_PARAM_set_utf8_ptr(p, DSK_VERSION))
         return 0;
-    if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_BUILDINFO)) != NULL
-        && !OSSL_PARAM_set_utf8_ptr(p, "dstack-pkcs11 " DSK_VERSION))
+    if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_BUILDINFO)) != NULL &&
+        !OSSL_PARAM_set_utf8_ptr(p, "dstack-pkcs11 " DSK_VERSION))
         return 0;
-    if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_STATUS)) != NULL
-        && !OSSL_PARAM_set_int(p, 1))
+    if ((p = OSSL_PARAM_locate(params, OSSL_PROV_PARAM_STATUS)) != NULL &&
+        !OSSL_PARAM_set_int(p, 1))
         return 0;
     return 1;
 }
@@ -258,9 +266,10 @@ static int init_keys(dsk_prov *p, const char *cnf_endpoint, dsk_error *err)
 }
 
 OSSL_provider_init_fn OSSL_provider_init;
-__attribute__((visibility("default")))
-int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
-                       const OSSL_DISPATCH **out, void **provctx)
+__attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HANDLE *handle,
+                                                              const OSSL_DISPATCH *in,
+                                                              const OSSL_DISPATCH **out,
+                                                              void **provctx)
 {
     OSSL_FUNC_core_get_params_fn *get_params = NULL;
     char *cnf_endpoint = NULL;
@@ -273,16 +282,29 @@ int OSSL_provider_init(const OSSL_CORE_HANDLE *handle, const OSSL_DISPATCH *in,
     p->handle = handle;
     for (; in != NULL && in->function_id != 0; in++) {
         switch (in->function_id) {
-        case OSSL_FUNC_CORE_GET_PARAMS: get_params = OSSL_FUNC_core_get_params(in); break;
-        case OSSL_FUNC_CORE_NEW_ERROR: p->new_error = OSSL_FUNC_core_new_error(in); break;
+        case OSSL_FUNC_CORE_GET_PARAMS:
+            get_params = OSSL_FUNC_core_get_params(in);
+            break;
+        case OSSL_FUNC_CORE_NEW_ERROR:
+            p->new_error = OSSL_FUNC_core_new_error(in);
+            break;
         case OSSL_FUNC_CORE_SET_ERROR_DEBUG:
             p->set_error_debug = OSSL_FUNC_core_set_error_debug(in);
             break;
-        case OSSL_FUNC_CORE_VSET_ERROR: p->vset_error = OSSL_FUNC_core_vset_error(in); break;
-        case OSSL_FUNC_BIO_READ_EX: p->bio_read_ex = OSSL_FUNC_BIO_read_ex(in); break;
-        case OSSL_FUNC_BIO_WRITE_EX: p->bio_write_ex = OSSL_FUNC_BIO_write_ex(in); break;
-        case OSSL_FUNC_BIO_GETS: p->bio_gets = OSSL_FUNC_BIO_gets(in); break;
-        default: break;
+        case OSSL_FUNC_CORE_VSET_ERROR:
+            p->vset_error = OSSL_FUNC_core_vset_error(in);
+            break;
+        case OSSL_FUNC_BIO_READ_EX:
+            p->bio_read_ex = OSSL_FUNC_BIO_read_ex(in);
+            break;
+        case OSSL_FUNC_BIO_WRITE_EX:
+            p->bio_write_ex = OSSL_FUNC_BIO_write_ex(in);
+            break;
+        case OSSL_FUNC_BIO_GETS:
+            p->bio_gets = OSSL_FUNC_BIO_gets(in);
+            break;
+        default:
+            break;
         }
     }
     dsk_log_init("dstack-provider", DSK_LOG_WARNING);

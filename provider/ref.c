@@ -75,8 +75,8 @@ static dsk_status parse_inline(const char *rest, dsk_ref *r, dsk_error *err)
         if (n == 0)
             goto next;
         if (eq == NULL) {
-            st = dsk_error_set(err, DSK_E_CONFIG, "URI dstack:%s: '%.*s' is not name=value",
-                               rest, (int)n, p);
+            st = dsk_error_set(err, DSK_E_CONFIG, "URI dstack:%s: '%.*s' is not name=value", rest,
+                               (int)n, p);
             goto done;
         }
         if ((size_t)(eq - p) == 4 && strncasecmp(p, "path", 4) == 0)
@@ -92,14 +92,14 @@ static dsk_status parse_inline(const char *rest, dsk_ref *r, dsk_error *err)
             goto done;
         }
         if (*slot != NULL) {
-            st = dsk_error_set(err, DSK_E_CONFIG, "URI dstack:%s: field '%.*s' given twice",
-                               rest, (int)(eq - p), p);
+            st = dsk_error_set(err, DSK_E_CONFIG, "URI dstack:%s: field '%.*s' given twice", rest,
+                               (int)(eq - p), p);
             goto done;
         }
         *slot = pct_decode(eq + 1, n - (size_t)(eq + 1 - p));
         if (*slot == NULL) {
-            st = dsk_error_set(err, DSK_E_CONFIG, "URI dstack:%s: bad %%-escape in '%.*s'",
-                               rest, (int)n, p);
+            st = dsk_error_set(err, DSK_E_CONFIG, "URI dstack:%s: bad %%-escape in '%.*s'", rest,
+                               (int)n, p);
             goto done;
         }
     next:
@@ -234,8 +234,8 @@ dsk_status dsk_ref_from_base64(const char *b64, size_t len, char **uri, dsk_erro
     }
     got -= (int)pad;
     bin[got] = '\0';
-    if (memchr(bin, '\0', (size_t)got) != NULL
-        || strncasecmp((char *)bin, DSK_URI_SCHEME, strlen(DSK_URI_SCHEME)) != 0) {
+    if (memchr(bin, '\0', (size_t)got) != NULL ||
+        strncasecmp((char *)bin, DSK_URI_SCHEME, strlen(DSK_URI_SCHEME)) != 0) {
         st = dsk_error_set(err, DSK_E_BAD_INPUT,
                            DSK_REF_PEM_LABEL " block does not hold a dstack: URI");
         goto done;

@@ -9,14 +9,14 @@ typedef enum { DSK_SIGALG_ECDSA, DSK_SIGALG_ED25519, DSK_SIGALG_RSA } dsk_sigalg
 typedef struct dsk_sig_ctx {
     dsk_prov *prov;
     dsk_sigalg alg;
-    dsk_pkey *pk;        /* not owned: the EVP_PKEY outlives the operation */
+    dsk_pkey *pk; /* not owned: the EVP_PKEY outlives the operation */
     int verify;
-    int pad;             /* RSA_PKCS1_PADDING, RSA_PKCS1_PSS_PADDING */
-    dsk_hash hash;       /* NONE until set */
-    dsk_hash mgf1;       /* NONE = same as hash */
-    long saltlen;        /* OpenSSL convention: -1 digest, -2 auto, -3 max, >= 0 */
-    dsk_hash_ctx *h;     /* digest_sign/verify stream */
-    int streaming;       /* update() seen: the digest may not change */
+    int pad;         /* RSA_PKCS1_PADDING, RSA_PKCS1_PSS_PADDING */
+    dsk_hash hash;   /* NONE until set */
+    dsk_hash mgf1;   /* NONE = same as hash */
+    long saltlen;    /* OpenSSL convention: -1 digest, -2 auto, -3 max, >= 0 */
+    dsk_hash_ctx *h; /* digest_sign/verify stream */
+    int streaming;   /* update() seen: the digest may not change */
 } dsk_sig_ctx;
 
 int dsk_sig_get_ctx_params(void *vctx, OSSL_PARAM params[]);

@@ -12,13 +12,20 @@ dsk_hash dsk_prov_hash(const char *name)
         const char *name;
         dsk_hash h;
     } names[] = {
-        {"SHA1", DSK_HASH_SHA1},      {"SHA-1", DSK_HASH_SHA1},
-        {"SHA224", DSK_HASH_SHA224},  {"SHA2-224", DSK_HASH_SHA224},
-        {"SHA-224", DSK_HASH_SHA224}, {"SHA256", DSK_HASH_SHA256},
-        {"SHA2-256", DSK_HASH_SHA256}, {"SHA-256", DSK_HASH_SHA256},
-        {"SHA384", DSK_HASH_SHA384},  {"SHA2-384", DSK_HASH_SHA384},
-        {"SHA-384", DSK_HASH_SHA384}, {"SHA512", DSK_HASH_SHA512},
-        {"SHA2-512", DSK_HASH_SHA512}, {"SHA-512", DSK_HASH_SHA512},
+        {"SHA1", DSK_HASH_SHA1},
+        {"SHA-1", DSK_HASH_SHA1},
+        {"SHA224", DSK_HASH_SHA224},
+        {"SHA2-224", DSK_HASH_SHA224},
+        {"SHA-224", DSK_HASH_SHA224},
+        {"SHA256", DSK_HASH_SHA256},
+        {"SHA2-256", DSK_HASH_SHA256},
+        {"SHA-256", DSK_HASH_SHA256},
+        {"SHA384", DSK_HASH_SHA384},
+        {"SHA2-384", DSK_HASH_SHA384},
+        {"SHA-384", DSK_HASH_SHA384},
+        {"SHA512", DSK_HASH_SHA512},
+        {"SHA2-512", DSK_HASH_SHA512},
+        {"SHA-512", DSK_HASH_SHA512},
         {"2.16.840.1.101.3.4.2.1", DSK_HASH_SHA256},
         {"2.16.840.1.101.3.4.2.2", DSK_HASH_SHA384},
         {"2.16.840.1.101.3.4.2.3", DSK_HASH_SHA512},
@@ -49,8 +56,8 @@ static size_t put(unsigned char *out, size_t off, size_t max, const unsigned cha
 size_t dsk_prov_hash_algid(dsk_hash h, unsigned char *out, size_t max)
 {
     static const unsigned char sha1[] = {0x30, 0x07, 0x06, 0x05, 0x2b, 0x0e, 0x03, 0x02, 0x1a};
-    unsigned char sha2[] = {0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                            0x65, 0x03, 0x04, 0x02, 0x00};
+    unsigned char sha2[] = {0x30, 0x0b, 0x06, 0x09, 0x60, 0x86, 0x48,
+                            0x01, 0x65, 0x03, 0x04, 0x02, 0x00};
     if (h == DSK_HASH_SHA1)
         return max >= sizeof sha1 ? put(out, 0, max, sha1, sizeof sha1) : 0;
     if (h < DSK_HASH_SHA224 || h > DSK_HASH_SHA512 || max < sizeof sha2)

@@ -20,9 +20,18 @@ static void *sig_newctx(void *provctx, dsk_sigalg alg)
     return c;
 }
 
-static void *ecdsa_newctx(void *provctx, const char *propq) { return sig_newctx(provctx, DSK_SIGALG_ECDSA); }
-static void *ed_newctx(void *provctx, const char *propq) { return sig_newctx(provctx, DSK_SIGALG_ED25519); }
-static void *rsa_newctx(void *provctx, const char *propq) { return sig_newctx(provctx, DSK_SIGALG_RSA); }
+static void *ecdsa_newctx(void *provctx, const char *propq)
+{
+    return sig_newctx(provctx, DSK_SIGALG_ECDSA);
+}
+static void *ed_newctx(void *provctx, const char *propq)
+{
+    return sig_newctx(provctx, DSK_SIGALG_ED25519);
+}
+static void *rsa_newctx(void *provctx, const char *propq)
+{
+    return sig_newctx(provctx, DSK_SIGALG_RSA);
+}
 
 static void sig_freectx(void *vctx)
 {
@@ -129,7 +138,8 @@ static int sign_params(dsk_sig_ctx *c, size_t tbslen, dsk_sign_params *p)
             if (dsk_hash_size(h) == tbslen)
                 p->hash = h;
         if (p->hash == DSK_HASH_NONE)
-            return dsk_prov_raisef(c->prov, DSK_E_BAD_INPUT, "PSS needs a digest (-pkeyopt digest:...)");
+            return dsk_prov_raisef(c->prov, DSK_E_BAD_INPUT,
+                                   "PSS needs a digest (-pkeyopt digest:...)");
     }
     p->scheme = DSK_SIG_RSA_PSS;
     p->mgf1 = c->mgf1;
@@ -182,20 +192,21 @@ static int sig_sign(void *vctx, unsigned char *sig, size_t *siglen, size_t sigsi
 {
     dsk_sig_ctx *c = vctx;
     if (c->alg == DSK_SIGALG_ED25519)
-        return dsk_prov_raisef(c->prov, DSK_E_UNSUPPORTED, "Ed25519 signs whole messages: use -rawin");
+        return dsk_prov_raisef(c->prov, DSK_E_UNSUPPORTED,
+                               "Ed25519 signs whole messages: use -rawin");
     return do_sign(c, sig, siglen, sigsize, tbs, tbslen);
 }
 
-static int sig_verify(void *vctx, const unsigned char *sig, size_t siglen,
-                      const unsigned char *tbs, size_t tbslen)
+static int sig_verify(void *vctx, const unsigned char *sig, size_t siglen, const unsigned char *tbs,
+                      size_t tbslen)
 {
     return do_verify(vctx, sig, siglen, tbs, tbslen);
 }
 
 /* ---- digest-sign ------------------------------------------------------ */
 
-static int digest_init(dsk_sig_ctx *c, const char *mdname, void *keydata,
-                       const OSSL_PARAM params[], int verify)
+static int digest_init(dsk_sig_ctx *c, const char *mdname, void *keydata, const OSSL_PARAM params[],
+                       int verify)
 {
     dsk_error err = {0};
 
@@ -210,8 +221,10 @@ static int digest_init(dsk_sig_ctx *c, const char *mdname, void *keydata,
     if (mdname == NULL || mdname[0] == '\0')
         mdname = "SHA256";
     if ((c->hash = dsk_prov_hash(mdname)) == DSK_HASH_NONE)
-        return dsk_prov_raisef(c->prov, DSK_E_UNSUPPORTED, "digest %s is not supported "
-                               "(SHA1, SHA224, SHA256, SHA384, SHA512)", mdname);
+        return dsk_prov_raisef(c->prov, DSK_E_UNSUPPORTED,
+                               "digest %s is not supported "
+                               "(SHA1, SHA224, SHA256, SHA384, SHA512)",
+                               mdname);
     if (dsk_hash_new(c->hash, &c->h, &err) != DSK_OK)
         return dsk_prov_raise(c->prov, &err);
     return 1;
@@ -290,25 +303,29 @@ static int ed_digest_verify(void *vctx, const unsigned char *sig, size_t siglen,
     return do_verify(vctx, sig, siglen, tbs, tbslen);
 }
 
-#define SIG_COMMON                                                                        \
-    {OSSL_FUNC_SIGNATURE_FREECTX, (void (*)(void))sig_freectx},                           \
-    {OSSL_FUNC_SIGNATURE_DUPCTX, (void (*)(void))sig_dupctx},                             \
-    {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, (void (*)(void))dsk_sig_get_ctx_params},         \
-    {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, (void (*)(void))dsk_sig_gettable_ctx_params}, \
-    {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, (void (*)(void))dsk_sig_set_ctx_params},         \
-    {OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, (void (*)(void))dsk_sig_settable_ctx_params}
+#define SIG_COMMON                                                                                 \
+    {OSSL_FUNC_SIGNATURE_FREECTX, (void (*)(void))sig_freectx},                                    \
+        {OSSL_FUNC_SIGNATURE_DUPCTX, (void (*)(void))sig_dupctx},                                  \
+        {OSSL_FUNC_SIGNATURE_GET_CTX_PARAMS, (void (*)(void))dsk_sig_get_ctx_params},              \
+        {OSSL_FUNC_SIGNATURE_GETTABLE_CTX_PARAMS, (void (*)(void))dsk_sig_gettable_ctx_params},    \
+        {OSSL_FUNC_SIGNATURE_SET_CTX_PARAMS, (void (*)(void))dsk_sig_set_ctx_params},              \
+    {                                                                                              \
+        OSSL_FUNC_SIGNATURE_SETTABLE_CTX_PARAMS, (void (*)(void))dsk_sig_settable_ctx_params       \
+    }
 
-#define SIG_STREAMING                                                                     \
-    {OSSL_FUNC_SIGNATURE_SIGN_INIT, (void (*)(void))sign_init},                           \
-    {OSSL_FUNC_SIGNATURE_SIGN, (void (*)(void))sig_sign},                                 \
-    {OSSL_FUNC_SIGNATURE_VERIFY_INIT, (void (*)(void))verify_init},                       \
-    {OSSL_FUNC_SIGNATURE_VERIFY, (void (*)(void))sig_verify},                             \
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, (void (*)(void))digest_sign_init},             \
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, (void (*)(void))digest_update},              \
-    {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, (void (*)(void))digest_sign_final},           \
-    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, (void (*)(void))digest_verify_init},         \
-    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE, (void (*)(void))digest_update},            \
-    {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL, (void (*)(void))digest_verify_final}
+#define SIG_STREAMING                                                                              \
+    {OSSL_FUNC_SIGNATURE_SIGN_INIT, (void (*)(void))sign_init},                                    \
+        {OSSL_FUNC_SIGNATURE_SIGN, (void (*)(void))sig_sign},                                      \
+        {OSSL_FUNC_SIGNATURE_VERIFY_INIT, (void (*)(void))verify_init},                            \
+        {OSSL_FUNC_SIGNATURE_VERIFY, (void (*)(void))sig_verify},                                  \
+        {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_INIT, (void (*)(void))digest_sign_init},                  \
+        {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_UPDATE, (void (*)(void))digest_update},                   \
+        {OSSL_FUNC_SIGNATURE_DIGEST_SIGN_FINAL, (void (*)(void))digest_sign_final},                \
+        {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_INIT, (void (*)(void))digest_verify_init},              \
+        {OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_UPDATE, (void (*)(void))digest_update},                 \
+    {                                                                                              \
+        OSSL_FUNC_SIGNATURE_DIGEST_VERIFY_FINAL, (void (*)(void))digest_verify_final               \
+    }
 
 const OSSL_DISPATCH dsk_ecdsa_signature_functions[] = {
     {OSSL_FUNC_SIGNATURE_NEWCTX, (void (*)(void))ecdsa_newctx},

@@ -115,14 +115,14 @@ int dsk_sig_set_ctx_params(void *vctx, const OSSL_PARAM params[])
     }
     if (c->alg != DSK_SIGALG_RSA)
         return 1;
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PAD_MODE)) != NULL
-        && !set_pad(c, p))
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PAD_MODE)) != NULL &&
+        !set_pad(c, p))
         return 0;
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN)) != NULL
-        && !set_salt(c, p))
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN)) != NULL &&
+        !set_salt(c, p))
         return 0;
-    if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST)) != NULL
-        && !set_md(c, p, &c->mgf1))
+    if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST)) != NULL &&
+        !set_md(c, p, &c->mgf1))
         return 0;
     return 1;
 }
@@ -130,9 +130,12 @@ int dsk_sig_set_ctx_params(void *vctx, const OSSL_PARAM params[])
 static size_t algid(const dsk_sig_ctx *c, unsigned char *out, size_t max)
 {
     switch (c->alg) {
-    case DSK_SIGALG_ECDSA: return dsk_sigalg_ecdsa(c->hash, out, max);
-    case DSK_SIGALG_ED25519: return dsk_sigalg_ed25519(out, max);
-    case DSK_SIGALG_RSA: break;
+    case DSK_SIGALG_ECDSA:
+        return dsk_sigalg_ecdsa(c->hash, out, max);
+    case DSK_SIGALG_ED25519:
+        return dsk_sigalg_ed25519(out, max);
+    case DSK_SIGALG_RSA:
+        break;
     }
     if (c->pad == RSA_PKCS1_PSS_PADDING)
         return dsk_sigalg_rsa_pss(c->hash, c->mgf1, dsk_sig_salt_bytes(c), out, max);
@@ -174,15 +177,15 @@ int dsk_sig_get_ctx_params(void *vctx, OSSL_PARAM params[])
         if (len == 0 || !OSSL_PARAM_set_octet_string(p, der, len))
             return 0;
     }
-    if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_DIGEST)) != NULL
-        && (c->hash == DSK_HASH_NONE || !OSSL_PARAM_set_utf8_string(p, dsk_hash_name(c->hash))))
+    if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_DIGEST)) != NULL &&
+        (c->hash == DSK_HASH_NONE || !OSSL_PARAM_set_utf8_string(p, dsk_hash_name(c->hash))))
         return 0;
     if (c->alg != DSK_SIGALG_RSA)
         return 1;
     if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_PAD_MODE)) != NULL && !get_pad(c, p))
         return 0;
-    if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN)) != NULL
-        && !get_salt(c, p))
+    if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_PSS_SALTLEN)) != NULL &&
+        !get_salt(c, p))
         return 0;
     if ((p = OSSL_PARAM_locate(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST)) != NULL) {
         dsk_hash m = c->mgf1 != DSK_HASH_NONE ? c->mgf1 : c->hash;

@@ -86,8 +86,8 @@ static int store_load(void *vctx, OSSL_CALLBACK *object_cb, void *object_cbarg,
     /* Only keys live behind a dstack: URI: nothing else, and no error. */
     if (c->expect != 0 && c->expect != OSSL_STORE_INFO_PKEY && c->expect != OSSL_STORE_INFO_PUBKEY)
         return 1;
-    if (dsk_ref_resolve(c->prov, &c->ref, &key, &err) != DSK_OK
-        || dsk_key_derive(key, &err) != DSK_OK)
+    if (dsk_ref_resolve(c->prov, &c->ref, &key, &err) != DSK_OK ||
+        dsk_key_derive(key, &err) != DSK_OK)
         return dsk_prov_raise(c->prov, &err);
     return dsk_objref_pass(c->prov, key, c->ref.uri, object_cb, object_cbarg);
 }
@@ -129,9 +129,9 @@ static int store_export_object(void *vctx, const void *reference, size_t referen
     pk.key = ref->key;
     pk.type = dsk_key_get_type(ref->key);
     pk.alg = dsk_type_info_get(pk.type)->ossl_name;
-    return dsk_pkey_export_params(&pk, OSSL_KEYMGMT_SELECT_PUBLIC_KEY
-                                           | OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS,
-                                  export_cb, export_cbarg);
+    return dsk_pkey_export_params(
+        &pk, OSSL_KEYMGMT_SELECT_PUBLIC_KEY | OSSL_KEYMGMT_SELECT_DOMAIN_PARAMETERS, export_cb,
+        export_cbarg);
 }
 
 const OSSL_DISPATCH dsk_store_functions[] = {

@@ -19,19 +19,19 @@
 typedef struct pt_env {
     dsk_test_sim sim;
     int sim_up;
-    char dir[300];           /* the simulator's dir, or a private temp dir */
-    char conf[400];          /* dir/dstack.conf */
-    OSSL_LIB_CTX *libctx;    /* default + dstack */
+    char dir[300];        /* the simulator's dir, or a private temp dir */
+    char conf[400];       /* dir/dstack.conf */
+    OSSL_LIB_CTX *libctx; /* default + dstack */
     OSSL_PROVIDER *deflt, *dstack;
-    OSSL_LIB_CTX *check;     /* default only */
+    OSSL_LIB_CTX *check; /* default only */
     OSSL_PROVIDER *check_deflt;
 } pt_env;
 
 /* Keys in the configuration: web (ec-p256, path /my-app/web), p384
  * (ec-p384), k1 (secp256k1), ed (ed25519), rsa (rsa-2048). */
-#define PT_CONF                                                                  \
-    "[key web]\npath = /my-app/web\ntype = ec-p256\n\n"                          \
-    "[key p384]\ntype = ec-p384\n\n[key k1]\ntype = secp256k1\n\n"                \
+#define PT_CONF                                                                                    \
+    "[key web]\npath = /my-app/web\ntype = ec-p256\n\n"                                            \
+    "[key p384]\ntype = ec-p384\n\n[key k1]\ntype = secp256k1\n\n"                                 \
     "[key ed]\ntype = ed25519\n\n[key rsa]\ntype = rsa-2048\n"
 
 /* with_sim: start a simulator (else the endpoint is a socket nobody serves).

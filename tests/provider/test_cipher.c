@@ -10,8 +10,9 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
-static size_t encrypt_with(OSSL_LIB_CTX *ctx, const char *props, EVP_PKEY *k, const OSSL_PARAM *params,
-                           const unsigned char *in, size_t inlen, unsigned char *out)
+static size_t encrypt_with(OSSL_LIB_CTX *ctx, const char *props, EVP_PKEY *k,
+                           const OSSL_PARAM *params, const unsigned char *in, size_t inlen,
+                           unsigned char *out)
 {
     EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(ctx, k, props);
     size_t len = 512;

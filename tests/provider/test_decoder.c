@@ -31,7 +31,8 @@ static void check_same_key(pt_env *e, EVP_PKEY *k, const char *uri)
 static void test_pem_read_private_key(void **state)
 {
     pt_env *e = *state;
-    const char *uris[] = {"dstack:web", "dstack:ed", "dstack:rsa", "dstack:path=/a%3Bb;type=ec-p384"};
+    const char *uris[] = {"dstack:web", "dstack:ed", "dstack:rsa",
+                          "dstack:path=/a%3Bb;type=ec-p384"};
     for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++) {
         char *pem = dsk_ref_pem(uris[i]);
         EVP_PKEY *k = pem_read(e, pem);
@@ -160,12 +161,9 @@ static void test_bad_reference_blocks(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pem_read_private_key),
-        cmocka_unit_test(test_file_store),
-        cmocka_unit_test(test_leading_text),
-        cmocka_unit_test(test_other_pem_passes),
-        cmocka_unit_test(test_after_certificate),
-        cmocka_unit_test(test_bad_reference_blocks),
+        cmocka_unit_test(test_pem_read_private_key), cmocka_unit_test(test_file_store),
+        cmocka_unit_test(test_leading_text),         cmocka_unit_test(test_other_pem_passes),
+        cmocka_unit_test(test_after_certificate),    cmocka_unit_test(test_bad_reference_blocks),
     };
     return cmocka_run_group_tests(tests, pt_group_setup, pt_group_teardown);
 }

@@ -16,7 +16,8 @@ static char *expected_ref(const char *uri)
     char *out = malloc(512);
     int n = EVP_EncodeBlock(b64, (const unsigned char *)uri, (int)strlen(uri));
     assert_true(n > 0 && n <= 64);
-    snprintf(out, 512, "-----BEGIN DSTACK KEY REFERENCE-----\n%s\n-----END DSTACK KEY REFERENCE-----\n",
+    snprintf(out, 512,
+             "-----BEGIN DSTACK KEY REFERENCE-----\n%s\n-----END DSTACK KEY REFERENCE-----\n",
              (char *)b64);
     return out;
 }
@@ -37,7 +38,8 @@ static char *write_private(pt_env *e, EVP_PKEY *k)
 static void test_private_pem_is_the_reference(void **state)
 {
     pt_env *e = *state;
-    const char *uris[] = {"dstack:web", "dstack:ed", "dstack:rsa", "dstack:path=/x/y;type=secp256k1"};
+    const char *uris[] = {"dstack:web", "dstack:ed", "dstack:rsa",
+                          "dstack:path=/x/y;type=secp256k1"};
     for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++) {
         EVP_PKEY *k = pt_load(e, uris[i]);
         char *got = write_private(e, k), *want = expected_ref(uris[i]);

@@ -26,7 +26,8 @@ static void test_ecdh(void **state)
     struct {
         const char *uri, *curve;
         size_t len;
-    } cases[] = {{"dstack:web", "P-256", 32}, {"dstack:p384", "P-384", 48}, {"dstack:k1", "secp256k1", 32}};
+    } cases[] = {
+        {"dstack:web", "P-256", 32}, {"dstack:p384", "P-384", 48}, {"dstack:k1", "secp256k1", 32}};
     for (size_t i = 0; i < 3; i++) {
         EVP_PKEY *k = pt_load(e, cases[i].uri), *pub = pt_public(e, k);
         EVP_PKEY *peer = pt_gen(e->check, "EC", cases[i].curve), *peer_pub = pt_public(e, peer);

@@ -14,7 +14,7 @@
 static const struct {
     const char *uri, *alg, *curve;
 } cases[] = {
-    {"dstack:web", "EC", "P-256"}, {"dstack:p384", "EC", "P-384"},
+    {"dstack:web", "EC", "P-256"},    {"dstack:p384", "EC", "P-384"},
     {"dstack:k1", "EC", "secp256k1"}, {"dstack:ed", "ED25519", NULL},
     {"dstack:rsa", "RSA", NULL},
 };
@@ -23,7 +23,8 @@ static void test_sizes_like_default(void **state)
 {
     pt_env *e = *state;
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        EVP_PKEY *k = pt_load(e, cases[i].uri), *ref = pt_gen(e->check, cases[i].alg, cases[i].curve);
+        EVP_PKEY *k = pt_load(e, cases[i].uri),
+                 *ref = pt_gen(e->check, cases[i].alg, cases[i].curve);
         char a[64] = "", b[64] = "";
         assert_non_null(k);
         assert_int_equal(EVP_PKEY_get_bits(k), EVP_PKEY_get_bits(ref));
@@ -36,7 +37,8 @@ static void test_sizes_like_default(void **state)
             assert_int_equal(EVP_PKEY_get_group_name(k, a, sizeof a, NULL), 1);
             assert_int_equal(EVP_PKEY_get_group_name(ref, b, sizeof b, NULL), 1);
             assert_string_equal(a, b);
-            assert_int_equal(EVP_PKEY_get_ec_point_conv_form(k), EVP_PKEY_get_ec_point_conv_form(ref));
+            assert_int_equal(EVP_PKEY_get_ec_point_conv_form(k),
+                             EVP_PKEY_get_ec_point_conv_form(ref));
         }
         EVP_PKEY_free(ref);
         EVP_PKEY_free(k);
@@ -60,10 +62,11 @@ static void test_public_parts_match_spki(void **state)
         } else {
             unsigned char p1[200], p2[200];
             size_t l1 = 0, l2 = 0;
-            assert_int_equal(EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, p1,
-                                                             sizeof p1, &l1), 1);
-            assert_int_equal(EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, p2,
-                                                             sizeof p2, &l2), 1);
+            assert_int_equal(
+                EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PUB_KEY, p1, sizeof p1, &l1), 1);
+            assert_int_equal(
+                EVP_PKEY_get_octet_string_param(pub, OSSL_PKEY_PARAM_PUB_KEY, p2, sizeof p2, &l2),
+                1);
             assert_true(l1 > 0);
             assert_int_equal(l1, l2);
             assert_memory_equal(p1, p2, l1);

@@ -36,7 +36,8 @@ static X509 *make_cert(OSSL_LIB_CTX *ctx, EVP_PKEY *subject_key, const char *cn,
     X509_gmtime_adj(X509_getm_notAfter(x), 3600);
     X509_set_pubkey(x, subject_key);
     X509V3_set_ctx(&v3, ca == NULL ? x : ca, x, NULL, NULL, 0);
-    ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints, ca == NULL ? "critical,CA:TRUE" : "CA:FALSE");
+    ext = X509V3_EXT_conf_nid(NULL, &v3, NID_basic_constraints,
+                              ca == NULL ? "critical,CA:TRUE" : "CA:FALSE");
     X509_add_ext(x, ext, -1);
     X509_EXTENSION_free(ext);
     assert_true(X509_sign(x, ca_key, EVP_sha256()) > 0);

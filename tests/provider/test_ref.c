@@ -31,7 +31,8 @@ static void test_inline(void **state)
 {
     dsk_ref r;
     dsk_error err = {0};
-    assert_int_equal(dsk_ref_parse("dstack:path=/a%3Bb%3Dc;type=rsa-3072;purpose=tls", &r, &err), DSK_OK);
+    assert_int_equal(dsk_ref_parse("dstack:path=/a%3Bb%3Dc;type=rsa-3072;purpose=tls", &r, &err),
+                     DSK_OK);
     assert_null(r.label);
     assert_string_equal(r.path, "/a;b=c");
     assert_string_equal(r.purpose, "tls");
@@ -78,7 +79,8 @@ static void test_resolve(void **state)
     dsk_key *k = NULL, *k2 = NULL;
 
     assert_int_equal(dsk_conf_parse("[key web]\npath = /app/web\ntype = ec-p384\n", "/etc/x.conf",
-                                    &p.conf, &err), DSK_OK);
+                                    &p.conf, &err),
+                     DSK_OK);
     assert_int_equal(dsk_keystore_new(&o, &p.ks, &err), DSK_OK);
     assert_int_equal(dsk_keystore_add_conf(p.ks, p.conf, &err), DSK_OK);
 
@@ -147,12 +149,9 @@ static void test_base64_rejects(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_label),
-        cmocka_unit_test(test_inline),
-        cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_resolve),
-        cmocka_unit_test(test_pem_roundtrip),
-        cmocka_unit_test(test_base64_rejects),
+        cmocka_unit_test(test_label),         cmocka_unit_test(test_inline),
+        cmocka_unit_test(test_errors),        cmocka_unit_test(test_resolve),
+        cmocka_unit_test(test_pem_roundtrip), cmocka_unit_test(test_base64_rejects),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

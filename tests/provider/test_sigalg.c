@@ -48,7 +48,7 @@ static const struct {
     dsk_hash h;
     const char *name;
 } hashes[] = {
-    {DSK_HASH_SHA1, "SHA1"}, {DSK_HASH_SHA224, "SHA224"}, {DSK_HASH_SHA256, "SHA256"},
+    {DSK_HASH_SHA1, "SHA1"},     {DSK_HASH_SHA224, "SHA224"}, {DSK_HASH_SHA256, "SHA256"},
     {DSK_HASH_SHA384, "SHA384"}, {DSK_HASH_SHA512, "SHA512"},
 };
 

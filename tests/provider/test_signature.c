@@ -122,7 +122,8 @@ static void test_rsa_pss_like_tls13(void **state)
     assert_int_equal(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), 1);
     assert_int_equal(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST), 1);
     assert_int_equal(EVP_DigestSign(m, sig, &len, msg, sizeof msg), 1);
-    assert_int_equal(digest_verify(e->check, NULL, pub, "SHA256", vp, sig, len, msg, sizeof msg), 1);
+    assert_int_equal(digest_verify(e->check, NULL, pub, "SHA256", vp, sig, len, msg, sizeof msg),
+                     1);
     EVP_MD_CTX_free(m);
     EVP_PKEY_free(pub);
     EVP_PKEY_free(k);
@@ -146,8 +147,10 @@ static void test_dup_midstream(void **state)
         assert_int_equal(EVP_DigestSignUpdate(b, msg + half, sizeof msg - half), 1);
         assert_int_equal(EVP_DigestSignFinal(a, sa, &la), 1);
         assert_int_equal(EVP_DigestSignFinal(b, sb, &lb), 1);
-        assert_int_equal(digest_verify(e->check, NULL, pub, "SHA256", NULL, sa, la, msg, sizeof msg), 1);
-        assert_int_equal(digest_verify(e->check, NULL, pub, "SHA256", NULL, sb, lb, msg, sizeof msg), 1);
+        assert_int_equal(
+            digest_verify(e->check, NULL, pub, "SHA256", NULL, sa, la, msg, sizeof msg), 1);
+        assert_int_equal(
+            digest_verify(e->check, NULL, pub, "SHA256", NULL, sb, lb, msg, sizeof msg), 1);
         EVP_MD_CTX_free(a);
         EVP_MD_CTX_free(b);
         EVP_PKEY_free(pub);
@@ -200,11 +203,13 @@ static void test_verify_imported(void **state)
         assert_string_equal(pt_provider_of(ours), "dstack");
         sig = digest_sign(e->check, NULL, priv, cases[i].md, NULL, &len);
         assert_int_equal(digest_verify(e->libctx, "provider=dstack", ours, cases[i].md, NULL, sig,
-                                       len, msg, sizeof msg), 1);
+                                       len, msg, sizeof msg),
+                         1);
         memcpy(bad, msg, sizeof msg);
         bad[3] ^= 0x40;
         assert_int_equal(digest_verify(e->libctx, "provider=dstack", ours, cases[i].md, NULL, sig,
-                                       len, bad, sizeof bad), 0);
+                                       len, bad, sizeof bad),
+                         0);
         free(sig);
         OSSL_PARAM_free(params);
         EVP_PKEY_CTX_free(fc);
@@ -225,8 +230,8 @@ static void test_public_key_cannot_sign(void **state)
     assert_int_equal(EVP_PKEY_todata(priv, EVP_PKEY_PUBLIC_KEY, &params), 1);
     assert_int_equal(EVP_PKEY_fromdata_init(fc), 1);
     assert_int_equal(EVP_PKEY_fromdata(fc, &ours, EVP_PKEY_PUBLIC_KEY, params), 1);
-    assert_int_not_equal(EVP_DigestSignInit_ex(m, NULL, "SHA256", e->libctx, "provider=dstack",
-                                               ours, NULL), 1);
+    assert_int_not_equal(
+        EVP_DigestSignInit_ex(m, NULL, "SHA256", e->libctx, "provider=dstack", ours, NULL), 1);
     assert_non_null(strstr(pt_errors(), "public key"));
     EVP_MD_CTX_free(m);
     OSSL_PARAM_free(params);

@@ -22,7 +22,7 @@ static void test_label(void **state)
     pt_env *e = *state;
     struct {
         const char *uri, *type;
-    } cases[] = {{"dstack:web", "EC"}, {"dstack:p384", "EC"}, {"dstack:k1", "EC"},
+    } cases[] = {{"dstack:web", "EC"},     {"dstack:p384", "EC"}, {"dstack:k1", "EC"},
                  {"dstack:ed", "ED25519"}, {"dstack:rsa", "RSA"}, {"DSTACK:web", "EC"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         EVP_PKEY *k = pt_load(e, cases[i].uri);
@@ -75,8 +75,11 @@ static void test_unknown_label_names_label_and_file(void **state)
 static void test_bad_uris(void **state)
 {
     pt_env *e = *state;
-    const char *bad[] = {"dstack:", "dstack:path=/x;type=ec-p999", "dstack:type=ec-p256",
-                         "dstack:path=/x;color=red", "dstack:path=%zz;type=ec-p256",
+    const char *bad[] = {"dstack:",
+                         "dstack:path=/x;type=ec-p999",
+                         "dstack:type=ec-p256",
+                         "dstack:path=/x;color=red",
+                         "dstack:path=%zz;type=ec-p256",
                          "dstack:path=/x;path=/y"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         assert_null(pt_load(e, bad[i]));
@@ -88,7 +91,8 @@ static void test_bad_uris(void **state)
 static void test_expect_cert_is_empty(void **state)
 {
     pt_env *e = *state;
-    OSSL_STORE_CTX *sc = OSSL_STORE_open_ex("dstack:web", e->libctx, NULL, NULL, NULL, NULL, NULL, NULL);
+    OSSL_STORE_CTX *sc =
+        OSSL_STORE_open_ex("dstack:web", e->libctx, NULL, NULL, NULL, NULL, NULL, NULL);
     assert_non_null(sc);
     assert_int_equal(OSSL_STORE_expect(sc, OSSL_STORE_INFO_CERT), 1);
     assert_null(OSSL_STORE_load(sc));
@@ -101,7 +105,8 @@ static void test_expect_cert_is_empty(void **state)
 static void test_expect_pubkey(void **state)
 {
     pt_env *e = *state;
-    OSSL_STORE_CTX *sc = OSSL_STORE_open_ex("dstack:web", e->libctx, NULL, NULL, NULL, NULL, NULL, NULL);
+    OSSL_STORE_CTX *sc =
+        OSSL_STORE_open_ex("dstack:web", e->libctx, NULL, NULL, NULL, NULL, NULL, NULL);
     OSSL_STORE_INFO *info;
     EVP_PKEY *pub, *k = pt_load(e, "dstack:web");
     assert_int_equal(OSSL_STORE_expect(sc, OSSL_STORE_INFO_PUBKEY), 1);
