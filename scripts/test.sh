@@ -49,7 +49,7 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 setup_suffix="" phase "unit tests under ASan+UBSan" build-asan --suite unit
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
-setup_suffix="-valgrind" phase "unit tests under valgrind" build-test --setup valgrind --suite unit
+setup_suffix="-valgrind" phase "unit tests under valgrind" build-test --setup valgrind --suite unit --no-suite heavy
 
 if [ ${#failed_phases[@]} -ne 0 ]; then
     echo "failed phases: ${failed_phases[*]}"
