@@ -260,6 +260,9 @@ static int init_keys(dsk_prov *p, const char *cnf_endpoint, dsk_error *err)
     copts.endpoint = p->endpoint;
     copts.connect_timeout_ms = p->conf->connect_timeout_ms;
     copts.timeout_ms = p->conf->timeout_ms;
+    dsk_log(DSK_LOG_DEBUG, "provider init: configuration %s, %zu keys, endpoint %s",
+            p->conf->file != NULL ? p->conf->file : "(none)", p->conf->nkeys,
+            p->endpoint != NULL ? p->endpoint : "(discover)");
     if (dsk_keystore_new(&copts, &p->ks, err) != DSK_OK)
         return 0;
     return dsk_keystore_add_conf(p->ks, p->conf, err) == DSK_OK;
