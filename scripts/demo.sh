@@ -39,10 +39,12 @@ label = dstack
 [key web]
 path = demo/web-tls
 type = ec-p256
+id = 01
 
 [key wallet]
 path = /eth/main-wallet
 type = secp256k1
+id = 02
 CONF
 
 cat >"$tmp/openssl.cnf" <<CONF
@@ -109,8 +111,8 @@ step "2. the PKCS#11 token"
 run $P11 -L
 run $P11 -O
 printf 'message signed in a TEE' >"$tmp/msg"
-run $P11 --sign --mechanism ECDSA-SHA256 --label web --signature-format openssl -i "$tmp/msg" -o "$tmp/msg.sig"
-run $P11 --read-object --type pubkey --label web -o "$tmp/web.pub.der"
+run $P11 --sign --mechanism ECDSA-SHA256 --id 01 --signature-format openssl -i "$tmp/msg" -o "$tmp/msg.sig"
+run $P11 --read-object --type pubkey --id 01 -o "$tmp/web.pub.der"
 openssl pkey -pubin -inform DER -in "$tmp/web.pub.der" -out "$tmp/web.pub.pem"
 run openssl dgst -sha256 -verify "$tmp/web.pub.pem" -signature "$tmp/msg.sig" "$tmp/msg"
 
@@ -130,7 +132,7 @@ step "4. restart the simulator and nginx: the same key comes back"
 stop_nginx; stop_sim
 unset OPENSSL_CONF
 start_sim
-run $P11 --read-object --type pubkey --label web -o "$tmp/web.pub.again.der"
+run $P11 --read-object --type pubkey --id 01 -o "$tmp/web.pub.again.der"
 after=$(openssl pkey -pubin -inform DER -in "$tmp/web.pub.again.der" -outform DER | sha256sum | cut -c1-16)
 echo "public key fingerprint after restart: $after"
 [ "$before" = "$after" ] || { echo "DIFFERENT KEY after restart" >&2; exit 1; }
