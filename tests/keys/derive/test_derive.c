@@ -219,8 +219,11 @@ static void hmac_sha256(OSSL_LIB_CTX *libctx, const unsigned char *key, size_t k
     unsigned char *buf = malloc(alen + blen + 1);
 
     assert_non_null(buf);
-    memcpy(buf, a, alen);
-    memcpy(buf + alen, b, blen);
+    /* a is NULL for the empty path: memcpy must not see a NULL pointer. */
+    if (alen)
+        memcpy(buf, a, alen);
+    if (blen)
+        memcpy(buf + alen, b, blen);
     assert_non_null(EVP_Q_mac(libctx, "HMAC", NULL, "SHA256", NULL, key, klen, buf, alen + blen,
                               out, 32, NULL));
     free(buf);
