@@ -10,6 +10,7 @@ sim_start
 provconf
 pubkeys
 refs
+cert web
 sim_stop
 export DSTACK_SIMULATOR_ENDPOINT="$SIM_SOCK"
 head -c 32 /dev/urandom >"$TMP/dgst"
@@ -19,7 +20,7 @@ for l in web rsa; do
     grep -q "'$l'" "$TMP/down-ref-$l.err" && grep -qF "$SIM_SOCK" "$TMP/down-ref-$l.err" ||
         fail "pkeyutl -inkey ref-$l.pem with dstack down: the error names neither the key '$l' nor the socket $SIM_SOCK: $(cat "$TMP/down-ref-$l.err")"
 done
-must_fail down-ref-server P s_server -accept "127.0.0.1:$(free_port)" -key "$TMP/ref-web.pem" -cert /dev/null -naccept 1
+must_fail down-ref-server timeout 20 env OPENSSL_CONF="$CNF_DSTACK" openssl s_server -accept "127.0.0.1:$(free_port)" -key "$TMP/ref-web.pem" -cert "$TMP/web.crt" -naccept 1
 grep -q "'web'" "$TMP/down-ref-server.err" && grep -qF "$SIM_SOCK" "$TMP/down-ref-server.err" ||
     fail "s_server -key ref-web.pem with dstack down: the error names neither the key nor the socket: $(cat "$TMP/down-ref-server.err")"
 ok "dstack down: pkeyutl and s_server with reference files fail naming the key and the socket"

@@ -11,6 +11,7 @@ sim_start
 provconf
 pubkeys
 refs
+cert web
 sim_stop
 [ ! -e "$SIM_SOCK" ] || fail "$SIM_SOCK still exists"
 export DSTACK_SIMULATOR_ENDPOINT="$SIM_SOCK"
@@ -30,7 +31,7 @@ must_fail down-ref P pkeyutl -sign -inkey "$TMP/ref-rsa.pem" -in "$TMP/msg.sha25
 # (What the reference-file failure says is checked by test-sim-down-ref.sh.)
 must_fail down-inline P pkeyutl -sign -inkey "$(inline_uri k1)" -in "$TMP/msg.sha256" -out "$TMP/x.sig"
 down_msg down-inline "${KPATH[k1]}"
-must_fail down-server P s_server -accept "127.0.0.1:$(free_port)" -key dstack:web -cert /dev/null -naccept 1
+must_fail down-server timeout 20 env OPENSSL_CONF="$CNF_DSTACK" openssl s_server -accept "127.0.0.1:$(free_port)" -key dstack:web -cert "$TMP/web.crt" -naccept 1
 down_msg down-server web
 ok "dstack down: pkeyutl (label, inline) and s_server fail naming key and socket, with a reference file it fails too; the label's error: $(grep -F "$SIM_SOCK" "$TMP/down-label.err" | head -1)"
 
