@@ -32,6 +32,13 @@ dsk_status dsk_keymat_public_forms(dsk_keymat *mat, dsk_error *err)
     unsigned char *p = NULL;
     int n;
 
+    /* An imported EC key keeps the conversion form it came with; a
+     * compressed one would give a 33-byte point. Our forms (SPKI, point,
+     * CKA_EC_POINT) are always uncompressed. */
+    if (ti->group != NULL &&
+        EVP_PKEY_set_utf8_string_param(mat->pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                       "uncompressed") != 1)
+        return dsk_error_set(err, DSK_E_CRYPTO, "cannot use the point of a %s key", ti->name);
     n = i2d_PUBKEY(mat->pkey, NULL);
     if (n <= 0 || (mat->spki = malloc((size_t)n)) == NULL)
         return dsk_error_set(err, DSK_E_CRYPTO, "cannot encode the public key of a %s key",

@@ -218,11 +218,18 @@ dsk_status dsk_ref_from_base64(const char *b64, size_t len, char **uri, dsk_erro
         if (!isspace((unsigned char)b64[i]))
             clean[n++] = b64[i];
     clean[n] = '\0';
-    if (n == 0 || n % 4 != 0 || n / 4 * 3 >= DSK_URI_MAX) {
+    if (n == 0 || n % 4 != 0) {
         st = dsk_error_set(err, DSK_E_BAD_INPUT, DSK_REF_PEM_LABEL " block: bad base64 body");
         goto done;
     }
+    /* The limit is on the URI, i.e. the decoded bytes without the padding,
+     * so that every URI dsk_ref_parse accepts can be written and read back. */
     pad = (clean[n - 1] == '=') + (clean[n - 2] == '=');
+    if (n / 4 * 3 - pad >= DSK_URI_MAX) {
+        st = dsk_error_set(err, DSK_E_BAD_INPUT, DSK_REF_PEM_LABEL " block: URI longer than %d bytes",
+                           DSK_URI_MAX - 1);
+        goto done;
+    }
     if ((bin = malloc(n / 4 * 3 + 1)) == NULL) {
         st = dsk_error_set(err, DSK_E_NOMEM, "out of memory");
         goto done;

@@ -272,7 +272,11 @@ dsk_status dsk_reply_info(const char *where, long status, const char *body, size
     out->app_name = dup_or_null(app_name, &failed);
     out->compose_hash = dup_or_null(compose_hash, &failed);
     out->tcb_info = dup_or_null(tcb, &failed);
-    out->json = strndup(body, len);
+    /* body need not be NUL-terminated: copy exactly len bytes. */
+    if ((out->json = malloc(len + 1)) != NULL) {
+        memcpy(out->json, body, len);
+        out->json[len] = '\0';
+    }
     if (failed || !out->json)
         st = dsk_error_set(err, DSK_E_NOMEM, "%s: out of memory copying the reply", where);
 done:
