@@ -28,7 +28,7 @@ total_pass=0 total_fail=0 failed_phases=()
 phase() { # name dir args...
     local name=$1 dir=$2; shift 2
     echo "=== $name"
-    local rc=0
+    local rc=0 start=$SECONDS
     meson test -C "$dir" --no-rebuild --print-errorlogs "$@" || rc=$?
     local log="$dir/meson-logs/testlog${setup_suffix:-}.json"
     local pass fail
@@ -37,7 +37,7 @@ phase() { # name dir args...
     total_pass=$((total_pass + pass))
     total_fail=$((total_fail + fail))
     if [ "$rc" -ne 0 ] || [ "$fail" -ne 0 ]; then failed_phases+=("$name"); fi
-    echo "=== $name: $pass passed, $fail failed"
+    echo "=== $name: $pass passed, $fail failed ($((SECONDS - start)) s)"
 }
 
 setup build-test
