@@ -42,6 +42,11 @@ typedef struct dsk_keymat {
     unsigned char rsa_e[8];
     size_t rsa_e_len;
     char eth[43]; /* secp256k1 only, else "" */
+    /* A signing context for pkey, initialised once (sign.c) and only ever
+     * duplicated after that: creating one per signature cost a method fetch
+     * and a sign-init. Published with compare-and-swap; owned; holds a
+     * reference to pkey (freed by dsk_keymat_drop_sign_ctx). */
+    _Atomic(EVP_PKEY_CTX *) sign_tmpl;
     struct dsk_keymat *next;
 } dsk_keymat;
 
@@ -108,6 +113,11 @@ dsk_status dsk_key_ready_for(dsk_key *k, unsigned usage, int need_private, const
 /* Record a failed OpenSSL call: the message is "<what>: <OpenSSL's reason>".
  * Never used where the reason could tell an attacker something (decryption). */
 dsk_status dsk_keys_ossl_error(dsk_error *err, dsk_status code, const char *what);
+
+/* Free mat's cached signing context (if any). With openssl_alive == 0
+ * (after OPENSSL_cleanup) it is left to the exiting process. Not
+ * thread-safe: for teardown and re-derivation only. */
+void dsk_keymat_drop_sign_ctx(dsk_keymat *mat, int openssl_alive);
 
 /* A per-operation context for k's key in the private library context. */
 EVP_PKEY_CTX *dsk_key_pkey_ctx(const dsk_key *k);

@@ -59,6 +59,7 @@ static dsk_status install_locked(dsk_key *k, const unsigned char m[32], dsk_erro
         return dsk_error_set(err, DSK_E_CRYPTO, "no OpenSSL library context (out of memory?)");
     /* A parent's derivation cut short by fork can leave a half-filled
      * material in the child (see fork.c): start clean. */
+    dsk_keymat_drop_sign_ctx(mat, 1);
     EVP_PKEY_free(mat->pkey);
     mat->pkey = NULL;
     free(mat->spki);

@@ -131,6 +131,11 @@ size_t dsk_hash_size(dsk_hash h);              /* 0 for NONE */
 const char *dsk_hash_name(dsk_hash h);         /* OpenSSL name, "SHA256"; NULL for NONE */
 dsk_hash dsk_hash_from_name(const char *name); /* NONE if unknown */
 
+/* ECDSA on secp256k1 keys is always low-S: s <= n/2 (else s = n - s), in
+ * raw r||s and DER alike, as Ethereum (EIP-2) and Bitcoin require and as the
+ * dstack agent signs. The recovery id (Ethereum's v) is not returned: a
+ * wallet finds it by trying both with the public key. Other curves keep
+ * OpenSSL's s (both forms are valid ECDSA). */
 typedef enum dsk_sig_scheme {
     DSK_SIG_ECDSA,     /* in = a hash of 1..64 bytes (truncated as ECDSA says) */
     DSK_SIG_EDDSA,     /* in = the whole message (Ed25519, pure) */

@@ -46,6 +46,7 @@ static void keymat_free(dsk_keymat *m, int openssl_alive)
      * a reference atomically and frees the key's own lock: no global lock.
      * After OPENSSL_cleanup the key's methods may be gone: the process is
      * exiting, so the key is left to it rather than touched. */
+    dsk_keymat_drop_sign_ctx(m, openssl_alive);
     if (openssl_alive)
         EVP_PKEY_free(m->pkey);
     free(m->spki);

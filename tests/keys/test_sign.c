@@ -1,9 +1,14 @@
 /* keys/sign.c: every signature scheme checked by OpenSSL's default provider,
  * default-provider signatures checked by ours, bad inputs, usage and buffer
- * rules, and many threads signing with one key at once. */
+ * rules, many threads signing with one key at once (also as the key's very
+ * first signatures, which race to create its cached signing context), and
+ * low-S ECDSA on secp256k1 with the agent's own /eth/main-wallet key. */
 #include "keytest.h"
 
 #include <pthread.h>
+#include <unistd.h>
+
+#include "simproc.h"
 
 #include <openssl/ec.h>
 #include <openssl/rsa.h>
@@ -421,6 +426,96 @@ static void test_threads_sign_concurrently(void **state)
     }
 }
 
+/* The first signatures of fresh keys, from four threads at once: they race
+ * to publish the key's signing context; every signature must verify. */
+static void test_threads_first_signatures(void **state)
+{
+    static const dsk_key_type types[] = {DSK_KEY_EC_P256, DSK_KEY_ED25519, DSK_KEY_SECP256K1};
+    (void)state;
+    for (size_t t = 0; t < 3; t++) {
+        dsk_keystore *ks = kt_store(NULL);
+        dsk_key *k = kt_key(ks, "fresh", types[t], "first signatures");
+        pthread_t th[4];
+        worker w[4];
+        for (int i = 0; i < 4; i++) {
+            w[i] = (worker){.k = k,
+                            .p = {.scheme = types[t] == DSK_KEY_ED25519 ? DSK_SIG_EDDSA
+                                                                        : DSK_SIG_ECDSA,
+                                  .der = i % 2},
+                            .n = 5};
+            assert_int_equal(pthread_create(&th[i], NULL, sign_loop, &w[i]), 0);
+        }
+        for (int i = 0; i < 4; i++) {
+            pthread_join(th[i], NULL);
+            assert_int_equal(w[i].ok, 5);
+        }
+        dsk_keystore_free(ks);
+    }
+}
+
+/* n/2 for secp256k1, big-endian (n = FFFF...FFFE BAAEDCE6 AF48A03B
+ * BFD25E8C D0364141). */
+static const char k1_half_n[] = "7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0";
+
+/* Every ECDSA signature of the agent's own wallet key is low-S (EIP-2),
+ * raw r||s and DER alike, and still verifies with the default provider.
+ * ECDSA's nonce is random, so half of OpenSSL's own s values are high: 128
+ * signatures without the n - s step would all pass only with odds 2^-128. */
+static void test_k1_low_s(void **state)
+{
+    dsk_test_sim sim;
+    dsk_keystore *ks;
+    dsk_key *k;
+    dsk_key_desc d = {.label = "wallet", .path = "/eth/main-wallet", .type = DSK_KEY_SECP256K1};
+    dsk_error e = {0};
+    unsigned char half[32];
+    char addr[43];
+    (void)state;
+
+    kt_hex(k1_half_n, half, 32);
+    if (dsk_test_sim_start(&sim, NULL) != 0)
+        fail_msg("cannot start the simulator ($DSK_SIMULATOR)");
+    ks = kt_store(sim.sock);
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+    /* The socket file can exist a moment before the simulator accepts. */
+    for (int i = 0; i < 100 && dsk_key_derive(k, &e) != DSK_OK; i++)
+        usleep(20000);
+    if (dsk_key_eth_address(k, addr, &e) != DSK_OK)
+        fail_msg("%s", e.msg);
+    assert_string_equal(addr, "0x3a9C91C6Deb255D7965B0991576b4A1C0438aEa0");
+    for (int i = 0; i < 64; i++) {
+        unsigned char h[32], raw[64], der[80];
+        size_t rl = sizeof raw, dl = sizeof der;
+        dsk_sign_params pr = {.scheme = DSK_SIG_ECDSA, .der = 0};
+        dsk_sign_params pd = {.scheme = DSK_SIG_ECDSA, .der = 1};
+        const unsigned char *dp = der;
+        const BIGNUM *r, *s;
+        ECDSA_SIG *es;
+        char msg[32];
+        snprintf(msg, sizeof msg, "low-S message %d", i);
+        digest(DSK_HASH_SHA256, msg, h);
+
+        assert_int_equal(dsk_key_sign(k, &pr, h, 32, raw, &rl, NULL), DSK_OK);
+        assert_int_equal(rl, 64);
+        assert_true(memcmp(raw + 32, half, 32) <= 0);
+        assert_int_equal(default_verify_ecdsa(k, h, 32, raw, rl, 0), 1);
+
+        assert_int_equal(dsk_key_sign(k, &pd, h, 32, der, &dl, NULL), DSK_OK);
+        es = d2i_ECDSA_SIG(NULL, &dp, (long)dl);
+        assert_non_null(es);
+        assert_ptr_equal(dp, der + dl); /* nothing after the SEQUENCE */
+        ECDSA_SIG_get0(es, &r, &s);
+        unsigned char sb[32];
+        assert_int_equal(BN_bn2binpad(s, sb, 32), 32);
+        assert_true(memcmp(sb, half, 32) <= 0);
+        assert_int_equal(default_verify_ecdsa(k, h, 32, der, dl, 1), 1);
+        assert_int_equal(dsk_key_verify(k, &pd, h, 32, der, dl, NULL), DSK_OK);
+        ECDSA_SIG_free(es);
+    }
+    dsk_keystore_free(ks);
+    assert_int_equal(dsk_test_sim_stop(&sim), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +524,7 @@ int main(void)
         cmocka_unit_test(test_rsa_pss),        cmocka_unit_test(test_verify_foreign),
         cmocka_unit_test(test_bad_inputs),     cmocka_unit_test(test_buffer_rule),
         cmocka_unit_test(test_usage_enforced), cmocka_unit_test(test_threads_sign_concurrently),
+        cmocka_unit_test(test_threads_first_signatures), cmocka_unit_test(test_k1_low_s),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
