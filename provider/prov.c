@@ -249,14 +249,18 @@ static int init_keys(dsk_prov *p, const char *cnf_endpoint, dsk_error *err)
                 p->conf_file);
     dsk_log_set_level((dsk_log_level)p->conf->log_level);
 
-    /* Workers of nginx lose their environment: copy the endpoint now and
-     * hand it to keys/ as configured (openssl.cnf, config file, env). */
-    if (cnf_endpoint != NULL)
+    /* Workers of nginx lose their environment: copy the endpoint now
+     * (openssl.cnf, config file, env) and hand it to keys/; a copy of the
+     * variable is marked as such so that errors name the variable, not the
+     * configuration. */
+    if (cnf_endpoint != NULL) {
         p->endpoint = strdup(cnf_endpoint);
-    else if (p->conf->endpoint != NULL && *p->conf->endpoint != '\0')
+    } else if (p->conf->endpoint != NULL && *p->conf->endpoint != '\0') {
         p->endpoint = strdup(p->conf->endpoint);
-    else
+    } else {
         p->endpoint = dup_nonempty(secure_getenv(DSK_ENDPOINT_ENV_NAME));
+        copts.endpoint_from_env = p->endpoint != NULL;
+    }
     copts.endpoint = p->endpoint;
     copts.connect_timeout_ms = p->conf->connect_timeout_ms;
     copts.timeout_ms = p->conf->timeout_ms;

@@ -12,6 +12,7 @@
 
 struct dsk_client {
     char *endpoint; /* NULL: discover at each call */
+    int endpoint_from_env; /* endpoint is a saved DSTACK_SIMULATOR_ENDPOINT */
     long connect_timeout_ms, timeout_ms;
     size_t max_reply;
 };
@@ -38,6 +39,7 @@ dsk_status dsk_client_new(const dsk_client_opts *opts, dsk_client **out, dsk_err
             free(c);
             return dsk_error_set(err, DSK_E_NOMEM, "out of memory creating the dstack client");
         }
+        c->endpoint_from_env = c->endpoint != NULL && opts->endpoint_from_env;
     }
     *out = c;
     return DSK_OK;
@@ -55,6 +57,10 @@ void dsk_client_free(dsk_client *c)
  * a changed environment, is picked up. */
 static dsk_status resolve(const dsk_client *c, dsk_endpoint *ep, dsk_error *err)
 {
+    /* A saved copy of the variable resolves exactly as the variable would,
+     * so messages name it. */
+    if (c->endpoint_from_env)
+        return dsk_endpoint_resolve(NULL, c->endpoint, dsk_default_sockets, ep, err);
     return dsk_endpoint_resolve(c->endpoint, getenv(DSK_ENDPOINT_ENV), dsk_default_sockets, ep,
                                 err);
 }

@@ -24,6 +24,11 @@ typedef struct dsk_client_opts {
     long connect_timeout_ms; /* <= 0: DSK_DEFAULT_CONNECT_TIMEOUT_MS */
     long timeout_ms;         /* total per request; <= 0: DSK_DEFAULT_TIMEOUT_MS */
     size_t max_reply;        /* reply body cap in bytes; 0: DSK_DEFAULT_MAX_REPLY */
+    /* Non-zero: endpoint is the value of DSTACK_SIMULATOR_ENDPOINT read
+     * earlier by the caller (e.g. before nginx cleared its workers'
+     * environment). Only changes messages: they name the variable instead
+     * of the configuration. */
+    int endpoint_from_env;
 } dsk_client_opts;
 
 typedef struct dsk_client dsk_client;

@@ -74,6 +74,47 @@ static void test_dstack_down(void **state)
     pt_teardown(&e);
 }
 
+/* An unreachable socket is reported with where its path came from: the
+ * environment (read once at init, so also after the variable is gone, as in
+ * nginx workers), or the openssl.cnf section. */
+static void test_unreachable_names_source(void **state)
+{
+    pt_env e;
+    char cnf[2048], path[512], msg[2048];
+    OSSL_LIB_CTX *ctx;
+    OSSL_STORE_CTX *sc;
+
+    pt_setup(&e, 0);
+    unsetenv("DSTACK_SIMULATOR_ENDPOINT");
+    assert_null(pt_load(&e, "dstack:web"));
+    snprintf(msg, sizeof msg, "%s", pt_errors());
+    assert_non_null(strstr(msg, "/nonexistent/dsk-prov-test.sock (from DSTACK_SIMULATOR_ENDPOINT)"));
+    assert_non_null(strstr(msg, "check DSTACK_SIMULATOR_ENDPOINT and that the simulator"));
+    assert_null(strstr(msg, "from configured"));
+    assert_null(strstr(msg, "`endpoint`"));
+
+    snprintf(cnf, sizeof cnf,
+             "openssl_conf = init\n[init]\nproviders = prov\n[prov]\ndefault = d\ndstack = ds\n"
+             "[d]\nactivate = 1\n[ds]\nmodule = %s/dstack.so\ndstack_conf = %s\n"
+             "endpoint = /nonexistent/dsk-prov-cnf.sock\nactivate = 1\n",
+             getenv("DSK_PROVIDER_DIR"), e.conf);
+    snprintf(path, sizeof path, "%s", pt_write(&e, "openssl.cnf", cnf));
+    setenv("DSTACK_SIMULATOR_ENDPOINT", "/nonexistent/dsk-prov-env.sock", 1);
+    assert_non_null(ctx = OSSL_LIB_CTX_new());
+    if (!OSSL_LIB_CTX_load_config(ctx, path))
+        fail_msg("load_config: %s", pt_errors());
+    sc = OSSL_STORE_open_ex("dstack:web", ctx, NULL, NULL, NULL, NULL, NULL, NULL);
+    assert_non_null(sc);
+    assert_null(OSSL_STORE_load(sc));
+    snprintf(msg, sizeof msg, "%s", pt_errors());
+    assert_non_null(strstr(msg, "/nonexistent/dsk-prov-cnf.sock (from configured)"));
+    assert_non_null(strstr(msg, "check `endpoint` in the configuration"));
+    OSSL_STORE_close(sc);
+    OSSL_LIB_CTX_free(ctx);
+    unsetenv("DSTACK_SIMULATOR_ENDPOINT");
+    pt_teardown(&e);
+}
+
 /* nginx workers lose their environment: what init read must last. */
 static void test_env_read_once(void **state)
 {
@@ -205,6 +246,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dstack_down),
         cmocka_unit_test(test_env_read_once),
+        cmocka_unit_test(test_unreachable_names_source),
         cmocka_unit_test(test_openssl_cnf_section),
         cmocka_unit_test(test_bad_config_fails_with_file_line),
         cmocka_unit_test(test_provider_params),
