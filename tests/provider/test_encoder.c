@@ -3,6 +3,7 @@
  * the default provider encodes them. */
 #include "provtest.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/pem.h>
@@ -28,8 +29,14 @@ static char *write_private(pt_env *e, EVP_PKEY *k)
     char *data, *out = NULL;
     long n;
     if (PEM_write_bio_PrivateKey_ex(mem, k, NULL, NULL, 0, NULL, NULL, e->libctx, NULL) == 1) {
+        /* BIO memory is not NUL-terminated: copy by length, not strndup
+         * (which may look for the NUL past the end). */
         n = BIO_get_mem_data(mem, &data);
-        out = strndup(data, (size_t)n);
+        out = malloc((size_t)n + 1);
+        if (out != NULL) {
+            memcpy(out, data, (size_t)n);
+            out[n] = '\0';
+        }
     }
     BIO_free(mem);
     return out;
