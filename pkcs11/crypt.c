@@ -74,25 +74,12 @@ done:
     return rv;
 }
 
-static CK_RV active(CK_SESSION_HANDLE h, int kind, dsk_p11_session **s, dsk_p11_op **op)
-{
-    CK_RV rv = dsk_p11_session_acquire(h, s);
-    if (rv != CKR_OK)
-        return rv;
-    *op = &(*s)->ops[kind];
-    if (!(*op)->mech) {
-        dsk_p11_session_release(*s);
-        return CKR_OPERATION_NOT_INITIALIZED;
-    }
-    return CKR_OK;
-}
-
 CK_RV dsk_p11_crypt(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,
                     CK_ULONG_PTR out_len)
 {
     dsk_p11_session *s;
     dsk_p11_op *op;
-    CK_RV rv = active(h, kind, &s, &op);
+    CK_RV rv = dsk_p11_op_active(h, kind, &s, &op);
     if (rv != CKR_OK)
         return rv;
     if (op->multi) {
@@ -111,7 +98,7 @@ CK_RV dsk_p11_crypt_update(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULO
     (void)out;
     dsk_p11_session *s;
     dsk_p11_op *op;
-    CK_RV rv = active(h, kind, &s, &op);
+    CK_RV rv = dsk_p11_op_active(h, kind, &s, &op);
     if (rv != CKR_OK)
         return rv;
     op->multi = 1;
@@ -130,7 +117,7 @@ CK_RV dsk_p11_crypt_final(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR out, CK_ULO
 {
     dsk_p11_session *s;
     dsk_p11_op *op;
-    CK_RV rv = active(h, kind, &s, &op);
+    CK_RV rv = dsk_p11_op_active(h, kind, &s, &op);
     if (rv != CKR_OK)
         return rv;
     rv = do_crypt(op, kind, op->buf, op->buf_len, out, out_len);

@@ -283,6 +283,10 @@ CK_RV dsk_p11_verify_final(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG sig_le
 /* op.c helpers shared by sign.c and crypt.c */
 CK_RV dsk_p11_op_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k, int kind);
 CK_RV dsk_p11_op_buffer(dsk_p11_op *op, const unsigned char *in, size_t len);
+/* The session and its active operation of that kind; on CKR_OK the session
+ * is held (dsk_p11_session_release it), else CKR_OPERATION_NOT_INITIALIZED or
+ * the session error. */
+CK_RV dsk_p11_op_active(CK_SESSION_HANDLE h, int kind, dsk_p11_session **s, dsk_p11_op **op);
 
 /* crypt.c */
 CK_RV dsk_p11_crypt(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PTR out,

@@ -176,3 +176,16 @@ CK_RV dsk_p11_op_buffer(dsk_p11_op *op, const unsigned char *in, size_t len)
     op->buf_len += len;
     return CKR_OK;
 }
+
+CK_RV dsk_p11_op_active(CK_SESSION_HANDLE h, int kind, dsk_p11_session **s, dsk_p11_op **op)
+{
+    CK_RV rv = dsk_p11_session_acquire(h, s);
+    if (rv != CKR_OK)
+        return rv;
+    *op = &(*s)->ops[kind];
+    if (!(*op)->mech) {
+        dsk_p11_session_release(*s);
+        return CKR_OPERATION_NOT_INITIALIZED;
+    }
+    return CKR_OK;
+}

@@ -86,21 +86,6 @@ static CK_RV do_verify(dsk_p11_op *op, const unsigned char *in, size_t len,
     return rv;
 }
 
-/* Finds the session and its active operation of that kind (session lock
- * held on success). */
-static CK_RV active(CK_SESSION_HANDLE h, int kind, dsk_p11_session **s, dsk_p11_op **op)
-{
-    CK_RV rv = dsk_p11_session_acquire(h, s);
-    if (rv != CKR_OK)
-        return rv;
-    *op = &(*s)->ops[kind];
-    if (!(*op)->mech) {
-        dsk_p11_session_release(*s);
-        return CKR_OPERATION_NOT_INITIALIZED;
-    }
-    return CKR_OK;
-}
-
 CK_RV dsk_p11_sign_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k, int kind)
 {
     return dsk_p11_op_init(h, m, k, kind);
@@ -111,7 +96,7 @@ CK_RV dsk_p11_sign(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_PT
 {
     dsk_p11_session *s;
     dsk_p11_op *op;
-    CK_RV rv = active(h, DSK_OP_SIGN, &s, &op);
+    CK_RV rv = dsk_p11_op_active(h, DSK_OP_SIGN, &s, &op);
     if (rv != CKR_OK)
         return rv;
     if (op->multi) {
@@ -129,7 +114,7 @@ CK_RV dsk_p11_sign_update(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULON
 {
     dsk_p11_session *s;
     dsk_p11_op *op;
-    CK_RV rv = active(h, kind, &s, &op);
+    CK_RV rv = dsk_p11_op_active(h, kind, &s, &op);
     if (rv != CKR_OK)
         return rv;
     op->multi = 1;
@@ -149,7 +134,7 @@ CK_RV dsk_p11_sign_final(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG_PTR sig_
 {
     dsk_p11_session *s;
     dsk_p11_op *op;
-    CK_RV rv = active(h, DSK_OP_SIGN, &s, &op);
+    CK_RV rv = dsk_p11_op_active(h, DSK_OP_SIGN, &s, &op);
     if (rv != CKR_OK)
         return rv;
     rv = do_sign(op, op->buf, op->buf_len, sig, sig_len);
@@ -162,7 +147,7 @@ CK_RV dsk_p11_verify(CK_SESSION_HANDLE h, CK_BYTE_PTR in, CK_ULONG len, CK_BYTE_
 {
     dsk_p11_session *s;
     dsk_p11_op *op;
-    CK_RV rv = active(h, DSK_OP_VERIFY, &s, &op);
+    CK_RV rv = dsk_p11_op_active(h, DSK_OP_VERIFY, &s, &op);
     if (rv != CKR_OK)
         return rv;
     if (op->multi) {
@@ -179,7 +164,7 @@ CK_RV dsk_p11_verify_final(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG sig_le
 {
     dsk_p11_session *s;
     dsk_p11_op *op;
-    CK_RV rv = active(h, DSK_OP_VERIFY, &s, &op);
+    CK_RV rv = dsk_p11_op_active(h, DSK_OP_VERIFY, &s, &op);
     if (rv != CKR_OK)
         return rv;
     rv = do_verify(op, op->buf, op->buf_len, sig, sig_len);
