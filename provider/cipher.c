@@ -156,16 +156,6 @@ static int rc_encrypt(void *vctx, unsigned char *out, size_t *outlen, size_t out
     return 1;
 }
 
-static int get_md(cipher_ctx *c, const OSSL_PARAM *p, dsk_hash *out)
-{
-    const char *name = NULL;
-    if (!OSSL_PARAM_get_utf8_string_ptr(p, &name))
-        return 0;
-    if ((*out = dsk_prov_hash(name)) == DSK_HASH_NONE)
-        return dsk_prov_raisef(c->prov, DSK_E_UNSUPPORTED, "digest %s is not supported", name);
-    return 1;
-}
-
 static int set_pad(cipher_ctx *c, const OSSL_PARAM *p)
 {
     static const struct {
@@ -200,10 +190,10 @@ static int rc_set_params(void *vctx, const OSSL_PARAM params[])
         !set_pad(c, p))
         return 0;
     if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_OAEP_DIGEST)) != NULL &&
-        !get_md(c, p, &c->oaep_md))
+        !dsk_prov_hash_param(c->prov, p, &c->oaep_md))
         return 0;
     if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_MGF1_DIGEST)) != NULL &&
-        !get_md(c, p, &c->mgf1))
+        !dsk_prov_hash_param(c->prov, p, &c->mgf1))
         return 0;
     if ((p = OSSL_PARAM_locate_const(params, OSSL_ASYM_CIPHER_PARAM_OAEP_LABEL)) != NULL) {
         void *buf = NULL;

@@ -143,6 +143,9 @@ extern const OSSL_DISPATCH dsk_ref_encoder_functions[];
 
 /* Hash from an OpenSSL digest name ("SHA256", "sha-256", "SHA2-256"). */
 dsk_hash dsk_prov_hash(const char *name);
+/* A digest-name OSSL_PARAM as a dsk_hash: 1, or 0 with an error raised
+ * (not a string, or a digest we do not support). */
+int dsk_prov_hash_param(const dsk_prov *prov, const OSSL_PARAM *p, dsk_hash *out);
 /* DER AlgorithmIdentifier of a digest (no parameters). */
 size_t dsk_prov_hash_algid(dsk_hash h, unsigned char *out, size_t max);
 

@@ -6,6 +6,8 @@
 #include "internal.h"
 #include "sigalg.h"
 
+#include <openssl/params.h>
+
 dsk_hash dsk_prov_hash(const char *name)
 {
     static const struct {
@@ -149,4 +151,14 @@ size_t dsk_sigalg_rsa_pss(dsk_hash h, dsk_hash mgf1, long salt, unsigned char *o
     out[3 + sizeof pss_oid] = (unsigned char)plen;
     memcpy(out + 4 + sizeof pss_oid, params, plen);
     return total + 2;
+}
+
+int dsk_prov_hash_param(const dsk_prov *prov, const OSSL_PARAM *p, dsk_hash *out)
+{
+    const char *name = NULL;
+    if (!OSSL_PARAM_get_utf8_string_ptr(p, &name))
+        return 0;
+    if ((*out = dsk_prov_hash(name)) == DSK_HASH_NONE)
+        return dsk_prov_raisef(prov, DSK_E_UNSUPPORTED, "digest %s is not supported", name);
+    return 1;
 }

@@ -88,16 +88,6 @@ static int set_salt(dsk_sig_ctx *c, const OSSL_PARAM *p)
     return 1;
 }
 
-static int set_md(dsk_sig_ctx *c, const OSSL_PARAM *p, dsk_hash *out)
-{
-    const char *name = NULL;
-    if (!OSSL_PARAM_get_utf8_string_ptr(p, &name))
-        return 0;
-    if ((*out = dsk_prov_hash(name)) == DSK_HASH_NONE)
-        return dsk_prov_raisef(c->prov, DSK_E_UNSUPPORTED, "digest %s is not supported", name);
-    return 1;
-}
-
 int dsk_sig_set_ctx_params(void *vctx, const OSSL_PARAM params[])
 {
     dsk_sig_ctx *c = vctx;
@@ -109,7 +99,7 @@ int dsk_sig_set_ctx_params(void *vctx, const OSSL_PARAM params[])
         dsk_hash h;
         if (c->h != NULL) /* digest-sign fixed the digest at init */
             return c->streaming ? 0 : 1;
-        if (!set_md(c, p, &h))
+        if (!dsk_prov_hash_param(c->prov, p, &h))
             return 0;
         c->hash = h;
     }
@@ -122,7 +112,7 @@ int dsk_sig_set_ctx_params(void *vctx, const OSSL_PARAM params[])
         !set_salt(c, p))
         return 0;
     if ((p = OSSL_PARAM_locate_const(params, OSSL_SIGNATURE_PARAM_MGF1_DIGEST)) != NULL &&
-        !set_md(c, p, &c->mgf1))
+        !dsk_prov_hash_param(c->prov, p, &c->mgf1))
         return 0;
     return 1;
 }
