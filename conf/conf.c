@@ -46,6 +46,7 @@ void dsk_conf_free(dsk_conf *conf)
     free(conf->missing_file);
     free(conf->token_label);
     free(conf->endpoint);
+    free(conf->kms_roots);
     if (conf->user_pin)
         dsk_wipe_free(conf->user_pin, strlen(conf->user_pin) + 1);
     free(conf);

@@ -61,6 +61,21 @@ void dsk_key_usage_format(unsigned usage, char *buf, size_t len);
 
 #define DSK_CONF_MAX_ID 64
 
+/* Chain verification on every derivation ([token] verify =). OFF: not
+ * checked. WARN: checked, logged once per key, the key works anyway.
+ * REQUIRE: a key whose chain is not anchored to a pinned root is refused. */
+typedef enum dsk_verify_mode {
+    DSK_VERIFY_OFF = 0,
+    DSK_VERIFY_WARN,
+    DSK_VERIFY_REQUIRE,
+} dsk_verify_mode;
+/* "off", "warn", "require"; DSK_E_CONFIG otherwise (the message lists them). */
+dsk_status dsk_verify_mode_parse(const char *text, dsk_verify_mode *out, dsk_error *err);
+const char *dsk_verify_mode_name(dsk_verify_mode m);
+
+#define DSK_CONF_KMS_ROOT_LEN 33 /* SEC1-compressed secp256k1 */
+#define DSK_CONF_APP_ID_LEN 20
+
 typedef struct dsk_key_entry {
     char *label;           /* unique in the file */
     char *path;            /* getKey path, byte for byte; defaults to the label */
@@ -85,6 +100,12 @@ typedef struct dsk_conf {
     long timeout_ms;          /* 0 = default */
     int log_level;            /* dsk_log_level; default DSK_LOG_WARNING */
     char *user_pin;           /* NULL = no PIN (token needs no login); SECRET, wiped */
+    /* Provenance ([token] kms_root, app_id, verify). */
+    unsigned char (*kms_roots)[DSK_CONF_KMS_ROOT_LEN]; /* NULL if none */
+    size_t n_kms_roots;
+    int have_app_id; /* 0: the agent's /Info app id is used */
+    unsigned char app_id[DSK_CONF_APP_ID_LEN];
+    dsk_verify_mode verify; /* default: REQUIRE with a kms_root, else OFF */
     dsk_key_entry *keys;
     size_t nkeys;
 } dsk_conf;

@@ -147,3 +147,26 @@ int dsk_conf_utf8_valid(const char *str, size_t len)
     }
     return 1;
 }
+
+static const char *const verify_names[] = {
+    [DSK_VERIFY_OFF] = "off",
+    [DSK_VERIFY_WARN] = "warn",
+    [DSK_VERIFY_REQUIRE] = "require",
+};
+
+const char *dsk_verify_mode_name(dsk_verify_mode m)
+{
+    return (unsigned)m < sizeof verify_names / sizeof verify_names[0] ? verify_names[m] : "off";
+}
+
+dsk_status dsk_verify_mode_parse(const char *text, dsk_verify_mode *out, dsk_error *err)
+{
+    for (size_t i = 0; text && i < sizeof verify_names / sizeof verify_names[0]; i++) {
+        if (strcasecmp(text, verify_names[i]) == 0) {
+            *out = (dsk_verify_mode)i;
+            return DSK_OK;
+        }
+    }
+    return dsk_error_set(err, DSK_E_CONFIG, "unknown verify mode '%s': valid modes are off, warn, "
+                         "require", text ? text : "");
+}

@@ -65,6 +65,11 @@ struct dsk_keystore {
     dsk_key *pubkeys; /* public-only keys */
     dsk_keymat *mats;
     atomic_ulong getkey_calls;     /* test aid: GetKey requests sent */
+    dsk_verify_mode verify;        /* provenance settings (provenance.c); set before use */
+    unsigned char (*roots)[DSK_SECP256K1_PUB_LEN];
+    size_t n_roots;
+    int have_app_id;
+    unsigned char app_id[DSK_APP_ID_LEN];
     struct dsk_keystore *reg_next; /* fork.c's list of live stores */
 };
 
@@ -126,12 +131,6 @@ EVP_PKEY_CTX *dsk_key_pkey_ctx(const dsk_key *k);
  * so keys/ does not need conf's code at link time). */
 unsigned dsk_keys_type_usages(dsk_key_type t);
 
-/* Keccak-256 (the original Keccak padding, as Ethereum uses; not SHA3-256). */
-void dsk_keys_keccak256(const unsigned char *in, size_t len, unsigned char out[32]);
-/* The same sponge with another padding byte (0x06 gives SHA3-256: tests
- * check the permutation against OpenSSL's SHA3 that way). */
-void dsk_keys_keccak256_pad(const unsigned char *in, size_t len, unsigned char pad,
-                            unsigned char out[32]);
 /* EIP-55 mixed-case "0x..." from 40 lowercase hex digits. */
 void dsk_eth_checksum(const char lower[40], char out[43]);
 

@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "socket.h"
 #include "status.h"
+#include "trust.h"
 
 typedef struct dsk_keystore dsk_keystore;
 typedef struct dsk_key dsk_key;
@@ -116,6 +117,47 @@ dsk_status dsk_key_rsa_public(dsk_key *k, const unsigned char **n, size_t *nlen,
                               const unsigned char **e, size_t *elen, dsk_error *err);
 /* secp256k1: "0x" + 40 hex digits, EIP-55 checksummed; out must hold 43 bytes. */
 dsk_status dsk_key_eth_address(dsk_key *k, char out[43], dsk_error *err);
+
+/* ---- provenance (docs/provenance.md) ------------------------------------ */
+
+/* Chain verification on every derivation (dstack's "Verifying a chain"):
+ * link 0 must recover to an app key, link 1 to one of the pinned KMS roots
+ * for the app id. OFF: not checked. WARN: checked and logged once per key,
+ * the key works whatever the outcome. REQUIRE: a key that is not anchored
+ * is refused (its derivation fails, nothing is cached) and the message
+ * names the key, the socket, the recovered root and the pinned ones.
+ * dsk_verify_mode (OFF, WARN, REQUIRE) is conf.h's. */
+
+typedef struct dsk_trust_opts {
+    const unsigned char (*roots)[DSK_SECP256K1_PUB_LEN]; /* copied */
+    size_t n_roots;
+    int have_app_id;                      /* 0: use the agent's /Info app id (logged) */
+    unsigned char app_id[DSK_APP_ID_LEN];
+    dsk_verify_mode verify;
+} dsk_trust_opts;
+
+/* Set before the first derivation (no I/O; copies t). DSK_E_CONFIG for
+ * REQUIRE or WARN with no root. The default is OFF. */
+dsk_status dsk_keystore_set_trust(dsk_keystore *ks, const dsk_trust_opts *t, dsk_error *err);
+/* The same from a configuration's [token] settings (kms_root, app_id,
+ * verify; verify defaults to require when kms_root is set, else off). */
+dsk_status dsk_keystore_set_trust_conf(dsk_keystore *ks, const dsk_conf *conf, dsk_error *err);
+
+/* The verdict of k's chain under the store's roots and app id (derives
+ * first if needed; works whatever the verify mode, even OFF, as long as
+ * there is an app id: configured, or read from /Info). With no root pinned
+ * a chain that recovers is MISMATCH "no root pinned" and kms_root holds the
+ * recovered root: show it, never pin it from there. DSK_E_UNSUPPORTED for
+ * public-only keys. */
+dsk_status dsk_key_provenance(dsk_key *k, dsk_chain_verdict *v, dsk_error *err);
+
+/* A key statement for k (docs/provenance.md): a second GetKey on k's path
+ * with purpose "dstack-pkcs11/statement/v1:<type>:<hex SHA-256 of SPKI>"
+ * (the same algorithm), checked to return the same dstack key; JSON
+ * malloc'd, byte-identical for the same app, key and agent on every replica
+ * and after every restart (RFC 6979). The app id in it is the configured
+ * one, else /Info's. Works whatever the verify mode. */
+dsk_status dsk_key_statement(dsk_key *k, char **json, dsk_error *err);
 
 /* ---- operations ------------------------------------------------------ */
 

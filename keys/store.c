@@ -83,6 +83,7 @@ void dsk_keystore_free(dsk_keystore *ks)
         ks->mats = next;
     }
     dsk_client_free(ks->client);
+    free(ks->roots);
     pthread_mutex_destroy(&ks->lock);
     free(ks);
 }

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "hex.h"
-#include "keccak.h"
+#include "trust.h"
 
 #define QUOTE_MARKER "DSTACK-SIMULATOR-FAKE-QUOTE"
 #define ATTEST_MARKER "DSTACK-SIMULATOR-FAKE-ATTESTATION"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "hex.h"
-#include "keccak.h"
+#include "trust.h"
 
 static const char hkdf_salt[] = "RATLS";
 

@@ -1,4 +1,5 @@
 #include "p11test.h"
+#include "trust.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -297,66 +298,8 @@ done:
     return ok;
 }
 
-/* Keccak-f[1600] and the sponge with rate 136 and the original 0x01 pad. */
-static uint64_t rol(uint64_t x, unsigned n)
-{
-    return n ? (x << n) | (x >> (64 - n)) : x;
-}
-
-static void keccak_f(uint64_t a[25])
-{
-    static const uint64_t rc[24] = {
-        0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL,
-        0x000000000000808bULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
-        0x000000000000008aULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
-        0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
-        0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
-        0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
-    };
-    static const unsigned rot[25] = {0,  1,  62, 28, 27, 36, 44, 6,  55, 20, 3,  10, 43,
-                                     25, 39, 41, 45, 15, 21, 8,  18, 2,  61, 56, 14};
-    for (int r = 0; r < 24; r++) {
-        uint64_t c[5], b[25];
-        for (int x = 0; x < 5; x++)
-            c[x] = a[x] ^ a[x + 5] ^ a[x + 10] ^ a[x + 15] ^ a[x + 20];
-        for (int x = 0; x < 5; x++)
-            for (int y = 0; y < 5; y++)
-                a[x + 5 * y] ^= c[(x + 4) % 5] ^ rol(c[(x + 1) % 5], 1);
-        for (int x = 0; x < 5; x++)
-            for (int y = 0; y < 5; y++)
-                b[y + 5 * ((2 * x + 3 * y) % 5)] = rol(a[x + 5 * y], rot[x + 5 * y]);
-        for (int x = 0; x < 5; x++)
-            for (int y = 0; y < 5; y++)
-                a[x + 5 * y] = b[x + 5 * y] ^ (~b[(x + 1) % 5 + 5 * y] & b[(x + 2) % 5 + 5 * y]);
-        a[0] ^= rc[r];
-    }
-}
-
+/* The project's one Keccak-256 (trust/, checked by tests/trust/test_keccak.c). */
 void p11t_keccak256(const unsigned char *in, size_t len, unsigned char out[32])
 {
-    uint64_t a[25] = {0};
-    unsigned char block[136];
-    for (;;) {
-        size_t n = len < 136 ? len : 136;
-        memset(block, 0, sizeof block);
-        if (n)
-            memcpy(block, in, n);
-        if (n < 136) {
-            block[n] ^= 0x01;
-            block[135] ^= 0x80;
-        }
-        for (int i = 0; i < 17; i++) {
-            uint64_t w = 0;
-            for (int j = 0; j < 8; j++)
-                w |= (uint64_t)block[8 * i + j] << (8 * j);
-            a[i] ^= w;
-        }
-        keccak_f(a);
-        if (n < 136)
-            break;
-        in += 136;
-        len -= 136;
-    }
-    for (int i = 0; i < 32; i++)
-        out[i] = (unsigned char)(a[i / 8] >> (8 * (i % 8)));
+    dsk_keccak256(in, len, out);
 }

@@ -14,7 +14,7 @@
 
 #include "hex.h"
 #include "internal.h"
-#include "keccak.h"
+#include "trust.h"
 
 static void assert_hex(const uint8_t *b, size_t len, const char *want)
 {

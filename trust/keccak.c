@@ -1,8 +1,9 @@
-/* Keccak-256 as Ethereum uses it (original Keccak padding 0x01, not SHA3's
- * 0x06), because OpenSSL 3.0 offers only SHA3. Used for public data only
- * (Ethereum addresses), so no constant-time or wiping concerns. Checked by
- * known-answer tests in tests/keys/test_keccak.c. */
-#include "internal.h"
+/* Keccak-256 as Ethereum and dstack use it (original Keccak padding 0x01,
+ * not SHA3's 0x06), because OpenSSL 3.0 offers only SHA3. The one Keccak of
+ * the project: keys/ (Ethereum addresses), the signature chain and the
+ * simulator use it. Public data only, so no constant-time or wiping
+ * concerns. Checked by tests/trust/test_keccak.c. */
+#include "trust.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -69,9 +70,10 @@ static void absorb_block(uint64_t s[25], const unsigned char *b)
     keccak_f(s);
 }
 
-void dsk_keys_keccak256_pad(const unsigned char *in, size_t len, unsigned char pad,
-                            unsigned char out[32])
+void dsk_keccak256_pad(const void *data, size_t len, unsigned char pad,
+                       unsigned char out[DSK_KECCAK256_LEN])
 {
+    const unsigned char *in = data;
     uint64_t s[25] = {0};
     unsigned char last[RATE];
 
@@ -90,38 +92,8 @@ void dsk_keys_keccak256_pad(const unsigned char *in, size_t len, unsigned char p
         out[i] = (unsigned char)(s[i / 8] >> (8 * (i % 8)));
 }
 
-void dsk_keys_keccak256(const unsigned char *in, size_t len, unsigned char out[32])
+void dsk_keccak256(const void *in, size_t len, unsigned char out[DSK_KECCAK256_LEN])
 {
-    dsk_keys_keccak256_pad(in, len, 0x01, out);
+    dsk_keccak256_pad(in, len, 0x01, out);
 }
 
-void dsk_eth_address(const unsigned char point[65], char out[43])
-{
-    static const char digits[] = "0123456789abcdef";
-    unsigned char h[32];
-    char lower[40];
-
-    /* The address is the last 20 bytes of keccak(X||Y), without the 0x04. */
-    dsk_keys_keccak256(point + 1, 64, h);
-    for (int i = 0; i < 20; i++) {
-        lower[2 * i] = digits[h[12 + i] >> 4];
-        lower[2 * i + 1] = digits[h[12 + i] & 15];
-    }
-    dsk_eth_checksum(lower, out);
-}
-
-void dsk_eth_checksum(const char lower[40], char out[43])
-{
-    unsigned char ch[32];
-
-    /* EIP-55: upper-case a letter when the matching nibble of keccak(hex) >= 8. */
-    dsk_keys_keccak256((const unsigned char *)lower, 40, ch);
-    out[0] = '0';
-    out[1] = 'x';
-    for (int i = 0; i < 40; i++) {
-        unsigned nib = (i % 2 == 0) ? (ch[i / 2] >> 4) : (ch[i / 2] & 15);
-        char c = lower[i];
-        out[2 + i] = (c >= 'a' && nib >= 8) ? (char)(c - 'a' + 'A') : c;
-    }
-    out[42] = '\0';
-}

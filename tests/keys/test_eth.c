@@ -1,47 +1,9 @@
-/* keys/keccak.c: Keccak-256 known answers, the sponge against OpenSSL's
- * SHA3-256 for every length around the block size, EIP-55 vectors and the
- * dstack SDK addresses from their published public keys. */
+/* keys/eth.c: EIP-55 vectors and the dstack SDK addresses from their
+ * published public keys (Keccak-256 itself is tested in tests/trust/). */
 #include "keytest.h"
 
 #include <openssl/ec.h>
 #include <openssl/obj_mac.h>
-
-static void expect_keccak(const char *msg, size_t len, const char *hex)
-{
-    unsigned char want[32], got[32];
-    kt_hex(hex, want, 32);
-    dsk_keys_keccak256((const unsigned char *)msg, len, got);
-    assert_memory_equal(got, want, 32);
-}
-
-static void test_known_answers(void **state)
-{
-    (void)state;
-    expect_keccak("", 0, "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
-    expect_keccak("abc", 3, "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45");
-    expect_keccak("The quick brown fox jumps over the lazy dog", 43,
-                  "4d741b6f1eb29cb2a9b9911c82f56fa8d73b04959d3d9d222895df6c0b28aa15");
-}
-
-/* With SHA3's padding byte the sponge must equal OpenSSL's SHA3-256 for every
- * length up to three blocks (the rate is 136 bytes). */
-static void test_sponge_matches_sha3(void **state)
-{
-    unsigned char msg[3 * 136 + 5], want[32], got[32];
-    (void)state;
-    for (size_t i = 0; i < sizeof msg; i++)
-        msg[i] = (unsigned char)(i * 7 + 3);
-    for (size_t len = 0; len <= sizeof msg; len++) {
-        assert_int_equal(EVP_Digest(msg, len, want, NULL, EVP_sha3_256(), NULL), 1);
-        dsk_keys_keccak256_pad(msg, len, 0x06, got);
-        if (memcmp(got, want, 32) != 0)
-            fail_msg("SHA3-256 mismatch at length %zu", len);
-    }
-    /* and the Keccak padding really differs */
-    dsk_keys_keccak256(msg, 10, got);
-    EVP_Digest(msg, 10, want, NULL, EVP_sha3_256(), NULL);
-    assert_memory_not_equal(got, want, 32);
-}
 
 static void test_eip55_vectors(void **state)
 {
@@ -91,8 +53,6 @@ static void test_sdk_addresses(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_known_answers),
-        cmocka_unit_test(test_sponge_matches_sha3),
         cmocka_unit_test(test_eip55_vectors),
         cmocka_unit_test(test_sdk_addresses),
     };
