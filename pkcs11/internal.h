@@ -110,7 +110,7 @@ typedef struct dsk_p11_object {
 /* ---- the module ------------------------------------------------------- */
 typedef struct dsk_p11_mod {
     void *lock;
-    pid_t pid;
+    unsigned gen; /* fork generation of the initialising process */
     dsk_conf *conf;
     dsk_keystore *ks;
     dsk_p11_token *tokens;

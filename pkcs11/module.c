@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "forkgen.h"
 #include "internal.h"
 #include "log.h"
 
@@ -22,7 +23,9 @@ dsk_p11_mod dsk_p11;
 /* Serialises C_Initialize and C_Finalize; never held across fork by us. */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int initialised;
-static atomic_int cur_pid;
+/* The fork generation (common/forkgen.h) of the process that initialised:
+ * a forked child sees another value without a system call. */
+static atomic_uint cur_gen;
 
 /* Application mutex callbacks (used when given without CKF_OS_LOCKING_OK). */
 static CK_CREATEMUTEX app_create;
@@ -96,7 +99,8 @@ CK_RV dsk_p11_ready(void)
 {
     /* A forked child is not initialised until it calls C_Initialize: the
      * parent's sessions are not its own. */
-    if (!atomic_load(&initialised) || atomic_load(&cur_pid) != (int)getpid())
+    if (!atomic_load_explicit(&initialised, memory_order_acquire) ||
+        atomic_load_explicit(&cur_gen, memory_order_relaxed) != dsk_fork_gen())
         return CKR_CRYPTOKI_NOT_INITIALIZED;
     return CKR_OK;
 }
@@ -214,9 +218,10 @@ CK_RV dsk_p11_initialize(CK_VOID_PTR pargs)
     CK_RV rv = check_args(a);
     if (rv != CKR_OK)
         return rv;
+    dsk_fork_gen_watch();
     pthread_mutex_lock(&init_lock);
-    int pid = (int)getpid();
-    if (atomic_load(&initialised) && atomic_load(&cur_pid) == pid) {
+    unsigned gen = dsk_fork_gen();
+    if (atomic_load(&initialised) && atomic_load(&cur_gen) == gen) {
         rv = CKR_CRYPTOKI_ALREADY_INITIALIZED;
         goto done;
     }
@@ -229,7 +234,7 @@ CK_RV dsk_p11_initialize(CK_VOID_PTR pargs)
         dsk_p11_mutex_abandon(dsk_p11.lock);
         dsk_p11.lock = NULL;
         log_setup(dsk_p11.conf);
-        dsk_log(DSK_LOG_DEBUG, "re-initialised after fork (pid %d)", pid);
+        dsk_log(DSK_LOG_DEBUG, "re-initialised after fork (pid %d)", (int)getpid());
     }
     set_mutex_funcs(a);
     rv = dsk_p11_mutex_new(&dsk_p11.lock);
@@ -241,8 +246,8 @@ CK_RV dsk_p11_initialize(CK_VOID_PTR pargs)
         unload();
         goto fail;
     }
-    dsk_p11.pid = pid;
-    atomic_store(&cur_pid, pid);
+    dsk_p11.gen = gen;
+    atomic_store(&cur_gen, gen);
     atomic_store(&initialised, 1);
     rv = CKR_OK;
     goto done;
@@ -261,7 +266,7 @@ CK_RV dsk_p11_finalize(void)
     /* Accepted in a forked child too: it frees the inherited copy. */
     if (atomic_load(&initialised)) {
         atomic_store(&initialised, 0);
-        int child = atomic_load(&cur_pid) != (int)getpid();
+        int child = atomic_load(&cur_gen) != dsk_fork_gen();
         state_free();
         unload();
         if (child)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "forkgen.h"
 #include "internal.h"
 #include "wipe.h"
 
@@ -180,7 +181,7 @@ void dsk_p11_sessions_free(void)
         for (int k = 0; k < DSK_OP_COUNT; k++)
             dsk_p11_op_clear(&s->ops[k]);
         free(s->found);
-        if (dsk_p11.pid == getpid())
+        if (dsk_p11.gen == dsk_fork_gen())
             dsk_p11_mutex_free(s->lock);
         else
             dsk_p11_mutex_abandon(s->lock);

@@ -4,6 +4,7 @@
 #include "p11test.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -225,6 +226,88 @@ static void test_agent_faults(void **state)
     CK(T.f->C_Finalize(NULL));
 }
 
+/* What a freshly forked child must see: the parent's state is not its own
+ * until it initialises; then it works, once. Returns 0 or failure bits. */
+static int child_checks(int finalize_first)
+{
+    int code = 0;
+    CK_ULONG n = 0;
+    if (T.f->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_CRYPTOKI_NOT_INITIALIZED)
+        code |= 1;
+    if (finalize_first && T.f->C_Finalize(NULL) != CKR_OK)
+        code |= 2;
+    if (T.f->C_Initialize(NULL) != CKR_OK)
+        code |= 4;
+    if (T.f->C_Initialize(NULL) != CKR_CRYPTOKI_ALREADY_INITIALIZED)
+        code |= 8;
+    CK_SESSION_HANDLE cs = 0;
+    if (T.f->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &cs) != CKR_OK)
+        code |= 16;
+    unsigned char csig[128];
+    CK_ULONG clen = sizeof csig;
+    if (sign_web(cs, csig, &clen) != CKR_OK || clen != 64)
+        code |= 32;
+    return code;
+}
+
+static int wait_code(pid_t pid)
+{
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+        return 255;
+    return WEXITSTATUS(status);
+}
+
+/* The fork patterns a host program uses: a plain child (with and without
+ * C_Finalize first), a grandchild forked by a child that never initialised,
+ * a grandchild forked by a child that did, and a fork from another thread. */
+enum {
+    FORK_PLAIN,
+    FORK_FINALIZE,
+    FORK_GRANDCHILD_UNINIT,
+    FORK_GRANDCHILD_INIT,
+    FORK_THREAD,
+    FORK_PATTERNS
+};
+
+static int fork_pattern(int variant)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return wait_code(pid);
+    int code = 0;
+    switch (variant) {
+    case FORK_GRANDCHILD_UNINIT: {
+        pid_t g = fork();
+        if (g == 0)
+            _exit(child_checks(0));
+        code = wait_code(g);
+        break;
+    }
+    case FORK_GRANDCHILD_INIT:
+        code = child_checks(0);
+        if (code == 0) {
+            pid_t g = fork();
+            if (g == 0)
+                _exit(child_checks(0));
+            code = wait_code(g);
+        }
+        break;
+    default:
+        code = child_checks(variant == FORK_FINALIZE);
+        break;
+    }
+    if (T.f->C_Finalize(NULL) != CKR_OK)
+        code |= 64;
+    _exit(code);
+}
+
+static void *fork_in_thread(void *arg)
+{
+    *(int *)arg = fork_pattern(FORK_PLAIN);
+    return NULL;
+}
+
 static void test_fork(void **state)
 {
     (void)state;
@@ -233,36 +316,17 @@ static void test_fork(void **state)
     unsigned char sig[128];
     CK_ULONG len = sizeof sig;
     CK(sign_web(s, sig, &len)); /* derived in the parent */
-    for (int variant = 0; variant < 2; variant++) {
-        pid_t pid = fork();
-        assert_true(pid >= 0);
-        if (pid == 0) {
-            int code = 0;
-            CK_ULONG n = 0;
-            /* The parent's state is not the child's until it initialises. */
-            if (T.f->C_GetSlotList(CK_TRUE, NULL, &n) != CKR_CRYPTOKI_NOT_INITIALIZED)
-                code |= 1;
-            if (variant == 1 && T.f->C_Finalize(NULL) != CKR_OK)
-                code |= 2;
-            if (T.f->C_Initialize(NULL) != CKR_OK)
-                code |= 4;
-            if (T.f->C_Initialize(NULL) != CKR_CRYPTOKI_ALREADY_INITIALIZED)
-                code |= 8;
-            CK_SESSION_HANDLE cs = 0;
-            if (T.f->C_OpenSession(0, CKF_SERIAL_SESSION, NULL, NULL, &cs) != CKR_OK)
-                code |= 16;
-            unsigned char csig[128];
-            CK_ULONG clen = sizeof csig;
-            if (sign_web(cs, csig, &clen) != CKR_OK || clen != 64)
-                code |= 32;
-            if (T.f->C_Finalize(NULL) != CKR_OK)
-                code |= 64;
-            _exit(code);
+    for (int variant = 0; variant < FORK_PATTERNS; variant++) {
+        int code = -1;
+        if (variant == FORK_THREAD) {
+            pthread_t t;
+            assert_int_equal(pthread_create(&t, NULL, fork_in_thread, &code), 0);
+            assert_int_equal(pthread_join(t, NULL), 0);
+        } else {
+            code = fork_pattern(variant);
         }
-        int status = 0;
-        assert_int_equal(waitpid(pid, &status, 0), pid);
-        assert_true(WIFEXITED(status));
-        assert_int_equal(WEXITSTATUS(status), 0);
+        print_message("fork pattern %d: exit code %d\n", variant, code);
+        assert_int_equal(code, 0);
     }
     /* The parent is untouched. */
     len = sizeof sig;
