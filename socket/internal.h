@@ -65,11 +65,48 @@ typedef struct dsk_http_req {
     size_t max_reply;
 } dsk_http_req;
 
-/* POST one request on a fresh connection and collect the reply.  On DSK_OK
+/* POST one request on a fresh connection and collect the reply (HTTP/1.1
+ * over the unix socket or plain http://; https:// is refused).  On DSK_OK
  * *status holds the HTTP status (any) and reply the body (caller frees with
  * dsk_buf_free).  Errors: DSK_E_UNREACHABLE, DSK_E_TIMEOUT, DSK_E_MALFORMED
  * (bad framing, reply too large), DSK_E_NOMEM; messages name the endpoint. */
 dsk_status dsk_http_post(const dsk_http_req *req, long *status, dsk_buf *reply, dsk_error *err);
+
+/* ---- framing.c ----------------------------------------------------------- */
+
+/* Why a reply was refused; http.c turns it into the message. */
+typedef enum dsk_http_rx_why {
+    DSK_RX_NONE,
+    DSK_RX_NOTHING,    /* the peer closed without sending a byte */
+    DSK_RX_BAD_STATUS, /* not an HTTP/1.x status line */
+    DSK_RX_BAD_HEAD,   /* a head too long or a framing header we cannot trust */
+    DSK_RX_BAD_CHUNK,  /* broken chunked encoding */
+    DSK_RX_CUT,        /* the connection ended inside the body */
+    DSK_RX_TOO_LARGE,  /* the body exceeds max */
+} dsk_http_rx_why;
+
+/* An HTTP/1.1 reply decoded as it arrives. */
+typedef struct dsk_http_rx {
+    int state;
+    long status;
+    size_t max;       /* body cap */
+    size_t remaining; /* bytes left in the body or the current chunk */
+    size_t expected;  /* Content-Length, for messages */
+    size_t body_len;  /* body bytes decoded so far */
+    int seen_bytes;   /* set by the caller once any byte arrived */
+    dsk_http_rx_why why;
+} dsk_http_rx;
+
+void dsk_http_rx_init(dsk_http_rx *rx, size_t max);
+/* Decode from data[0..len): consumes *used bytes (the rest waits for more),
+ * appends body bytes to out. DSK_OK, DSK_E_NOMEM or DSK_E_MALFORMED (why
+ * set). */
+dsk_status dsk_http_rx_feed(dsk_http_rx *rx, const char *data, size_t len, size_t *used,
+                            dsk_buf *out);
+/* The connection ended with `unparsed` bytes left unconsumed: DSK_OK if the
+ * reply is complete, else DSK_E_MALFORMED (why set). */
+dsk_status dsk_http_rx_eof(dsk_http_rx *rx, size_t unparsed);
+int dsk_http_rx_done(const dsk_http_rx *rx);
 
 /* ---- jsoncheck.c --------------------------------------------------------- */
 

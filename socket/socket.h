@@ -2,7 +2,8 @@
  *
  * Finds the agent's endpoint the way the official SDKs do, sends /GetKey,
  * /Info, /Version, /GetQuote and /Attest over HTTP/1.1 (unix socket or
- * http:// URL) with libcurl, and validates every reply strictly.  Knows
+ * http:// URL; https:// is refused) with a client of its own that needs
+ * nothing but libc, and validates every reply strictly.  Knows
  * nothing of cryptography.
  *
  * Threads: a dsk_client may be used by many threads at once.  Fork: a child

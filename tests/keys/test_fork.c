@@ -66,8 +66,8 @@ static void test_fork_during_derivation(void **state)
     dsk_key_desc d = {.label = "web", .path = "app/web", .type = DSK_KEY_EC_P256};
     dsk_key *k = NULL, *other = NULL;
     assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
-    /* One request first: the client's one-time initialisation (libcurl's
-     * global init) must not be what the fork interrupts here. */
+    /* One request first: one-time initialisations (the pools of secret
+     * memory, the resolver) must not be what the fork interrupts here. */
     dsk_key_desc warm = {.label = "warm", .type = DSK_KEY_ED25519};
     dsk_key *w = NULL;
     assert_int_equal(dsk_keystore_add(ks, &warm, &w, NULL), DSK_OK);

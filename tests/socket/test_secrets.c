@@ -1,7 +1,7 @@
 /* No copy of a key's hex survives in freed heap memory: not in our reply
- * buffers, not in cJSON's nodes, not in libcurl's receive buffer.
+ * buffers, not in cJSON's nodes, not in the transport's receive buffers.
  *
- * This binary replaces free() for the whole process (libcurl and cJSON
+ * This binary replaces free() for the whole process (cJSON
  * included) with one that scans each block before releasing it.  It cannot
  * run under ASan or valgrind, which own the allocator; meson builds it only
  * without sanitizers and keeps it out of the "unit" suite that the valgrind
@@ -28,7 +28,7 @@ extern void __libc_free(void *p);
 
 static atomic_int scanning, hits, scanned;
 
-/* Default visibility and export_dynamic (meson.build): libcurl and cJSON
+/* Default visibility and export_dynamic (meson.build): cJSON
  * must bind to this free, not only our own objects. */
 __attribute__((visibility("default"))) void free(void *p)
 {
