@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include <openssl/ec.h>
 #include <openssl/evp.h>
 
 #include "keys.h"
@@ -130,6 +131,10 @@ EVP_PKEY_CTX *dsk_key_pkey_ctx(const dsk_key *k);
 /* Usages a type supports (same rule as conf's dsk_key_type_usages, kept here
  * so keys/ does not need conf's code at link time). */
 unsigned dsk_keys_type_usages(dsk_key_type t);
+
+/* secp256k1 ECDSA: s = n - s when s > n/2 (sig owns s; replaced in place),
+ * so every signature keys/ makes on that curve is low-S. 1 on success. */
+int dsk_keys_k1_low_s(ECDSA_SIG *sig);
 
 /* EIP-55 mixed-case "0x..." from 40 lowercase hex digits. */
 void dsk_eth_checksum(const char lower[40], char out[43]);

@@ -239,6 +239,20 @@ dsk_status dsk_key_encrypt(dsk_key *k, const dsk_enc_params *p, const unsigned c
 dsk_status dsk_key_ecdh(dsk_key *k, const unsigned char *peer, size_t peer_len, unsigned char *out,
                         size_t *out_len, dsk_error *err);
 
+/* ---- certificates signed by a key ------------------------------------ */
+
+/* Sign a certificate or a certificate request the caller has built (any
+ * library context; OpenSSL's X509 and X509_REQ, declared here without
+ * including OpenSSL's headers). Sets the signature algorithm (ECDSA with
+ * SHA-256, SHA-384 for P-384; Ed25519; RSA PKCS#1 v1.5 with SHA-256) and the
+ * signature; the private key stays here. secp256k1 signatures are low-S as
+ * everywhere in keys/. Errors: DSK_E_UNSUPPORTED (usage lacks sign,
+ * public-only key), DSK_E_CRYPTO, or the derivation's error. */
+struct x509_st;
+struct X509_req_st;
+dsk_status dsk_key_sign_x509(dsk_key *k, struct x509_st *cert, dsk_error *err);
+dsk_status dsk_key_sign_x509_req(dsk_key *k, struct X509_req_st *req, dsk_error *err);
+
 /* ---- helpers the front ends need and may not do themselves ----------- */
 
 /* Incremental hashing for multi-part operations. */

@@ -187,8 +187,7 @@ static const unsigned char k1_order[32] = {
     0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36, 0x41, 0x41,
 };
 
-/* s = n - s when s > n/2 (sig owns s; replaced in place). 1 on success. */
-static int k1_low_s(ECDSA_SIG *sig)
+int dsk_keys_k1_low_s(ECDSA_SIG *sig)
 {
     const BIGNUM *r0, *s0;
     BIGNUM *n = BN_bin2bn(k1_order, sizeof k1_order, NULL);
@@ -257,7 +256,7 @@ static dsk_status sign_pkey(dsk_key *k, const dsk_sign_params *p, const unsigned
         st = dsk_error_set(err, DSK_E_CRYPTO, "ECDSA signature: cannot parse OpenSSL's DER");
         goto done;
     }
-    if (low_s && !k1_low_s(sig)) {
+    if (low_s && !dsk_keys_k1_low_s(sig)) {
         st = dsk_error_set(err, DSK_E_NOMEM, "ECDSA signature: out of memory for low-S");
         goto done;
     }

@@ -115,7 +115,7 @@ static int pem_decode(void *vctx, OSSL_CORE_BIO *cin, int selection, OSSL_CALLBA
     if (r == 0)
         return 1; /* not ours: let another decoder have it */
     if (r < 0 || dsk_ref_parse(uri, &ref, &err) != DSK_OK ||
-        dsk_ref_resolve(p, &ref, &key, &err) != DSK_OK) {
+        dsk_ref_resolve(p->ks, p->conf, DSK_PROV_CONF_HINT, &ref, &key, &err) != DSK_OK) {
         dsk_prov_raise(p, &err);
         goto done;
     }
@@ -161,7 +161,7 @@ static int ref_decode(void *vctx, OSSL_CORE_BIO *cin, int selection, OSSL_CALLBA
     /* No derivation here: in the file: store an error raised now would be
      * dropped by libcrypto; the first use derives and reports clearly. */
     if (dsk_ref_parse(buf, &ref, &err) != DSK_OK ||
-        dsk_ref_resolve(p, &ref, &key, &err) != DSK_OK) {
+        dsk_ref_resolve(p->ks, p->conf, DSK_PROV_CONF_HINT, &ref, &key, &err) != DSK_OK) {
         dsk_prov_raise(p, &err);
         goto done;
     }

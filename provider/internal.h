@@ -15,15 +15,14 @@
 
 #include "conf.h"
 #include "keys.h"
+#include "ref.h"
 #include "status.h"
 
 #define DSK_PROV_NAME "dstack"
 #define DSK_PROV_PROPS "provider=dstack"
 
-/* The PEM label of a reference file; its body is base64 of the URI text. */
-#define DSK_REF_PEM_LABEL "DSTACK KEY REFERENCE"
-#define DSK_URI_SCHEME "dstack:"
-#define DSK_URI_MAX 2048
+/* How a provider user points it at a configuration file (for messages). */
+#define DSK_PROV_CONF_HINT "set dstack_conf in openssl.cnf or DSTACK_PKCS11_CONF"
 
 /* The data structure our PEM decoder reports, so that only our second-stage
  * decoders take the URI text it passes on. */
@@ -53,25 +52,7 @@ int dsk_prov_raise(const dsk_prov *p, const dsk_error *e);
 int dsk_prov_raisef(const dsk_prov *p, dsk_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* ---- references (ref.c) ------------------------------------------------ */
-
-/* A parsed dstack: URI. Either label (configured key) or inline fields. */
-typedef struct dsk_ref {
-    char *label;   /* NULL for the inline form */
-    char *path;    /* inline: percent-decoded */
-    char *purpose; /* inline: NULL = "" */
-    dsk_key_type type;
-    char *uri; /* canonical text written into reference files */
-} dsk_ref;
-
-dsk_status dsk_ref_parse(const char *uri, dsk_ref *out, dsk_error *err);
-void dsk_ref_clear(dsk_ref *r);
-/* Resolve to a key of the store (no I/O): configured label or inline key. */
-dsk_status dsk_ref_resolve(dsk_prov *p, const dsk_ref *r, dsk_key **out, dsk_error *err);
-/* "-----BEGIN DSTACK KEY REFERENCE-----..." for uri; malloc'd, NUL-ended. */
-char *dsk_ref_pem(const char *uri);
-/* The URI inside one PEM block of ours (base64 body decoded), malloc'd. */
-dsk_status dsk_ref_from_base64(const char *b64, size_t len, char **uri, dsk_error *err);
+/* ---- references (keys/ref.h) ------------------------------------------------ */
 
 /* What the store and decoders hand to keymgmt load() as the object
  * reference. Its size differs from a pointer so no other provider's load()

@@ -86,7 +86,7 @@ static int store_load(void *vctx, OSSL_CALLBACK *object_cb, void *object_cbarg,
     /* Only keys live behind a dstack: URI: nothing else, and no error. */
     if (c->expect != 0 && c->expect != OSSL_STORE_INFO_PKEY && c->expect != OSSL_STORE_INFO_PUBKEY)
         return 1;
-    if (dsk_ref_resolve(c->prov, &c->ref, &key, &err) != DSK_OK ||
+    if (dsk_ref_resolve(c->prov->ks, c->prov->conf, DSK_PROV_CONF_HINT, &c->ref, &key, &err) != DSK_OK ||
         dsk_key_derive(key, &err) != DSK_OK)
         return dsk_prov_raise(c->prov, &err);
     return dsk_objref_pass(c->prov, key, c->ref.uri, object_cb, object_cbarg);

@@ -1,9 +1,9 @@
-/* provider/ref.c: dstack: URIs and the base64 body of reference files.
+/* keys/ref.c: dstack: URIs and the base64 body of reference files.
  * A URI that parses survives the trip through a PEM reference file. */
 #include <strings.h>
 
 #include "fuzz.h"
-#include "internal.h"
+#include "ref.h"
 
 static void check_pem_round_trip(const char *uri)
 {

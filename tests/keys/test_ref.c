@@ -1,4 +1,4 @@
-/* provider/ref.c: dstack: URI parsing, percent-decoding, resolution against
+/* keys/ref.c: dstack: URI parsing, percent-decoding, resolution against
  * a configuration, and the reference PEM both ways. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,7 +11,7 @@
 
 #include <openssl/evp.h>
 
-#include "internal.h"
+#include "ref.h"
 
 static void test_label(void **state)
 {
@@ -72,7 +72,10 @@ static void test_errors(void **state)
 
 static void test_resolve(void **state)
 {
-    dsk_prov p = {0};
+    struct {
+        dsk_conf *conf;
+        dsk_keystore *ks;
+    } p = {0};
     dsk_error err = {0};
     dsk_client_opts o = {.endpoint = "/nonexistent/dsk-ref-test.sock"};
     dsk_ref r;
@@ -85,20 +88,32 @@ static void test_resolve(void **state)
     assert_int_equal(dsk_keystore_add_conf(p.ks, p.conf, &err), DSK_OK);
 
     assert_int_equal(dsk_ref_parse("dstack:web", &r, &err), DSK_OK);
-    assert_int_equal(dsk_ref_resolve(&p, &r, &k, &err), DSK_OK);
+    assert_int_equal(dsk_ref_resolve(p.ks, p.conf, "use --conf", &r, &k, &err), DSK_OK);
     assert_string_equal(dsk_key_path(k), "/app/web");
     assert_int_equal(dsk_key_get_type(k), DSK_KEY_EC_P384);
     dsk_ref_clear(&r);
 
     assert_int_equal(dsk_ref_parse("dstack:path=/app/web;type=ec-p384", &r, &err), DSK_OK);
-    assert_int_equal(dsk_ref_resolve(&p, &r, &k2, &err), DSK_OK);
+    assert_int_equal(dsk_ref_resolve(p.ks, p.conf, "use --conf", &r, &k2, &err), DSK_OK);
     assert_string_equal(dsk_key_path(k2), "/app/web");
     dsk_ref_clear(&r);
 
     assert_int_equal(dsk_ref_parse("dstack:other", &r, &err), DSK_OK);
-    assert_int_equal(dsk_ref_resolve(&p, &r, &k, &err), DSK_E_NOT_FOUND);
+    assert_int_equal(dsk_ref_resolve(p.ks, p.conf, "use --conf", &r, &k, &err), DSK_E_NOT_FOUND);
     assert_non_null(strstr(err.msg, "'other'"));
     assert_non_null(strstr(err.msg, "/etc/x.conf"));
+    dsk_ref_clear(&r);
+    dsk_keystore_free(p.ks);
+    dsk_conf_free(p.conf);
+
+    /* No file: the message says which file was missing and how this front
+     * end is pointed at another. */
+    assert_int_equal(dsk_conf_new_default(&p.conf, &err), DSK_OK);
+    p.conf->missing_file = strdup("/etc/none.conf");
+    assert_int_equal(dsk_keystore_new(&o, &p.ks, &err), DSK_OK);
+    assert_int_equal(dsk_ref_parse("dstack:web", &r, &err), DSK_OK);
+    assert_int_equal(dsk_ref_resolve(p.ks, p.conf, "use --conf", &r, &k, &err), DSK_E_NOT_FOUND);
+    assert_non_null(strstr(err.msg, "/etc/none.conf does not exist (use --conf)"));
     dsk_ref_clear(&r);
     dsk_keystore_free(p.ks);
     dsk_conf_free(p.conf);

@@ -1,11 +1,4 @@
-/* dstack: URIs and PEM reference files.
- *
- *   dstack:LABEL                         a key configured as [key LABEL]
- *   dstack:path=P;type=T[;purpose=U]     a key named inline (no config)
- *
- * LABEL and the values P, T, U are percent-decoded (%2F, %3B, %3D, %25 ...),
- * so a path holding ';' or '=' can be written. A reference file is one PEM
- * block labelled "DSTACK KEY REFERENCE" whose body is base64 of the URI. */
+/* dstack: URIs and PEM reference files (ref.h), for every front end. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +6,7 @@
 
 #include <openssl/evp.h>
 
-#include "internal.h"
+#include "ref.h"
 
 static int hexval(int c)
 {
@@ -153,12 +146,15 @@ dsk_status dsk_ref_parse(const char *uri, dsk_ref *out, dsk_error *err)
     return st;
 }
 
-dsk_status dsk_ref_resolve(dsk_prov *p, const dsk_ref *r, dsk_key **out, dsk_error *err)
+dsk_status dsk_ref_resolve(dsk_keystore *ks, const dsk_conf *conf, const char *conf_hint,
+                           const dsk_ref *r, dsk_key **out, dsk_error *err)
 {
+    if (ks == NULL || r == NULL || out == NULL || r->uri == NULL)
+        return dsk_error_set(err, DSK_E_ARGS, "resolve: NULL argument");
     if (r->label != NULL) {
-        const char *file = p->conf != NULL && p->conf->file != NULL ? p->conf->file : NULL;
-        const char *missing = p->conf != NULL ? p->conf->missing_file : NULL;
-        *out = dsk_keystore_find(p->ks, r->label);
+        const char *file = conf != NULL ? conf->file : NULL;
+        const char *missing = conf != NULL ? conf->missing_file : NULL;
+        *out = dsk_keystore_find(ks, r->label);
         if (*out != NULL)
             return DSK_OK;
         if (file != NULL)
@@ -167,13 +163,13 @@ dsk_status dsk_ref_resolve(dsk_prov *p, const dsk_ref *r, dsk_key **out, dsk_err
                                  "name the key inline (dstack:path=...;type=...)",
                                  r->label, file, r->label);
         return dsk_error_set(err, DSK_E_NOT_FOUND,
-                             "no key labelled '%s': configuration file %s does not exist (set "
-                             "dstack_conf in openssl.cnf or DSTACK_PKCS11_CONF), or name the "
-                             "key inline (dstack:path=...;type=...)",
-                             r->label, missing != NULL ? missing : "(none)");
+                             "no key labelled '%s': configuration file %s does not exist (%s), "
+                             "or name the key inline (dstack:path=...;type=...)",
+                             r->label, missing != NULL ? missing : "(none)",
+                             conf_hint != NULL ? conf_hint : "set DSTACK_PKCS11_CONF");
     }
     dsk_key_desc d = {r->uri + strlen(DSK_URI_SCHEME), r->path, r->purpose, r->type, 0};
-    return dsk_keystore_add(p->ks, &d, out, err);
+    return dsk_keystore_add(ks, &d, out, err);
 }
 
 char *dsk_ref_pem(const char *uri)
@@ -226,8 +222,8 @@ dsk_status dsk_ref_from_base64(const char *b64, size_t len, char **uri, dsk_erro
      * so that every URI dsk_ref_parse accepts can be written and read back. */
     pad = (clean[n - 1] == '=') + (clean[n - 2] == '=');
     if (n / 4 * 3 - pad >= DSK_URI_MAX) {
-        st = dsk_error_set(err, DSK_E_BAD_INPUT, DSK_REF_PEM_LABEL " block: URI longer than %d bytes",
-                           DSK_URI_MAX - 1);
+        st = dsk_error_set(err, DSK_E_BAD_INPUT,
+                           DSK_REF_PEM_LABEL " block: URI longer than %d bytes", DSK_URI_MAX - 1);
         goto done;
     }
     if ((bin = malloc(n / 4 * 3 + 1)) == NULL) {
