@@ -1,0 +1,59 @@
+/* dstack-key list: the configured keys. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tool.h"
+
+static const dsk_tool_opt opts[] = {
+    {"check", 'c', NULL, 0, "derive each key and say whether its chain is anchored"},
+    {0},
+};
+
+static int run(dsk_tool_ctx *ctx, const dsk_tool_args *a)
+{
+    const dsk_conf *c = ctx->conf;
+    int wl = 5, wt = 4, wp = 4, code = DSK_EXIT_OK;
+    int check = dsk_tool_opt_count(a, "check") > 0;
+    char tok[DSK_CONF_TOKEN_LABEL_MAX + 1];
+
+    for (size_t i = 0; i < c->nkeys; i++) {
+        int l = (int)strlen(c->keys[i].label), p = (int)strlen(c->keys[i].path);
+        int t = (int)strlen(dsk_key_type_name(c->keys[i].type));
+        wl = l > wl ? l : wl;
+        wp = p > wp ? p : wp;
+        wt = t > wt ? t : wt;
+    }
+    printf("%-*s  %-*s  %-*s  %s%s\n", wl, "LABEL", wt, "TYPE", wp, "PATH", "TOKEN",
+           check ? "  CHAIN" : "");
+    for (size_t i = 0; i < c->nkeys; i++) {
+        const dsk_key_entry *e = &c->keys[i];
+        printf("%-*s  %-*s  %-*s  %s", wl, e->label, wt, dsk_key_type_name(e->type), wp, e->path,
+               dsk_conf_key_token(c, e, tok));
+        if (check) {
+            int r = dsk_tool_chain_status(ctx, dsk_keystore_find(ctx->ks, e->label), stdout);
+            if (r != DSK_EXIT_OK && r != DSK_EXIT_FAILED)
+                return r; /* the agent failed: the next key would fail alike */
+            code = code == DSK_EXIT_OK ? r : code;
+        } else {
+            putchar('\n');
+        }
+    }
+    if (c->nkeys == 0)
+        fprintf(stderr, DSK_TOOL_NAME ": no keys configured in %s\n",
+                c->file != NULL ? c->file : c->missing_file);
+    return dsk_tool_out(NULL, 0) != DSK_EXIT_OK ? DSK_EXIT_INTERNAL : code;
+}
+
+const dsk_tool_cmd dsk_cmd_list = {
+    .name = "list",
+    .synopsis = "list [--check]",
+    .summary = "list the configured keys (label, type, path, token)",
+    .description = "List the keys of the configuration: label, type, getKey path and the PKCS#11\n"
+                   "token that holds each. With --check, derive each key and print its chain's\n"
+                   "status (anchored to which KMS root, unanchored, or a mismatch); the exit\n"
+                   "status is then 1 if any key is not anchored, 4 if the agent fails.",
+    .opts = opts,
+    .min_args = 0,
+    .max_args = 0,
+    .run = run,
+};
