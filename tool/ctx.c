@@ -11,6 +11,25 @@
 
 #define CONF_HINT "use --conf FILE or set DSTACK_PKCS11_CONF"
 
+/* The configuration's kms_root, app_id and verify, as the other front ends
+ * apply them; a command that reports verdicts keeps the roots and app id
+ * but turns refusal off, so it can say why a key would be refused. */
+static dsk_status set_trust(dsk_tool_ctx *ctx, dsk_error *err)
+{
+    const dsk_conf *c = ctx->conf;
+    dsk_trust_opts t = {
+        .roots = (const unsigned char(*)[DSK_SECP256K1_PUB_LEN])c->kms_roots,
+        .n_roots = c->n_kms_roots,
+        .have_app_id = c->have_app_id,
+        .verify = DSK_VERIFY_OFF,
+    };
+
+    if (!ctx->reports_chain)
+        return dsk_keystore_set_trust_conf(ctx->ks, c, err);
+    memcpy(t.app_id, c->app_id, sizeof t.app_id);
+    return dsk_keystore_set_trust(ctx->ks, &t, err);
+}
+
 dsk_status dsk_tool_open(dsk_tool_ctx *ctx, dsk_error *err)
 {
     dsk_status st;
@@ -28,7 +47,7 @@ dsk_status dsk_tool_open(dsk_tool_ctx *ctx, dsk_error *err)
     };
     if ((st = dsk_keystore_new(&copts, &ctx->ks, err)) != DSK_OK ||
         (st = dsk_keystore_add_conf(ctx->ks, ctx->conf, err)) != DSK_OK ||
-        (st = dsk_keystore_set_trust_conf(ctx->ks, ctx->conf, err)) != DSK_OK ||
+        (st = set_trust(ctx, err)) != DSK_OK ||
         (st = dsk_client_new(&copts, &ctx->client, err)) != DSK_OK)
         return st;
     return DSK_OK;

@@ -54,5 +54,6 @@ const dsk_tool_cmd dsk_cmd_info = {
     .opts = opts,
     .min_args = 0,
     .max_args = 0,
+    .reports_chain = 1,
     .run = run,
 };

@@ -55,5 +55,6 @@ const dsk_tool_cmd dsk_cmd_list = {
     .opts = opts,
     .min_args = 0,
     .max_args = 0,
+    .reports_chain = 1,
     .run = run,
 };

@@ -29,7 +29,7 @@ static void usage(FILE *f)
 
 static int run(const dsk_tool_cmd *cmd, const char *conf_file, int argc, char *const argv[])
 {
-    dsk_tool_ctx ctx = {.conf_file = conf_file};
+    dsk_tool_ctx ctx = {.conf_file = conf_file, .reports_chain = cmd->reports_chain};
     dsk_tool_args a;
     dsk_error err = {0};
     int code;

@@ -74,6 +74,10 @@ typedef struct dsk_tool_cmd {
     const dsk_tool_opt *opts; /* terminated by {0} */
     size_t min_args, max_args;
     int offline; /* needs neither the configuration nor the agent (verify) */
+    /* Reports chain verdicts (info, list --check): keys are derived with
+     * verify = off so that a key the configuration would refuse is reported
+     * as a mismatch rather than failing as an agent error. */
+    int reports_chain;
     int (*run)(dsk_tool_ctx *ctx, const dsk_tool_args *a); /* returns an exit code */
 } dsk_tool_cmd;
 
@@ -99,6 +103,7 @@ char *dsk_tool_help(const dsk_tool_cmd *cmd);
 
 struct dsk_tool_ctx {
     const char *conf_file; /* --conf, or NULL: $DSTACK_PKCS11_CONF, else the default */
+    int reports_chain;     /* see dsk_tool_cmd.reports_chain */
     dsk_conf *conf;        /* loaded by dsk_tool_open */
     dsk_keystore *ks;
     dsk_client *client; /* for /Info and /Version */
@@ -116,11 +121,11 @@ dsk_status dsk_tool_key(dsk_tool_ctx *ctx, const char *text, dsk_key **key, char
  * so that dsk_ref_parse gives the label back. malloc'd; NULL if no memory. */
 char *dsk_tool_label_uri(const char *label);
 
-/* Print " <status>\n" for k's chain under the configured trust settings
- * (derives k): "anchored to KMS root <hex>", "unanchored: ...", "mismatch:
- * <reason>". Returns DSK_EXIT_OK when anchored or when nothing is pinned,
- * DSK_EXIT_FAILED for a mismatch (or unanchored under verify = require),
- * or the derivation's exit code after printing its message (chain.c). */
+/* Print " <status>\n" for k's chain under the configured kms_root and
+ * app_id (derives k): "anchored to KMS root <hex>", "unanchored: ...",
+ * "mismatch: <reason>". Returns DSK_EXIT_OK when anchored or when nothing
+ * is pinned, DSK_EXIT_FAILED when a root is pinned and the chain does not
+ * lead there, or the derivation's exit code after its message (chain.c). */
 int dsk_tool_chain_status(dsk_tool_ctx *ctx, dsk_key *k, FILE *out);
 
 /* ---- output (out.c) ------------------------------------------------------ */
