@@ -100,6 +100,7 @@ typedef struct dsk_conf {
     long timeout_ms;          /* 0 = default */
     int log_level;            /* dsk_log_level; default DSK_LOG_WARNING */
     char *user_pin;           /* NULL = no PIN (token needs no login); SECRET, wiped */
+    size_t secure_heap;       /* bytes of OpenSSL secure heap to set up; 0 = none */
     /* Provenance ([token] kms_root, app_id, verify). */
     unsigned char (*kms_roots)[DSK_CONF_KMS_ROOT_LEN]; /* NULL if none */
     size_t n_kms_roots;

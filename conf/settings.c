@@ -134,6 +134,27 @@ static dsk_status token_pin(dsk_conf_parser *p, const char *v)
     return set_string(p, &p->conf->user_pin, v);
 }
 
+/* OpenSSL's secure heap for every private key (issue 13 §5): a power of
+ * two between 4 KiB and 64 MiB, or "no". See dstack-pkcs11.conf(5). */
+static dsk_status token_secure_heap(dsk_conf_parser *p, const char *v)
+{
+    if (strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0) {
+        p->conf->secure_heap = 0;
+        return DSK_OK;
+    }
+    size_t n = strlen(v);
+    unsigned long x = 0;
+    if (n > 0 && n < 10 && strspn(v, "0123456789") == n)
+        x = strtoul(v, NULL, 10);
+    if (x < 4096 || x > 64UL * 1024 * 1024 || (x & (x - 1)) != 0)
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "secure_heap '%.64s' must be a power of two of bytes between 4096 "
+                             "and 67108864 (e.g. secure_heap = 65536), or no",
+                             v);
+    p->conf->secure_heap = (size_t)x;
+    return DSK_OK;
+}
+
 static const setting token_settings[] = {
     {"label", token_label},
     {"endpoint", token_endpoint},
@@ -141,8 +162,9 @@ static const setting token_settings[] = {
     {"timeout_ms", token_timeout},
     {"log_level", token_log_level},
     {"pin", token_pin},
+    {"secure_heap", token_secure_heap},
 };
-#define TOKEN_VALID "label, endpoint, connect_timeout_ms, timeout_ms, log_level, pin"
+#define TOKEN_VALID "label, endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap"
 
 /* ---- [key LABEL] ----------------------------------------------------- */
 

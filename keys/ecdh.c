@@ -99,6 +99,17 @@ dsk_status dsk_key_ecdh(dsk_key *k, const unsigned char *peer, size_t peer_len, 
         st = DSK_E_BAD_INPUT;
         goto done;
     }
+    if (k->mat->k1_sec != NULL) {
+        /* secp256k1: our scalar, libsecp256k1 (k1.c); pk checked the point */
+        tl = sizeof tmp;
+        if (EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, tmp, tl, &tl) != 1) {
+            st = dsk_keys_ossl_error(err, DSK_E_BAD_INPUT, "the peer key cannot be used");
+            goto done;
+        }
+        if ((st = dsk_k1_ecdh(k->mat, tmp, tl, out, err)) == DSK_OK)
+            *out_len = fl;
+        goto done;
+    }
     ctx = dsk_key_pkey_ctx(k);
     if (ctx == NULL || EVP_PKEY_derive_init(ctx) != 1 || EVP_PKEY_derive_set_peer(ctx, pk) != 1) {
         st = dsk_keys_ossl_error(err, DSK_E_BAD_INPUT, "the peer key cannot be used");

@@ -43,6 +43,9 @@ typedef struct dsk_keymat {
     unsigned char rsa_e[8];
     size_t rsa_e_len;
     char eth[43]; /* secp256k1 only, else "" */
+    /* secp256k1 with a private part: the scalar, big-endian, in dsk_secret
+     * memory, for libsecp256k1 (k1.c). Set before `ready`; NULL otherwise. */
+    unsigned char *k1_sec;
     /* A signing context for pkey, initialised once (sign.c) and only ever
      * duplicated after that: creating one per signature cost a method fetch
      * and a sign-init. Published with compare-and-swap; owned; holds a
@@ -65,8 +68,8 @@ struct dsk_keystore {
     dsk_key *keys;    /* labelled keys */
     dsk_key *pubkeys; /* public-only keys */
     dsk_keymat *mats;
-    atomic_ulong getkey_calls;     /* test aid: GetKey requests sent */
-    dsk_verify_mode verify;        /* provenance settings (provenance.c); set before use */
+    atomic_ulong getkey_calls; /* test aid: GetKey requests sent */
+    dsk_verify_mode verify;    /* provenance settings (provenance.c); set before use */
     unsigned char (*roots)[DSK_SECP256K1_PUB_LEN];
     size_t n_roots;
     int have_app_id;
@@ -135,6 +138,23 @@ unsigned dsk_keys_type_usages(dsk_key_type t);
 /* secp256k1 ECDSA: s = n - s when s > n/2 (sig owns s; replaced in place),
  * so every signature keys/ makes on that curve is low-S. 1 on success. */
 int dsk_keys_k1_low_s(ECDSA_SIG *sig);
+
+/* k1.c: secp256k1 signing through libsecp256k1. take_scalar copies the
+ * scalar of mat->pkey into mat->k1_sec and replaces mat->pkey by its public
+ * half (needs mat->spki); drop_scalar wipes and frees the scalar.
+ * dsk_k1_sign signs a hash of 1..64 bytes (the caller checked), low-S,
+ * as DER (*out_len in: room, out: size) or r||s (64 bytes). */
+dsk_status dsk_k1_take_scalar(dsk_keymat *mat, dsk_error *err);
+void dsk_k1_drop_scalar(dsk_keymat *mat);
+dsk_status dsk_k1_sign(const dsk_keymat *mat, const unsigned char *in, size_t in_len, int der,
+                       unsigned char *out, size_t *out_len, dsk_error *err);
+/* The x coordinate of k1_sec × point (an encoded point, 33 or 65 bytes). */
+dsk_status dsk_k1_ecdh(const dsk_keymat *mat, const unsigned char *point, size_t point_len,
+                       unsigned char out[32], dsk_error *err);
+/* A transient full OpenSSL key (scalar and point) for the rare operations
+ * that need an EVP_PKEY (certificate signing); free it right after use: its
+ * scalar is cleared then. NULL on failure. */
+EVP_PKEY *dsk_k1_private_pkey(const dsk_keymat *mat);
 
 /* EIP-55 mixed-case "0x..." from 40 lowercase hex digits. */
 void dsk_eth_checksum(const char lower[40], char out[43]);

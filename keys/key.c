@@ -64,10 +64,14 @@ static dsk_status install_locked(dsk_key *k, const unsigned char m[32], dsk_erro
     mat->pkey = NULL;
     free(mat->spki);
     mat->spki = NULL;
+    dsk_k1_drop_scalar(mat);
     st = dsk_derive_v1(ctx, mat->type, m, &mat->pkey, err);
     if (st == DSK_OK)
         st = dsk_keymat_public_forms(mat, err);
+    if (st == DSK_OK && mat->type == DSK_KEY_SECP256K1)
+        st = dsk_k1_take_scalar(mat, err);
     if (st != DSK_OK) {
+        dsk_k1_drop_scalar(mat);
         EVP_PKEY_free(mat->pkey);
         mat->pkey = NULL;
         free(mat->spki);

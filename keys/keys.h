@@ -39,8 +39,14 @@ typedef struct dsk_key dsk_key;
 /* copts may be NULL. No I/O. */
 dsk_status dsk_keystore_new(const dsk_client_opts *copts, dsk_keystore **out, dsk_error *err);
 /* Wipes and frees every key. Does no I/O and takes no OpenSSL locks, so it is
- * safe in C_Finalize, provider teardown and at process exit. */
+ * safe in C_Finalize and at process exit. After OPENSSL_cleanup has begun,
+ * OpenSSL's key objects (EC and RSA keys, Ed25519 seeds) are left to the
+ * exiting process; our own copies are wiped either way. */
 void dsk_keystore_free(dsk_keystore *ks);
+/* The same for a provider's teardown, which OpenSSL calls only while its
+ * core works (also from OPENSSL_cleanup): OpenSSL's key objects are freed,
+ * and so cleared, in every case. */
+void dsk_keystore_free_teardown(dsk_keystore *ks);
 
 typedef struct dsk_key_desc {
     const char *label;   /* required, for messages and lookup */
@@ -131,7 +137,7 @@ dsk_status dsk_key_eth_address(dsk_key *k, char out[43], dsk_error *err);
 typedef struct dsk_trust_opts {
     const unsigned char (*roots)[DSK_SECP256K1_PUB_LEN]; /* copied */
     size_t n_roots;
-    int have_app_id;                      /* 0: use the agent's /Info app id (logged) */
+    int have_app_id; /* 0: use the agent's /Info app id (logged) */
     unsigned char app_id[DSK_APP_ID_LEN];
     dsk_verify_mode verify;
 } dsk_trust_opts;
@@ -284,6 +290,14 @@ typedef struct dsk_cert {
 dsk_status dsk_cert_parse(const unsigned char *data, size_t len, const char *name, dsk_cert *out,
                           dsk_error *err);
 void dsk_cert_free(dsk_cert *c);
+
+/* Opt-in (setting secure_heap): set up OpenSSL's secure heap of `size`
+ * bytes (a power of two) unless the application already has one, so that
+ * OpenSSL keeps EC scalars and Ed25519 seeds in locked, MADV_DONTDUMP memory.
+ * Process-wide and permanent: see dstack-pkcs11.conf(5) for the trade-off.
+ * size 0: nothing. *locked is 0 when the heap could not be locked
+ * (RLIMIT_MEMLOCK); DSK_E_NOMEM if it could not be created. */
+dsk_status dsk_keys_secure_heap(size_t size, int *locked, dsk_error *err);
 
 /* Secret memory: locked, excluded from core dumps where the OS allows,
  * wiped on free. Used for every copy of private material. */

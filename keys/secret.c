@@ -125,3 +125,19 @@ void dsk_secret_free(void *p, size_t len)
     (void)munlock(p, total);
     (void)munmap(p, total);
 }
+
+dsk_status dsk_keys_secure_heap(size_t size, int *locked, dsk_error *err)
+{
+    int r;
+
+    *locked = 1;
+    if (size == 0 || CRYPTO_secure_malloc_initialized())
+        return DSK_OK; /* an application's own heap is used as it is */
+    r = CRYPTO_secure_malloc_init(size, 32);
+    if (r == 0)
+        return dsk_error_set(err, DSK_E_NOMEM,
+                             "secure_heap: OpenSSL could not set up a secure heap of %zu bytes",
+                             size);
+    *locked = r == 1;
+    return DSK_OK;
+}

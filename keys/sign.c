@@ -11,7 +11,8 @@
  *
  * ECDSA on secp256k1 always gives low-S signatures (s <= n/2, else n - s, as
  * Ethereum's EIP-2 and Bitcoin's standardness rules require); both are valid
- * ECDSA, so other curves keep OpenSSL's s. */
+ * ECDSA, so other curves keep OpenSSL's s. secp256k1 keys sign through
+ * libsecp256k1 (k1.c), which is low-S by construction. */
 #include "internal.h"
 
 #include <string.h>
@@ -219,13 +220,11 @@ static dsk_status sign_pkey(dsk_key *k, const dsk_sign_params *p, const unsigned
                             size_t in_len, unsigned char *out, size_t *out_len, dsk_error *err)
 {
     const dsk_type_info *ti = dsk_type_info_get(k->mat->type);
-    int low_s = k->mat->type == DSK_KEY_SECP256K1;
     unsigned char der[128];
     size_t dlen = sizeof der;
     EVP_PKEY_CTX *ctx = sign_ctx(k);
     ECDSA_SIG *sig = NULL;
     const unsigned char *dp = der;
-    unsigned char *op = out;
     const BIGNUM *r, *s;
     dsk_status st = DSK_E_CRYPTO;
 
@@ -245,7 +244,7 @@ static dsk_status sign_pkey(dsk_key *k, const dsk_sign_params *p, const unsigned
         st = dsk_keys_ossl_error(err, DSK_E_CRYPTO, "ECDSA signature failed");
         goto done;
     }
-    if (p->der && !low_s) {
+    if (p->der) {
         memcpy(out, der, dlen);
         *out_len = dlen;
         st = DSK_OK;
@@ -254,21 +253,6 @@ static dsk_status sign_pkey(dsk_key *k, const dsk_sign_params *p, const unsigned
     sig = d2i_ECDSA_SIG(NULL, &dp, (long)dlen);
     if (sig == NULL) {
         st = dsk_error_set(err, DSK_E_CRYPTO, "ECDSA signature: cannot parse OpenSSL's DER");
-        goto done;
-    }
-    if (low_s && !dsk_keys_k1_low_s(sig)) {
-        st = dsk_error_set(err, DSK_E_NOMEM, "ECDSA signature: out of memory for low-S");
-        goto done;
-    }
-    if (p->der) {
-        /* At most max_der_sig bytes: the caller's buffer was checked. */
-        int n = i2d_ECDSA_SIG(sig, &op);
-        if (n <= 0) {
-            st = dsk_error_set(err, DSK_E_CRYPTO, "ECDSA signature: cannot encode DER");
-            goto done;
-        }
-        *out_len = (size_t)n;
-        st = DSK_OK;
         goto done;
     }
     /* PKCS#11 and JOSE want r||s, each zero-padded to the curve size. */
@@ -370,6 +354,8 @@ dsk_status dsk_key_sign(dsk_key *k, const dsk_sign_params *p, const unsigned cha
     ERR_set_mark();
     if (p->scheme == DSK_SIG_EDDSA)
         st = ed_sign(k, in, in_len, out, out_len, err);
+    else if (k->mat->k1_sec != NULL)
+        st = dsk_k1_sign(k->mat, in, in_len, p->der, out, out_len, err);
     else
         st = sign_pkey(k, p, in, in_len, out, out_len, err);
     ERR_pop_to_mark();

@@ -49,6 +49,7 @@ static void keymat_free(dsk_keymat *m, int openssl_alive)
     dsk_keymat_drop_sign_ctx(m, openssl_alive);
     if (openssl_alive)
         EVP_PKEY_free(m->pkey);
+    dsk_k1_drop_scalar(m); /* our own memory: wiped even after OPENSSL_cleanup */
     free(m->spki);
     free(m->path);
     free(m->purpose);
@@ -67,14 +68,11 @@ static void key_list_free(dsk_key *k)
     }
 }
 
-void dsk_keystore_free(dsk_keystore *ks)
+static void store_free(dsk_keystore *ks, int alive)
 {
-    int alive;
-
     if (ks == NULL)
         return;
     dsk_keys_fork_unregister(ks);
-    alive = dsk_keys_openssl_alive();
     key_list_free(ks->keys);
     key_list_free(ks->pubkeys);
     while (ks->mats != NULL) {
@@ -86,6 +84,19 @@ void dsk_keystore_free(dsk_keystore *ks)
     free(ks->roots);
     pthread_mutex_destroy(&ks->lock);
     free(ks);
+}
+
+void dsk_keystore_free(dsk_keystore *ks)
+{
+    store_free(ks, dsk_keys_openssl_alive());
+}
+
+void dsk_keystore_free_teardown(dsk_keystore *ks)
+{
+    /* Our keys live in our own library context, which OPENSSL_cleanup never
+     * frees, and a provider's teardown runs before OpenSSL's own cleanup
+     * steps: freeing them here is safe and clears them. */
+    store_free(ks, 1);
 }
 
 static dsk_keymat *keymat_new(const char *path, const char *purpose, dsk_key_type type)

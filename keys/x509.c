@@ -76,6 +76,7 @@ static dsk_status sign_object(dsk_key *k, void *obj, const char *what, sign_fn s
                               dsk_error *err)
 {
     EVP_MD_CTX *mctx = NULL;
+    EVP_PKEY *k1 = NULL;
     char who[160];
     dsk_status st;
 
@@ -85,9 +86,15 @@ static dsk_status sign_object(dsk_key *k, void *obj, const char *what, sign_fn s
         return st;
     dsk_key_describe(k, who, sizeof who);
     ERR_set_mark();
+    /* A secp256k1 scalar lives outside OpenSSL (k1.c): a transient key. */
+    if (k->mat->k1_sec != NULL && (k1 = dsk_k1_private_pkey(k->mat)) == NULL) {
+        st = dsk_keys_ossl_error(err, DSK_E_CRYPTO, what);
+        dsk_error_prefix(err, "%s", who);
+        goto done;
+    }
     if ((mctx = EVP_MD_CTX_new()) == NULL ||
         EVP_DigestSignInit_ex(mctx, NULL, cert_digest(k->mat->type), dsk_keys_libctx(), NULL,
-                              k->mat->pkey, NULL) != 1 ||
+                              k1 != NULL ? k1 : k->mat->pkey, NULL) != 1 ||
         !sign(obj, mctx)) {
         st = dsk_keys_ossl_error(err, DSK_E_CRYPTO, what);
         dsk_error_prefix(err, "%s", who);
@@ -104,6 +111,7 @@ static dsk_status sign_object(dsk_key *k, void *obj, const char *what, sign_fn s
 done:
     ERR_pop_to_mark();
     EVP_MD_CTX_free(mctx);
+    EVP_PKEY_free(k1); /* clears the transient scalar */
     return st;
 }
 

@@ -187,6 +187,15 @@ static CK_RV load(void)
     if (conf->missing_file)
         dsk_log(DSK_LOG_INFO, "no configuration file %s: the token has no configured keys",
                 conf->missing_file);
+    int locked = 1;
+    if (dsk_keys_secure_heap(conf->secure_heap, &locked, &err) != DSK_OK) {
+        dsk_log(DSK_LOG_ERROR, "%s", err.msg);
+        dsk_conf_free(conf);
+        return CKR_HOST_MEMORY;
+    }
+    if (!locked)
+        dsk_log(DSK_LOG_WARNING, "secure_heap: OpenSSL's secure heap could not be locked in "
+                                 "memory (RLIMIT_MEMLOCK); it is still kept out of core dumps");
     dsk_client_opts copts = {
         .endpoint = conf->endpoint,
         .connect_timeout_ms = conf->connect_timeout_ms,

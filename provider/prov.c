@@ -191,7 +191,9 @@ static void prov_free(dsk_prov *p)
 {
     if (p == NULL)
         return;
-    dsk_keystore_free(p->ks);
+    /* OpenSSL calls a provider's teardown only while its core still works,
+     * also from OPENSSL_cleanup at exit: free (and so clear) the keys now. */
+    dsk_keystore_free_teardown(p->ks);
     dsk_conf_free(p->conf);
     free(p->conf_file);
     free(p->endpoint);
@@ -248,6 +250,12 @@ static int init_keys(dsk_prov *p, const char *cnf_endpoint, dsk_error *err)
         dsk_log(DSK_LOG_WARNING, "configuration %s does not exist: only inline dstack: URIs work",
                 p->conf_file);
     dsk_log_set_level((dsk_log_level)p->conf->log_level);
+    int locked = 1;
+    if (dsk_keys_secure_heap(p->conf->secure_heap, &locked, err) != DSK_OK)
+        return 0;
+    if (!locked)
+        dsk_log(DSK_LOG_WARNING, "secure_heap: OpenSSL's secure heap could not be locked in "
+                                 "memory (RLIMIT_MEMLOCK); it is still kept out of core dumps");
 
     /* Workers of nginx lose their environment: copy the endpoint now
      * (openssl.cnf, config file, env) and hand it to keys/; a copy of the

@@ -8,7 +8,7 @@ build=(gcc pkg-config meson ninja-build libssl-dev libp11-kit-dev libcjson-dev
        libcmocka-dev libmicrohttpd-dev libsecp256k1-dev libinih-dev
        openssl curl python3)
 demo=("${build[@]}" opensc p11-kit p11-kit-modules nginx)
-test=("${demo[@]}" gnutls-bin openssh-client openssh-server softhsm2 valgrind binutils)
+test=("${demo[@]}" gnutls-bin openssh-client openssh-server softhsm2 valgrind binutils gdb)
 
 case "${1:-}" in
     build) want=("${build[@]}") ;;

@@ -21,9 +21,10 @@
 #define CKM_EDDSA 0x1057UL
 #endif
 
-static const char *const key_label[BENCH_CASE_COUNT] = {"p256", "ed", "rsa2048"};
-static const CK_MECHANISM_TYPE sign_mech[BENCH_CASE_COUNT] = {CKM_ECDSA, CKM_EDDSA,
-                                                              CKM_SHA256_RSA_PKCS};
+static const char *const key_label[BENCH_CASE_COUNT] = {"p256", "ed", "rsa2048", "rsa2048", "k1"};
+static const CK_MECHANISM_TYPE sign_mech[BENCH_CASE_COUNT] = {
+    CKM_ECDSA, CKM_EDDSA, CKM_SHA256_RSA_PKCS, CKM_RSA_PKCS_OAEP, CKM_ECDSA};
+static CK_RSA_PKCS_OAEP_PARAMS oaep = {CKM_SHA256, CKG_MGF1_SHA256, CKZ_DATA_SPECIFIED, NULL, 0};
 
 typedef struct p11_impl {
     bench_impl base;
@@ -41,7 +42,10 @@ typedef struct p11_worker {
     CK_SESSION_HANDLE s;
     CK_OBJECT_HANDLE key;
     CK_MECHANISM mech;
+    int decrypt;
     unsigned char in[32];
+    unsigned char ct[256];
+    CK_ULONG ct_len;
     unsigned char sig[512];
 } p11_worker;
 
@@ -167,6 +171,29 @@ static void *p11_worker_new(bench_impl *impl, bench_case c)
         free(w);
         return NULL;
     }
+    if (c == BENCH_OAEP) {
+        /* The ciphertext, made with the public key of the same label. */
+        CK_OBJECT_CLASS cls = CKO_PUBLIC_KEY;
+        CK_ATTRIBUTE t[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_LABEL, "rsa2048", 7}};
+        CK_OBJECT_HANDLE pub = 0;
+        CK_ULONG n = 0;
+        w->decrypt = 1;
+        w->mech.pParameter = &oaep;
+        w->mech.ulParameterLen = sizeof oaep;
+        w->ct_len = sizeof w->ct;
+        if (p->f->C_FindObjectsInit(w->s, t, 2) == CKR_OK)
+            p->f->C_FindObjects(w->s, &pub, 1, &n);
+        p->f->C_FindObjectsFinal(w->s);
+        rv = n == 1 ? p->f->C_EncryptInit(w->s, &w->mech, pub) : CKR_KEY_HANDLE_INVALID;
+        if (rv == CKR_OK)
+            rv = p->f->C_Encrypt(w->s, w->in, sizeof w->in, w->ct, &w->ct_len);
+        if (rv != CKR_OK) {
+            fprintf(stderr, "bench: %s: OAEP encryption: 0x%lx\n", impl->name, (unsigned long)rv);
+            p->f->C_CloseSession(w->s);
+            free(w);
+            return NULL;
+        }
+    }
     return w;
 }
 
@@ -174,11 +201,21 @@ static int p11_sign(void *worker)
 {
     p11_worker *w = worker;
     CK_ULONG len = sizeof w->sig;
-    CK_RV rv = w->f->C_SignInit(w->s, &w->mech, w->key);
-    if (rv == CKR_OK)
-        rv = w->f->C_Sign(w->s, w->in, sizeof w->in, w->sig, &len);
+    CK_RV rv;
+    if (w->decrypt) {
+        rv = w->f->C_DecryptInit(w->s, &w->mech, w->key);
+        if (rv == CKR_OK)
+            rv = w->f->C_Decrypt(w->s, w->ct, w->ct_len, w->sig, &len);
+        if (rv == CKR_OK && len != sizeof w->in)
+            rv = CKR_GENERAL_ERROR;
+    } else {
+        rv = w->f->C_SignInit(w->s, &w->mech, w->key);
+        if (rv == CKR_OK)
+            rv = w->f->C_Sign(w->s, w->in, sizeof w->in, w->sig, &len);
+    }
     if (rv != CKR_OK)
-        fprintf(stderr, "bench: C_Sign: 0x%lx\n", (unsigned long)rv);
+        fprintf(stderr, "bench: %s: 0x%lx\n", w->decrypt ? "C_Decrypt" : "C_Sign",
+                (unsigned long)rv);
     return rv == CKR_OK ? 0 : -1;
 }
 
@@ -250,7 +287,7 @@ bench_impl *bench_p11_new(const bench_p11_opts *o)
         p11_free(&p->base);
         return NULL;
     }
-    for (int c = 0; c < BENCH_CASE_COUNT; c++) {
+    for (int c = 0; c < (o->generate || o->hsm ? BENCH_HSM_CASES : BENCH_CASE_COUNT); c++) {
         if (prepare_case(p, o, c) != 0) {
             p11_free(&p->base);
             return NULL;
@@ -261,7 +298,9 @@ bench_impl *bench_p11_new(const bench_p11_opts *o)
 
 double bench_p11_first_sign(const bench_p11_opts *o, bench_case c)
 {
-    p11_impl p = {.login_session = {CK_INVALID_HANDLE, CK_INVALID_HANDLE, CK_INVALID_HANDLE}};
+    p11_impl p = {0};
+    for (int i = 0; i < BENCH_CASE_COUNT; i++)
+        p.login_session[i] = CK_INVALID_HANDLE;
     double t0 = bench_now(), t = -1;
     void *w = NULL;
 

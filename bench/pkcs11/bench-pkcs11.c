@@ -21,7 +21,8 @@
 #define MAX_REPS 50
 #define MAX_THREADS 2
 
-static const char *const case_names[BENCH_CASE_COUNT] = {"ECDSA P-256", "Ed25519", "RSA-2048"};
+static const char *const case_names[BENCH_CASE_COUNT] = {
+    "ECDSA P-256", "Ed25519", "RSA-2048 PKCS#1", "RSA-2048 OAEP decrypt", "ECDSA secp256k1"};
 
 const char *bench_case_name(bench_case c)
 {
@@ -146,9 +147,9 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-    bench_p11_opts ours = {"dstack-pkcs11", NULL, "dstack", "dstack-ed25519", NULL, 0};
-    bench_p11_opts hsm = {"softhsm2", "/usr/lib/softhsm/libsofthsm2.so", "bench", "bench", "1234",
-                          1};
+    bench_p11_opts ours = {"dstack-pkcs11", NULL, "dstack", "dstack-ed25519", NULL, 0, 0};
+    bench_p11_opts hsm = {
+        "softhsm2", "/usr/lib/softhsm/libsofthsm2.so", "bench", "bench", "1234", 1, 1};
     double secs = 1.0;
     int reps = 5, first_reps = 5;
     bench_impl *impls[MAX_IMPLS];
@@ -191,7 +192,7 @@ int main(int argc, char **argv)
     double first[2][BENCH_CASE_COUNT][MAX_REPS];
     const bench_p11_opts *fo[2] = {&ours, &hsm};
     for (int r = 0; r < first_reps; r++)
-        for (int c = 0; c < BENCH_CASE_COUNT; c++)
+        for (int c = 0; c < BENCH_HSM_CASES; c++)
             for (int m = 0; m < 2; m++)
                 if ((first[m][c][r] = bench_p11_first_sign(fo[m], c)) < 0)
                     return 1;
@@ -206,22 +207,24 @@ int main(int argc, char **argv)
     for (int r = 0; r < reps; r++)
         for (int c = 0; c < BENCH_CASE_COUNT; c++)
             for (int t = 1; t <= MAX_THREADS; t++)
-                for (int m = 0; m < MAX_IMPLS; m++)
+                for (int m = 0; m < (c < BENCH_HSM_CASES ? MAX_IMPLS : 2); m++)
                     if (measure(impls[m], c, t, secs, &res[m][c][t - 1][r]) != 0)
                         goto done;
 
-    printf("C_Sign throughput: %d interleaved runs of %.1f s. op/s: median signatures per\n"
-           "wall-clock second. Ratios: median over runs of dstack-pkcs11 / peer within the\n"
-           "same run, per wall-clock second and per CPU second of the signing threads.\n\n",
+    printf("C_Sign / C_Decrypt throughput: %d interleaved runs of %.1f s. op/s: median\n"
+           "operations per wall-clock second. Ratios: median over runs of dstack-pkcs11 / peer\n"
+           "within the same run, per wall-clock second and per CPU second of the working\n"
+           "threads; [min-max] over the runs. Raw peer: OpenSSL with one context per key and\n"
+           "thread, reused (libsecp256k1 for secp256k1).\n\n",
            reps, secs);
-    printf("| operation | threads | raw OpenSSL op/s | dstack-pkcs11 op/s | SoftHSM2 op/s | "
-           "dstack/OpenSSL wall | dstack/OpenSSL CPU | dstack/SoftHSM2 wall | dstack/SoftHSM2 CPU "
-           "|\n");
-    printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("| operation | threads | raw op/s | dstack-pkcs11 op/s | SoftHSM2 op/s | "
+           "dstack/raw wall | dstack/raw CPU [spread] | dstack/SoftHSM2 CPU |\n");
+    printf("|---|---:|---:|---:|---:|---:|---:|---:|\n");
     for (int c = 0; c < BENCH_CASE_COUNT; c++) {
         for (int t = 1; t <= MAX_THREADS; t++) {
-            double m[MAX_IMPLS], q[4][MAX_REPS];
-            for (int i = 0; i < MAX_IMPLS; i++) {
+            double m[MAX_IMPLS] = {0}, q[4][MAX_REPS], lo = 1e9, hi = 0;
+            int ni = c < BENCH_HSM_CASES ? MAX_IMPLS : 2;
+            for (int i = 0; i < ni; i++) {
                 double v[MAX_REPS];
                 for (int r = 0; r < reps; r++)
                     v[r] = res[i][c][t - 1][r].wall;
@@ -232,17 +235,23 @@ int main(int argc, char **argv)
                            *h = &res[2][c][t - 1][r];
                 q[0][r] = d->wall / o->wall;
                 q[1][r] = d->cpu / o->cpu;
-                q[2][r] = d->wall / h->wall;
-                q[3][r] = d->cpu / h->cpu;
+                q[3][r] = ni > 2 ? d->cpu / h->cpu : 0;
+                lo = q[1][r] < lo ? q[1][r] : lo;
+                hi = q[1][r] > hi ? q[1][r] : hi;
             }
-            printf("| %s | %d | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |\n",
-                   bench_case_name(c), t, m[0], m[1], m[2], median(q[0], reps), median(q[1], reps),
-                   median(q[2], reps), median(q[3], reps));
+            char hsm_rate[32] = "-", hsm_ratio[32] = "-";
+            if (ni > 2) {
+                snprintf(hsm_rate, sizeof hsm_rate, "%.0f", m[2]);
+                snprintf(hsm_ratio, sizeof hsm_ratio, "%.2f", median(q[3], reps));
+            }
+            printf("| %s | %d | %.0f | %.0f | %s | %.3f | %.3f [%.3f-%.3f] | %s |\n",
+                   bench_case_name(c), t, m[0], m[1], hsm_rate, median(q[0], reps),
+                   median(q[1], reps), lo, hi, hsm_ratio);
         }
     }
     printf("\nTime from C_Initialize to the first signature, ms: median of %d\n\n", first_reps);
     printf("| key | dstack-pkcs11 (simulator) | SoftHSM2 |\n|---|---:|---:|\n");
-    for (int c = 0; c < BENCH_CASE_COUNT; c++)
+    for (int c = 0; c < BENCH_HSM_CASES; c++)
         printf("| %s | %.2f | %.2f |\n", bench_case_name(c), median(first[0][c], first_reps) * 1e3,
                median(first[1][c], first_reps) * 1e3);
     ret = 0;

@@ -13,6 +13,8 @@ typedef enum bench_case {
     BENCH_P256 = 0, /* ECDSA P-256 over a 32-byte hash */
     BENCH_ED25519,  /* Ed25519 over a 32-byte message */
     BENCH_RSA2048,  /* RSA-2048 PKCS#1 v1.5 with SHA-256 over a 32-byte message */
+    BENCH_OAEP,     /* RSA-2048 OAEP (SHA-256) decryption of a 32-byte message */
+    BENCH_K1,       /* ECDSA secp256k1 over a 32-byte hash; raw peer: libsecp256k1 */
     BENCH_CASE_COUNT
 } bench_case;
 
@@ -29,7 +31,11 @@ struct bench_impl {
     void (*free)(bench_impl *impl);
 };
 
-/* Raw OpenSSL on in-memory keys generated at start. */
+/* SoftHSM2 runs the first cases only (its keys are generated for these). */
+#define BENCH_HSM_CASES BENCH_OAEP
+
+/* Raw OpenSSL on in-memory keys generated at start (libsecp256k1 for
+ * BENCH_K1). */
 bench_impl *bench_ossl_new(void);
 
 /* A PKCS#11 module. Keys are found by label in the token labelled
@@ -43,6 +49,7 @@ typedef struct bench_p11_opts {
     const char *token_ed;
     const char *pin;
     int generate;
+    int hsm; /* only the first BENCH_HSM_CASES cases */
 } bench_p11_opts;
 bench_impl *bench_p11_new(const bench_p11_opts *o);
 

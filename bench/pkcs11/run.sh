@@ -46,6 +46,11 @@ type = ed25519
 [key rsa2048]
 path = bench/rsa2048
 type = rsa-2048
+usage = sign, decrypt
+
+[key k1]
+path = bench/k1
+type = secp256k1
 CONF
 export DSTACK_PKCS11_CONF="$TMP/dstack-pkcs11.conf"
 

@@ -145,6 +145,37 @@ static void token_bad_numbers(void **state)
                  "timeout_ms = 5000");
 }
 
+/* secure_heap: a power of two of bytes in range, or no; anything else is an
+ * error naming the rule. */
+static void token_secure_heap(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *text;
+        size_t size;
+    } ok[] = {{"65536", 65536}, {"4096", 4096}, {"67108864", 67108864}, {"no", 0}, {"0", 0}};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        char text[64];
+        snprintf(text, sizeof text, "[token]\nsecure_heap = %s\n", ok[i].text);
+        dsk_conf *c = parse_ok(text);
+        assert_int_equal(c->secure_heap, ok[i].size);
+        dsk_conf_free(c);
+    }
+    dsk_conf *c = parse_ok("[token]\n");
+    assert_int_equal(c->secure_heap, 0);
+    dsk_conf_free(c);
+    static const char *const bad[] = {"1000", "2048", "134217728", "64k", "", "-4096", "yes"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char text[64], want[256];
+        snprintf(text, sizeof text, "[token]\nsecure_heap = %s\n", bad[i]);
+        snprintf(want, sizeof want,
+                 "t.conf:2: secure_heap '%s' must be a power of two of bytes between 4096 and "
+                 "67108864 (e.g. secure_heap = 65536), or no",
+                 bad[i]);
+        expect_error(text, DSK_E_CONFIG, want);
+    }
+}
+
 static void token_label_rules(void **state)
 {
     (void)state;
@@ -371,7 +402,7 @@ static void unknown_and_duplicate_settings(void **state)
     (void)state;
     expect_error("[token]\nlabel = a\nlable = b\n", DSK_E_CONFIG,
                  "t.conf:3: unknown setting 'lable' in [token]: valid settings are label, "
-                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin");
+                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap");
     expect_error("[key web]\npaht = /x\n", DSK_E_CONFIG,
                  "t.conf:2: unknown setting 'paht' in [key web]: valid settings are path, type, "
                  "purpose, usage, certificate, id, token");
@@ -381,7 +412,7 @@ static void unknown_and_duplicate_settings(void **state)
                  "type, purpose, usage, certificate, id, token");
     expect_error("[token]\npath = /x\n", DSK_E_CONFIG,
                  "t.conf:2: unknown setting 'path' in [token]: valid settings are label, "
-                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin");
+                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap");
     expect_error("[key web]\ntype = ec-p256\n; note\ntype = ec-p384\n", DSK_E_CONFIG,
                  "t.conf:4: setting 'type' given twice in [key web] (first at line 2)");
     /* A second [token] section continues the first. */
@@ -416,6 +447,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(token_every_setting),
+        cmocka_unit_test(token_secure_heap),
         cmocka_unit_test(token_defaults),
         cmocka_unit_test(token_endpoint_forms),
         cmocka_unit_test(token_log_levels),

@@ -438,11 +438,11 @@ static void test_threads_first_signatures(void **state)
         pthread_t th[4];
         worker w[4];
         for (int i = 0; i < 4; i++) {
-            w[i] = (worker){.k = k,
-                            .p = {.scheme = types[t] == DSK_KEY_ED25519 ? DSK_SIG_EDDSA
-                                                                        : DSK_SIG_ECDSA,
-                                  .der = i % 2},
-                            .n = 5};
+            w[i] = (worker){
+                .k = k,
+                .p = {.scheme = types[t] == DSK_KEY_ED25519 ? DSK_SIG_EDDSA : DSK_SIG_ECDSA,
+                      .der = i % 2},
+                .n = 5};
             assert_int_equal(pthread_create(&th[i], NULL, sign_loop, &w[i]), 0);
         }
         for (int i = 0; i < 4; i++) {
@@ -459,8 +459,7 @@ static const char k1_half_n[] = "7fffffffffffffffffffffffffffffff5d576e7357a4501
 
 /* Every ECDSA signature of the agent's own wallet key is low-S (EIP-2),
  * raw r||s and DER alike, and still verifies with the default provider.
- * ECDSA's nonce is random, so half of OpenSSL's own s values are high: 128
- * signatures without the n - s step would all pass only with odds 2^-128. */
+ * Over 64 messages about half of the plain ECDSA s values would be high. */
 static void test_k1_low_s(void **state)
 {
     dsk_test_sim sim;
@@ -516,15 +515,74 @@ static void test_k1_low_s(void **state)
     assert_int_equal(dsk_test_sim_stop(&sim), 0);
 }
 
+/* secp256k1 signs through libsecp256k1 with RFC 6979 nonces: known answers
+ * (the first is the well-known "Satoshi Nakamoto" vector of key 1; the second
+ * was computed by an independent Python RFC 6979 + ECDSA written for this
+ * test), DER and r||s of the same signature, and the same signature again
+ * for the same hash. OpenSSL 3.0 drew random nonces, so no earlier signature
+ * was reproducible and none changes. */
+static void test_k1_rfc6979(void **state)
+{
+    static const struct {
+        const char *scalar, *msg, *rs;
+    } kat[] = {
+        {"0000000000000000000000000000000000000000000000000000000000000001", "Satoshi Nakamoto",
+         "934b1ea10a4b3c1757e2b0c017d0b6143ce3c9a7e6a4a49860d7a6ab210ee3d8"
+         "2442ce9d2b916064108014783e923ec36b49743e2ffa1c4496f01a512aafd9e5"},
+        {"c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721", "sample",
+         "432310e32cb80eb6503a26ce83cc165c783b870845fb8aad6d970889fcd7a6c8"
+         "530128b6b81c548874a6305d93ed071ca6e05074d85863d4056ce89b02bfab69"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof kat / sizeof kat[0]; i++) {
+        dsk_keystore *ks = kt_store(NULL);
+        dsk_key *k = NULL;
+        dsk_key_desc d = {.label = "kat", .path = "kat", .type = DSK_KEY_SECP256K1};
+        unsigned char m[32], want[64], h[32], raw[64], raw2[64], der[80];
+        size_t rl = sizeof raw, rl2 = sizeof raw2, dl = sizeof der;
+        dsk_sign_params pr = {.scheme = DSK_SIG_ECDSA, .der = 0};
+        dsk_sign_params pd = {.scheme = DSK_SIG_ECDSA, .der = 1};
+        kt_hex(kat[i].scalar, m, 32);
+        kt_hex(kat[i].rs, want, 64);
+        assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+        assert_int_equal(dsk_key_derive_from_material(k, m, NULL), DSK_OK);
+        digest(DSK_HASH_SHA256, kat[i].msg, h);
+        assert_int_equal(dsk_key_sign(k, &pr, h, 32, raw, &rl, NULL), DSK_OK);
+        assert_memory_equal(raw, want, 64);
+        assert_int_equal(dsk_key_sign(k, &pr, h, 32, raw2, &rl2, NULL), DSK_OK);
+        assert_memory_equal(raw2, want, 64);
+        assert_int_equal(dsk_key_sign(k, &pd, h, 32, der, &dl, NULL), DSK_OK);
+        const unsigned char *dp = der;
+        ECDSA_SIG *es = d2i_ECDSA_SIG(NULL, &dp, (long)dl);
+        assert_non_null(es);
+        const BIGNUM *r, *s;
+        ECDSA_SIG_get0(es, &r, &s);
+        unsigned char rs[64];
+        assert_int_equal(BN_bn2binpad(r, rs, 32), 32);
+        assert_int_equal(BN_bn2binpad(s, rs + 32, 32), 32);
+        assert_memory_equal(rs, want, 64);
+        ECDSA_SIG_free(es);
+        assert_int_equal(default_verify_ecdsa(k, h, 32, raw, rl, 0), 1);
+        dsk_keystore_free(ks);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ecdsa),          cmocka_unit_test(test_ecdsa_raw_padding),
-        cmocka_unit_test(test_ed25519),        cmocka_unit_test(test_rsa_pkcs1),
-        cmocka_unit_test(test_rsa_pss),        cmocka_unit_test(test_verify_foreign),
-        cmocka_unit_test(test_bad_inputs),     cmocka_unit_test(test_buffer_rule),
-        cmocka_unit_test(test_usage_enforced), cmocka_unit_test(test_threads_sign_concurrently),
-        cmocka_unit_test(test_threads_first_signatures), cmocka_unit_test(test_k1_low_s),
+        cmocka_unit_test(test_ecdsa),
+        cmocka_unit_test(test_ecdsa_raw_padding),
+        cmocka_unit_test(test_ed25519),
+        cmocka_unit_test(test_rsa_pkcs1),
+        cmocka_unit_test(test_rsa_pss),
+        cmocka_unit_test(test_verify_foreign),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_buffer_rule),
+        cmocka_unit_test(test_usage_enforced),
+        cmocka_unit_test(test_threads_sign_concurrently),
+        cmocka_unit_test(test_threads_first_signatures),
+        cmocka_unit_test(test_k1_low_s),
+        cmocka_unit_test(test_k1_rfc6979),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

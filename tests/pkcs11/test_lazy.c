@@ -1,8 +1,9 @@
 /* Loading costs nothing until a key is used (issue 14 §3): a program that
  * loads the module, initialises it and lists its tokens, objects and their
  * labels never connects to the agent and maps no library beyond the
- * module's own small set (libc, libcrypto, the configuration parser and the
- * JSON parser) — in particular no HTTP library. The agent here is a
+ * module's own small set (libc, libcrypto, the configuration parser, the
+ * JSON parser and libsecp256k1, none of which needs another library) — in
+ * particular no HTTP library. The agent here is a
  * listening socket nobody accepts on, so any connection attempt stays in
  * its queue where the test finds it; signing is the positive control that
  * shows the check sees a connection. */
@@ -59,8 +60,9 @@ static int listed(char libs[][128], size_t n, const char *name)
 /* Libraries the module may bring: its own file and these prefixes. */
 static int allowed(const char *lib)
 {
-    static const char *const ok[] = {"dstack-pkcs11.so", "libcrypto.so", "libinih.so",
-                                     "libcjson.so",      "libc.so",      "ld-linux"};
+    static const char *const ok[] = {"dstack-pkcs11.so", "libcrypto.so",    "libinih.so",
+                                     "libcjson.so",      "libsecp256k1.so", "libc.so",
+                                     "ld-linux"};
     for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
         if (strncmp(lib, ok[i], strlen(ok[i])) == 0)
             return 1;
