@@ -61,4 +61,4 @@ for ((i = 0; i < 200; i++)); do [ -S "$TMP/dstack.sock" ] && break; sleep 0.05; 
 export DSTACK_SIMULATOR_ENDPOINT="$TMP/dstack.sock"
 
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(uname -m), $(nproc) CPUs, $(openssl version)"
-"$BENCH" --module "$MODULE" --softhsm "$SOFTHSM" --softhsm-pin 1234 "$@"
+${BENCH_WRAP:-} "$BENCH" --module "$MODULE" --softhsm "$SOFTHSM" --softhsm-pin 1234 "$@"
