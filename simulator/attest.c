@@ -9,7 +9,11 @@
 #include <string.h>
 
 #include "hex.h"
+#include "ratls.h"
 #include "trust.h"
+
+#include <openssl/rand.h>
+#include <stdlib.h>
 
 #define QUOTE_MARKER "DSTACK-SIMULATOR-FAKE-QUOTE"
 #define ATTEST_MARKER "DSTACK-SIMULATOR-FAKE-ATTESTATION"
@@ -173,8 +177,7 @@ dsk_status dsk_sim_info(const dsk_sim_api *api, dsk_sim_reply *reply)
          cJSON_AddStringToObject(o, "os_image_hash", os) &&
          cJSON_AddStringToObject(o, "key_provider_info", kpi) &&
          cJSON_AddStringToObject(o, "vm_config", vm) &&
-         cJSON_AddStringToObject(o, "tcb_info", tcb) &&
-         cJSON_AddStringToObject(o, "app_cert", "");
+         cJSON_AddStringToObject(o, "tcb_info", tcb) && cJSON_AddStringToObject(o, "app_cert", "");
     cJSON_free(log);
     cJSON_free(vm);
     cJSON_free(tcb);
@@ -209,6 +212,75 @@ static void fake_blob(const dsk_sim_api *api, const char *marker, const uint8_t 
     dsk_hex_encode(buf, ml + 64 + DSK_SIM_APP_ID_LEN, out);
 }
 
+/* A structurally valid TDX v4 quote: header (version 4, ECDSA-P256 key
+ * type, TEE type 0x81), a TD report body with RTMR3 replayed over the event
+ * log and REPORT_DATA at 568..632, then a signature-data length and a
+ * signature section that is the fake marker and 32 random bytes (a real
+ * quote's ECDSA signature changes at every call too). Nothing signs it. */
+#define FAKE_SIG_LEN (sizeof QUOTE_MARKER - 1 + 32)
+#define FAKE_QUOTE_LEN (DSK_RATLS_TDX_V4_MIN_LEN + FAKE_SIG_LEN)
+#define BODY_RTMR3_OFF 472
+
+static bool fake_tdx_quote(const dsk_sim_api *api, const uint8_t rd[64], uint8_t q[FAKE_QUOTE_LEN])
+{
+    char r3[2 * RTMR_LEN + 1];
+    uint8_t *body = q + DSK_RATLS_TDX_V4_HEADER_LEN;
+    memset(q, 0, FAKE_QUOTE_LEN);
+    q[0] = 4;    /* version */
+    q[2] = 2;    /* attestation key type: ECDSA-256 */
+    q[4] = 0x81; /* TEE type: TDX */
+    rtmr3(api, r3);
+    if (dsk_hex_decode(r3, strlen(r3), body + BODY_RTMR3_OFF, RTMR_LEN) != RTMR_LEN)
+        return false;
+    memcpy(q + DSK_RATLS_TDX_REPORT_DATA_OFF, rd, 64);
+    uint8_t *sig = q + DSK_RATLS_TDX_V4_MIN_LEN;
+    sig[-4] = (uint8_t)FAKE_SIG_LEN;
+    memcpy(sig, QUOTE_MARKER, sizeof QUOTE_MARKER - 1);
+    return RAND_bytes(sig + sizeof QUOTE_MARKER - 1, 32) == 1;
+}
+
+/* /Attest's attestation as a TDX agent sends it: the legacy SCALE
+ * VersionedAttestation (V0, DstackTdx { quote, event_log }, report_data,
+ * config), which is what Attestation::into_versioned() gives while every
+ * runtime event is a version-1 event, as on a TDX CVM. */
+static char *attestation_hex(const dsk_sim_api *api, const uint8_t rd[64])
+{
+    uint8_t q[FAKE_QUOTE_LEN], digests[N_EVENTS][RTMR_LEN], *enc = NULL;
+    char payloads[N_EVENTS][65], *hex = NULL, *vm = vm_config_json(api);
+    dsk_ratls_event ev[N_EVENTS];
+    size_t len = 0;
+    if (!vm || !fake_tdx_quote(api, rd, q))
+        goto done;
+    for (size_t i = 0; i < N_EVENTS; i++) {
+        event_digest(api, i, digests[i]);
+        event_payload(api, i, payloads[i]);
+        ev[i] = (dsk_ratls_event){.imr = 3,
+                                  .event_type = 0x08000001u,
+                                  .digest = digests[i],
+                                  .digest_len = RTMR_LEN,
+                                  .event = event_names[i],
+                                  .event_len = strlen(event_names[i]),
+                                  .payload = (const uint8_t *)payloads[i],
+                                  .payload_len = strlen(payloads[i])};
+    }
+    dsk_ratls_attestation a = {.quote = q,
+                               .quote_len = sizeof q,
+                               .events = ev,
+                               .n_events = N_EVENTS,
+                               .config = vm,
+                               .config_len = strlen(vm)};
+    memcpy(a.report_data, rd, 64);
+    if (dsk_ratls_attestation_encode(&a, &enc, &len, NULL) != DSK_OK)
+        goto done;
+    hex = malloc(2 * len + 1);
+    if (hex)
+        dsk_hex_encode(enc, len, hex);
+done:
+    free(enc);
+    cJSON_free(vm);
+    return hex;
+}
+
 dsk_status dsk_sim_quote(const dsk_sim_api *api, const dsk_sim_request *req, bool attest_only,
                          dsk_sim_reply *reply)
 {
@@ -223,13 +295,16 @@ dsk_status dsk_sim_quote(const dsk_sim_api *api, const dsk_sim_request *req, boo
     if (tl - skip > 0) {
         uint8_t big[65];
         if ((tl - skip) % 2 != 0 || (tl - skip) / 2 > sizeof big)
-            return dsk_sim_reply_error(reply, 400, (tl - skip) % 2 ? "Invalid report_data: odd-length hex"
-                                                                   : "Report data is too large, it should be at most 64 bytes");
+            return dsk_sim_reply_error(
+                reply, 400,
+                (tl - skip) % 2 ? "Invalid report_data: odd-length hex"
+                                : "Report data is too large, it should be at most 64 bytes");
         long n = dsk_hex_decode(text, tl, big, sizeof big);
         if (n < 0)
             return dsk_sim_reply_error(reply, 400, "Invalid report_data: not hex");
         if (n > 64)
-            return dsk_sim_reply_error(reply, 400, "Report data is too large, it should be at most 64 bytes");
+            return dsk_sim_reply_error(reply, 400,
+                                       "Report data is too large, it should be at most 64 bytes");
         memcpy(rd, big, (size_t)n);
     }
     dsk_hex_encode(rd, sizeof rd, rd_hex);
@@ -239,7 +314,10 @@ dsk_status dsk_sim_quote(const dsk_sim_api *api, const dsk_sim_request *req, boo
     if (!o)
         return DSK_E_NOMEM;
     if (attest_only) {
-        if (!cJSON_AddStringToObject(o, "attestation", att))
+        char *full = attestation_hex(api, rd);
+        bool added = full && cJSON_AddStringToObject(o, "attestation", full);
+        free(full);
+        if (!added)
             goto nomem;
         return dsk_sim_reply_json(reply, 200, o);
     }

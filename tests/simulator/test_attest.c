@@ -9,6 +9,9 @@
 
 #include "hex.h"
 #include "internal.h"
+#include "ratls.h"
+
+#include <stdlib.h>
 
 static dsk_sim_api api;
 
@@ -46,8 +49,9 @@ static void test_info(void **state)
     cJSON *a = call(DSK_SIM_INFO, NULL, &st);
     assert_int_equal(st, 200);
     assert_string_equal(str(a, "app_id"), "5bb4ff9a3837357f19dc176407a5709c62eb6c56");
-    static const char *const fields[] = {"instance_id", "app_name", "compose_hash", "os_image_hash",
-                                         "device_id", "key_provider_info", "vm_config", "app_cert"};
+    static const char *const fields[] = {"instance_id",   "app_name",  "compose_hash",
+                                         "os_image_hash", "device_id", "key_provider_info",
+                                         "vm_config",     "app_cert"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         (void)str(a, fields[i]);
     /* tcb_info and vm_config are strings that hold JSON (the JS SDK parses them). */
@@ -72,7 +76,9 @@ static void test_info_follows_app_id(void **state)
     (void)state;
     unsigned st;
     dsk_sim_api other = api;
-    assert_int_equal(dsk_sim_appkeys_set_app_id(&other.keys, "0000000000000000000000000000000000000001", NULL), DSK_OK);
+    assert_int_equal(
+        dsk_sim_appkeys_set_app_id(&other.keys, "0000000000000000000000000000000000000001", NULL),
+        DSK_OK);
     dsk_sim_request req = {0};
     dsk_sim_reply reply;
     assert_int_equal(dsk_sim_api_call(&other, DSK_SIM_INFO, &req, false, &reply), DSK_OK);
@@ -162,26 +168,68 @@ static void test_quote_limits(void **state)
     cJSON_Delete(a);
 }
 
+/* /Attest: the legacy SCALE VersionedAttestation a TDX agent sends, with
+ * a TDX v4 quote whose REPORT_DATA and the attestation's report data are
+ * the padded request, marked fake in its signature section. */
+static uint8_t *attest_bytes(const char *rd_hex, size_t *len)
+{
+    unsigned st;
+    cJSON *a = call(DSK_SIM_ATTEST, rd_hex, &st);
+    assert_int_equal(st, 200);
+    assert_int_equal(cJSON_GetArraySize(a), 1);
+    const char *hex = str(a, "attestation");
+    uint8_t *b = malloc(strlen(hex) / 2 + 1);
+    assert_non_null(b);
+    long n = dsk_hex_decode(hex, strlen(hex), b, strlen(hex) / 2 + 1);
+    assert_true(n > 0);
+    *len = (size_t)n;
+    cJSON_Delete(a);
+    return b;
+}
+
 static void test_attest(void **state)
 {
     (void)state;
-    unsigned st;
-    cJSON *a = call(DSK_SIM_ATTEST, "01", &st);
-    assert_int_equal(st, 200);
-    assert_marked(str(a, "attestation"), "DSTACK-SIMULATOR-FAKE-ATTESTATION");
-    assert_int_equal(cJSON_GetArraySize(a), 1);
-    cJSON *b = call(DSK_SIM_ATTEST, "02", &st);
-    assert_string_not_equal(str(a, "attestation"), str(b, "attestation"));
-    cJSON_Delete(a);
-    cJSON_Delete(b);
+    size_t la, lb;
+    uint8_t *a = attest_bytes("01", &la), *b = attest_bytes("01", &lb);
+    uint8_t want[64] = {0x01};
+    dsk_ratls_attestation at;
+    const uint8_t *qrd;
+    assert_int_equal(a[0], 0x00); /* legacy SCALE V0 */
+    assert_int_equal(dsk_ratls_attestation_parse(a, la, &at, NULL), DSK_OK);
+    assert_memory_equal(at.report_data, want, 64);
+    assert_int_equal(dsk_ratls_quote_report_data(at.quote, at.quote_len, &qrd, NULL), DSK_OK);
+    assert_memory_equal(qrd, want, 64);
+    const char *marker = "DSTACK-SIMULATOR-FAKE-QUOTE";
+    assert_memory_equal(at.quote + DSK_RATLS_TDX_V4_MIN_LEN, marker, strlen(marker));
+    assert_int_equal(at.n_events, 5);
+    assert_int_equal(at.events[1].imr, 3);
+    assert_memory_equal(at.events[1].event, "app-id", 6);
+    char *cfg = strndup(at.config, at.config_len);
+    cJSON *vm = cJSON_Parse(cfg);
+    assert_true(cJSON_IsObject(vm));
+    cJSON_Delete(vm);
+    free(cfg);
+    /* same request, same length, new fake signature */
+    assert_int_equal(la, lb);
+    assert_memory_not_equal(a, b, la);
+    dsk_ratls_attestation_clear(&at);
+    free(a);
+    free(b);
+    a = attest_bytes("02", &la);
+    assert_int_equal(dsk_ratls_attestation_parse(a, la, &at, NULL), DSK_OK);
+    want[0] = 0x02;
+    assert_memory_equal(at.report_data, want, 64);
+    dsk_ratls_attestation_clear(&at);
+    free(a);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_info),          cmocka_unit_test(test_info_follows_app_id),
-        cmocka_unit_test(test_version),       cmocka_unit_test(test_quote_padding),
-        cmocka_unit_test(test_quote_limits),  cmocka_unit_test(test_attest),
+        cmocka_unit_test(test_info),         cmocka_unit_test(test_info_follows_app_id),
+        cmocka_unit_test(test_version),      cmocka_unit_test(test_quote_padding),
+        cmocka_unit_test(test_quote_limits), cmocka_unit_test(test_attest),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
