@@ -55,8 +55,12 @@ static CK_RV secret_object(const dsk_p11_session *s, CK_ATTRIBUTE_PTR t, CK_ULON
         rv = dsk_p11_tmpl_ulong(vl, value_len);
     o->extractable = CK_TRUE;
     o->derive = CK_FALSE;
+    /* Made from a private key: private like it when there is a PIN. */
+    o->priv = (CK_BBOOL)dsk_p11_has_pin();
     if (rv == CKR_OK)
         rv = dsk_p11_tmpl_apply(o, t, n);
+    if (rv == CKR_OK)
+        rv = dsk_p11_key_stays_private(o);
     if (rv == CKR_OK)
         rv = dsk_p11_may_create(s, o->token, o->priv);
     o->always_sensitive = o->sensitive;

@@ -129,7 +129,7 @@ CK_RV C_CloseAllSessions(CK_SLOT_ID slotID)
 
 CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pInfo)
@@ -158,7 +158,7 @@ CK_RV C_SetOperationState(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationStat
 CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
               CK_ULONG ulPinLen)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pPin && ulPinLen)
@@ -169,7 +169,7 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 CK_RV C_LoginUser(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
                   CK_ULONG ulPinLen, CK_UTF8CHAR_PTR pUsername, CK_ULONG ulUsernameLen)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if ((!pPin && ulPinLen) || (!pUsername && ulUsernameLen))
@@ -193,7 +193,7 @@ CK_RV C_SessionCancel(CK_SESSION_HANDLE hSession, CK_FLAGS flags)
 CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
                      CK_OBJECT_HANDLE_PTR phObject)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!phObject || (!pTemplate && ulCount))
@@ -204,7 +204,7 @@ CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_
 CK_RV C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ATTRIBUTE_PTR pTemplate,
                    CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phNewObject)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!phNewObject || (!pTemplate && ulCount))
@@ -220,7 +220,7 @@ CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 
 CK_RV C_GetObjectSize(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_ULONG_PTR pulSize)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pulSize)
@@ -231,7 +231,7 @@ CK_RV C_GetObjectSize(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject, CK_U
 CK_RV C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
                           CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pTemplate && ulCount)
@@ -242,7 +242,7 @@ CK_RV C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
                           CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pTemplate && ulCount)
@@ -252,7 +252,7 @@ CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 
 CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pTemplate && ulCount)
@@ -263,7 +263,7 @@ CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate, 
 CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
                     CK_ULONG ulMaxObjectCount, CK_ULONG_PTR pulObjectCount)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pulObjectCount || (!phObject && ulMaxObjectCount))

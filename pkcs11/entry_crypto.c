@@ -18,7 +18,7 @@ static CK_RV not_supported(void)
 
 static CK_RV init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k, int kind)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(h);
     if (rv != CKR_OK)
         return rv;
     if (!m)
@@ -29,7 +29,7 @@ static CK_RV init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k, i
 static CK_RV crypt_once(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULONG len,
                         CK_BYTE_PTR out, CK_ULONG_PTR out_len)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(h);
     if (rv != CKR_OK)
         return rv;
     if (!out_len || (!in && len))
@@ -40,7 +40,7 @@ static CK_RV crypt_once(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULONG 
 static CK_RV crypt_update(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULONG len,
                           CK_BYTE_PTR out, CK_ULONG_PTR out_len)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(h);
     if (rv != CKR_OK)
         return rv;
     if (!out_len || (!in && len))
@@ -50,7 +50,7 @@ static CK_RV crypt_update(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULON
 
 static CK_RV crypt_final(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR out, CK_ULONG_PTR out_len)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(h);
     if (rv != CKR_OK)
         return rv;
     if (!out_len)
@@ -109,36 +109,47 @@ CK_RV C_DecryptFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pLastPart, CK_ULONG
     return crypt_final(hSession, DSK_OP_DECRYPT, pLastPart, pulLastPartLen);
 }
 
-/* No digests: clients hash themselves (and the mechanism list says so). */
+/* No digest mechanism (clients hash themselves, and the mechanism list says
+ * so), but the functions exist: they check the session and refuse every
+ * mechanism, as a token without that mechanism does; no digest operation
+ * can then be active. */
 CK_RV C_DigestInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism)
 {
-    (void)hSession, (void)pMechanism;
-    return not_supported();
+    CK_RV rv = dsk_p11_ready_session(hSession);
+    if (rv != CKR_OK)
+        return rv;
+    return pMechanism ? CKR_MECHANISM_INVALID : CKR_ARGUMENTS_BAD;
+}
+
+static CK_RV no_digest_active(CK_SESSION_HANDLE h)
+{
+    CK_RV rv = dsk_p11_ready_session(h);
+    return rv != CKR_OK ? rv : CKR_OPERATION_NOT_INITIALIZED;
 }
 
 CK_RV C_Digest(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
                CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
 {
-    (void)hSession, (void)pData, (void)ulDataLen, (void)pDigest, (void)pulDigestLen;
-    return not_supported();
+    (void)pData, (void)ulDataLen, (void)pDigest, (void)pulDigestLen;
+    return no_digest_active(hSession);
 }
 
 CK_RV C_DigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
 {
-    (void)hSession, (void)pPart, (void)ulPartLen;
-    return not_supported();
+    (void)pPart, (void)ulPartLen;
+    return no_digest_active(hSession);
 }
 
 CK_RV C_DigestKey(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hKey)
 {
-    (void)hSession, (void)hKey;
-    return not_supported();
+    (void)hKey;
+    return no_digest_active(hSession);
 }
 
 CK_RV C_DigestFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pDigest, CK_ULONG_PTR pulDigestLen)
 {
-    (void)hSession, (void)pDigest, (void)pulDigestLen;
-    return not_supported();
+    (void)pDigest, (void)pulDigestLen;
+    return no_digest_active(hSession);
 }
 
 CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJECT_HANDLE hKey)
@@ -149,7 +160,7 @@ CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJ
 CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
              CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pulSignatureLen || (!pData && ulDataLen))
@@ -159,7 +170,7 @@ CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
 
 CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pPart && ulPartLen)
@@ -169,7 +180,7 @@ CK_RV C_SignUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPar
 
 CK_RV C_SignFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pulSignatureLen)
@@ -199,7 +210,7 @@ CK_RV C_VerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_O
 CK_RV C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
                CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if ((!pData && ulDataLen) || !pSignature)
@@ -209,7 +220,7 @@ CK_RV C_Verify(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen
 
 CK_RV C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pPart && ulPartLen)
@@ -219,7 +230,7 @@ CK_RV C_VerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulP
 
 CK_RV C_VerifyFinal(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSignature, CK_ULONG ulSignatureLen)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pSignature)
@@ -269,11 +280,17 @@ CK_RV C_DecryptVerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPa
     return not_supported();
 }
 
+/* No secret-key generation mechanism: like the digests, the session and
+ * the arguments are checked, then every mechanism refused. */
 CK_RV C_GenerateKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                     CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phKey)
 {
-    (void)hSession, (void)pMechanism, (void)pTemplate, (void)ulCount, (void)phKey;
-    return not_supported();
+    CK_RV rv = dsk_p11_ready_session(hSession);
+    if (rv != CKR_OK)
+        return rv;
+    if (!pMechanism || !phKey || (!pTemplate && ulCount))
+        return CKR_ARGUMENTS_BAD;
+    return CKR_MECHANISM_INVALID;
 }
 
 CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
@@ -281,7 +298,7 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                         CK_ATTRIBUTE_PTR pPrivateKeyTemplate, CK_ULONG ulPrivateKeyAttributeCount,
                         CK_OBJECT_HANDLE_PTR phPublicKey, CK_OBJECT_HANDLE_PTR phPrivateKey)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pMechanism || !phPublicKey || !phPrivateKey ||
@@ -316,7 +333,7 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                   CK_OBJECT_HANDLE hBaseKey, CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulAttributeCount,
                   CK_OBJECT_HANDLE_PTR phKey)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pMechanism || !phKey || (!pTemplate && ulAttributeCount))
@@ -326,7 +343,7 @@ CK_RV C_DeriveKey(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
 
 CK_RV C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed, CK_ULONG ulSeedLen)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pSeed && ulSeedLen)
@@ -338,7 +355,7 @@ CK_RV C_SeedRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pSeed, CK_ULONG ulSee
 
 CK_RV C_GenerateRandom(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pRandomData, CK_ULONG ulRandomLen)
 {
-    CK_RV rv = dsk_p11_ready();
+    CK_RV rv = dsk_p11_ready_session(hSession);
     if (rv != CKR_OK)
         return rv;
     if (!pRandomData && ulRandomLen)

@@ -47,6 +47,9 @@ typedef struct dsk_p11_token {
     char *label;
     char serial[17];   /* 16 hex digits of SHA-256(label) */
     CK_USER_TYPE user; /* who is logged in, or DSK_P11_NOBODY */
+    /* A wrong user PIN since the last good login (CKF_USER_PIN_COUNT_LOW;
+     * nothing is ever locked). */
+    int pin_count_low;
 } dsk_p11_token;
 #define DSK_P11_NOBODY ((CK_USER_TYPE)-1)
 
@@ -163,6 +166,9 @@ void dsk_p11_pad(CK_UTF8CHAR *dst, size_t len, const char *src);
 
 /* session.c (callers hold the module lock unless said otherwise) */
 dsk_p11_session *dsk_p11_session_find(CK_SESSION_HANDLE h);
+/* Initialised and the session exists: entry points check this before their
+ * arguments (the standard's error priority). Takes the module lock. */
+CK_RV dsk_p11_ready_session(CK_SESSION_HANDLE h);
 /* Without the module lock held: find and lock the session (session lock). */
 CK_RV dsk_p11_session_acquire(CK_SESSION_HANDLE h, dsk_p11_session **out);
 void dsk_p11_session_release(dsk_p11_session *s);
@@ -242,6 +248,9 @@ CK_RV dsk_p11_tmpl_bool(const CK_ATTRIBUTE *a, CK_BBOOL *out);
 CK_RV dsk_p11_tmpl_ulong(const CK_ATTRIBUTE *a, CK_ULONG *out);
 /* May an object with these settings be made in this session? */
 CK_RV dsk_p11_may_create(const dsk_p11_session *s, CK_BBOOL token, CK_BBOOL priv);
+/* With a PIN, private and secret keys are CKA_PRIVATE: one the application
+ * made public would stay usable after logout. CKR_TEMPLATE_INCONSISTENT. */
+CK_RV dsk_p11_key_stays_private(const dsk_p11_object *o);
 
 /* mech.c: the one mechanism table. */
 enum {

@@ -121,8 +121,17 @@ CK_RV dsk_p11_generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTR
     dsk_key *key = NULL;
     dsk_error err;
     dsk_error_clear(&err);
+    /* The standard's error priority: the session, then the login (with a
+     * PIN the private half needs one; dstack is not asked before), then
+     * the mechanism and the templates. */
+    dsk_p11_lock();
+    dsk_p11_session *s = dsk_p11_session_find(h);
+    CK_RV rv = !s ? CKR_SESSION_HANDLE_INVALID
+                  : !dsk_p11_can_use_private(s->slot) ? CKR_USER_NOT_LOGGED_IN : CKR_OK;
+    dsk_p11_unlock();
+    if (rv != CKR_OK)
+        return rv;
     const dsk_p11_mech *mech = dsk_p11_mech_find(m->mechanism);
-    CK_RV rv = CKR_OK;
     if (!mech || mech->kind != DSK_MK_KEYGEN)
         return CKR_MECHANISM_INVALID;
     if (m->pParameter || m->ulParameterLen)
@@ -130,13 +139,18 @@ CK_RV dsk_p11_generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTR
     if ((rv = key_type_of(m->mechanism, pub, npub, priv, npriv, &type)) != CKR_OK ||
         (rv = label_of(find2(priv, npriv, pub, npub, CKA_LABEL), label, sizeof label)) != CKR_OK)
         return rv;
+    const CK_ATTRIBUTE *pa = find2(priv, npriv, NULL, 0, CKA_PRIVATE);
+    CK_BBOOL want_private = CK_TRUE;
+    if (pa && (rv = dsk_p11_tmpl_bool(pa, &want_private)) != CKR_OK)
+        return rv;
+    if (!want_private && dsk_p11_has_pin())
+        return CKR_TEMPLATE_INCONSISTENT; /* would outlive the login */
     snprintf(path, sizeof path, "%s%s", DSK_P11_KEYGEN_PREFIX, label);
     /* The store's label space is the configuration's: keep out of it. */
     snprintf(store_label, sizeof store_label, "%s (%s)", path, dsk_key_type_name(type));
 
     dsk_p11_lock();
-    dsk_p11_session *s = dsk_p11_session_find(h);
-    if (!s) {
+    if (!(s = dsk_p11_session_find(h))) {
         rv = CKR_SESSION_HANDLE_INVALID;
     } else {
         dsk_key_desc d = {store_label, path, NULL, type, 0};
@@ -176,6 +190,8 @@ CK_RV dsk_p11_generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTR
         /* The private half of a dstack key never leaves the module. */
         if (!pv->sensitive || pv->extractable)
             rv = CKR_TEMPLATE_INCONSISTENT;
+        else if ((rv = dsk_p11_key_stays_private(pv)) != CKR_OK)
+            ;
         else if ((rv = dsk_p11_may_create(s, pv->token || pb->token, pv->priv)) == CKR_OK) {
             pv->session = pv->token ? 0 : h;
             pb->session = pb->token ? 0 : h;

@@ -46,6 +46,8 @@ CK_RV dsk_p11_login(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
             rv = active ? CKR_USER_NOT_LOGGED_IN : CKR_OPERATION_NOT_INITIALIZED;
         else if (dsk_p11_has_pin() && (!pin || !pin_equal(pin, len, dsk_p11.conf->user_pin)))
             rv = pin ? CKR_PIN_INCORRECT : CKR_ARGUMENTS_BAD;
+        if (rv == CKR_PIN_INCORRECT)
+            t->pin_count_low = 1;
         goto done;
     }
     if (t->user == user) {
@@ -65,17 +67,24 @@ CK_RV dsk_p11_login(CK_SESSION_HANDLE h, CK_USER_TYPE user, CK_UTF8CHAR_PTR pin,
             }
         }
     }
+    /* There is no SO PIN, with or without a user PIN: no PIN is the SO's,
+     * and the token cannot be administered. */
+    if (user == CKU_SO) {
+        rv = CKR_PIN_INCORRECT;
+        goto done;
+    }
     if (dsk_p11_has_pin()) {
         if (!pin) {
             rv = CKR_ARGUMENTS_BAD;
             goto done;
         }
-        /* There is no SO PIN: the token cannot be administered. */
-        if (user == CKU_SO || !pin_equal(pin, len, dsk_p11.conf->user_pin)) {
+        if (!pin_equal(pin, len, dsk_p11.conf->user_pin)) {
+            t->pin_count_low = 1;
             rv = CKR_PIN_INCORRECT;
             goto done;
         }
     }
+    t->pin_count_low = 0;
     t->user = user;
 done:
     dsk_p11_unlock();

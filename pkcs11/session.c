@@ -16,6 +16,17 @@ dsk_p11_session *dsk_p11_session_find(CK_SESSION_HANDLE h)
     return NULL;
 }
 
+CK_RV dsk_p11_ready_session(CK_SESSION_HANDLE h)
+{
+    CK_RV rv = dsk_p11_ready();
+    if (rv != CKR_OK)
+        return rv;
+    dsk_p11_lock();
+    int ok = dsk_p11_session_find(h) != NULL;
+    dsk_p11_unlock();
+    return ok ? CKR_OK : CKR_SESSION_HANDLE_INVALID;
+}
+
 CK_RV dsk_p11_session_acquire(CK_SESSION_HANDLE h, dsk_p11_session **out)
 {
     dsk_p11_lock();

@@ -150,6 +150,8 @@ CK_RV dsk_p11_get_token_info(CK_SLOT_ID id, CK_TOKEN_INFO_PTR info)
         info->flags = CKF_RNG | CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED;
         if (dsk_p11_has_pin())
             info->flags |= CKF_LOGIN_REQUIRED;
+        if (t->pin_count_low)
+            info->flags |= CKF_USER_PIN_COUNT_LOW;
         info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
         info->ulSessionCount = dsk_p11_session_count(id, 0);
         info->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;

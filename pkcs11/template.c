@@ -123,6 +123,12 @@ CK_RV dsk_p11_may_create(const dsk_p11_session *s, CK_BBOOL token, CK_BBOOL priv
     return CKR_OK;
 }
 
+CK_RV dsk_p11_key_stays_private(const dsk_p11_object *o)
+{
+    int key = o->cls == CKO_PRIVATE_KEY || o->cls == CKO_SECRET_KEY;
+    return key && dsk_p11_has_pin() && !o->priv ? CKR_TEMPLATE_INCONSISTENT : CKR_OK;
+}
+
 static unsigned class_bit(CK_OBJECT_CLASS c)
 {
     switch (c) {

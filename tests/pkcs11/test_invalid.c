@@ -265,6 +265,49 @@ static void check_bad_session(CK_SESSION_HANDLE h)
     RV(E, f->C_SeedRandom(h, b, 8));
     RV(E, f->C_GenerateRandom(h, b, 8));
     RV(E, f->C_SessionCancel(h, CKF_SIGN));
+    /* The session is checked before the arguments (the standard's error
+     * priority; pkcs11test), whatever else is wrong. */
+    RV(E, f->C_GetSessionInfo(h, NULL));
+    RV(E, f->C_Login(h, CKU_USER, NULL, 1));
+    RV(E, f->C_CreateObject(h, NULL, 1, &o));
+    RV(E, f->C_CopyObject(h, 1, NULL, 1, NULL));
+    RV(E, f->C_GetObjectSize(h, 1, NULL));
+    RV(E, f->C_GetAttributeValue(h, 1, NULL, 1));
+    RV(E, f->C_SetAttributeValue(h, 1, NULL, 1));
+    RV(E, f->C_FindObjectsInit(h, NULL, 1));
+    RV(E, f->C_FindObjects(h, NULL, 1, &n));
+    RV(E, f->C_FindObjects(h, &o, 1, NULL));
+    RV(E, f->C_SignInit(h, NULL, 1));
+    RV(E, f->C_Sign(h, b, 32, b, NULL));
+    RV(E, f->C_Sign(h, NULL, 32, b, &n));
+    RV(E, f->C_SignUpdate(h, NULL, 1));
+    RV(E, f->C_SignFinal(h, b, NULL));
+    RV(E, f->C_Verify(h, NULL, 32, b, 64));
+    RV(E, f->C_VerifyFinal(h, NULL, 64));
+    RV(E, f->C_Encrypt(h, b, 1, b, NULL));
+    RV(E, f->C_DecryptUpdate(h, NULL, 1, b, &n));
+    RV(E, f->C_DecryptFinal(h, b, NULL));
+    CK_ULONG bits = 1024; /* a size the module refuses */
+    CK_ATTRIBUTE rsa[] = {{CKA_LABEL, "x", 1}, {CKA_MODULUS_BITS, &bits, sizeof bits}};
+    CK_MECHANISM rg = {CKM_RSA_PKCS_KEY_PAIR_GEN, NULL, 0}, bogus = {999, NULL, 0};
+    RV(E, f->C_GenerateKeyPair(h, &rg, rsa, 2, &lab, 1, &o, &o));
+    RV(E, f->C_GenerateKeyPair(h, &bogus, NULL, 0, NULL, 0, &o, &o));
+    RV(E, f->C_GenerateKeyPair(h, NULL, NULL, 0, NULL, 0, &o, &o));
+    RV(E, f->C_GenerateKeyPair(h, &g, NULL, 1, &lab, 1, &o, &o));
+    RV(E, f->C_DeriveKey(h, NULL, 1, NULL, 0, &o));
+    RV(E, f->C_SeedRandom(h, NULL, 8));
+    RV(E, f->C_GenerateRandom(h, NULL, 8));
+    /* Digests are not offered, but the session is still checked. */
+    CK_MECHANISM sha = {CKM_SHA256, NULL, 0};
+    RV(E, f->C_DigestInit(h, &sha));
+    RV(E, f->C_DigestInit(h, NULL));
+    RV(E, f->C_Digest(h, b, 1, b, &n));
+    RV(E, f->C_DigestUpdate(h, b, 1));
+    RV(E, f->C_DigestKey(h, 1));
+    RV(E, f->C_DigestFinal(h, b, &n));
+    CK_MECHANISM des = {CKM_DES_KEY_GEN, NULL, 0};
+    RV(E, f->C_GenerateKey(h, &des, &lab, 1, &o));
+    RV(E, f->C_GenerateKey(h, &des, NULL, 1, NULL));
 }
 
 static void test_bad_sessions(void **state)
@@ -393,7 +436,7 @@ static void test_wrong_states(void **state)
     RV(CKR_MECHANISM_INVALID, f->C_SignInit(s, &ecdh_as_sign, k));
     CK_MECHANISM_INFO mi;
     RV(CKR_MECHANISM_INVALID, f->C_GetMechanismInfo(0, CKM_SHA256, &mi));
-    RV(CKR_FUNCTION_NOT_SUPPORTED, f->C_DigestInit(s, &sha));
+    RV(CKR_MECHANISM_INVALID, f->C_DigestInit(s, &sha));
     /* Login state */
     RV(CKR_USER_NOT_LOGGED_IN, f->C_Logout(s));
     RV(CKR_USER_TYPE_INVALID, f->C_Login(s, 77, (CK_UTF8CHAR_PTR) "x", 1));
@@ -617,6 +660,44 @@ static void test_random_templates(void **state)
     CK(f->C_Finalize(NULL));
 }
 
+/* No digest mechanism exists here (clients hash themselves): the digest
+ * functions check the session and refuse the mechanism, as a token without
+ * digests answers (pkcs11test), rather than saying they do not exist. */
+static void test_unoffered_mechanisms(void **state)
+{
+    (void)state;
+    CK(f->C_Initialize(NULL));
+    CK_SESSION_HANDLE s = p11t_session(p11t_slot("dstack"), 0);
+    static const CK_MECHANISM_TYPE types[] = {CKM_MD5, CKM_SHA_1, CKM_SHA256, CKM_SHA384,
+                                              CKM_SHA512, 999};
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        CK_MECHANISM m = {types[i], NULL, 0};
+        RV(CKR_MECHANISM_INVALID, f->C_DigestInit(s, &m));
+        CK_MECHANISM_INFO mi;
+        RV(CKR_MECHANISM_INVALID, f->C_GetMechanismInfo(p11t_slot("dstack"), types[i], &mi));
+    }
+    BAD(f->C_DigestInit(s, NULL));
+    CK_BYTE b[64];
+    CK_ULONG n = sizeof b;
+    RV(CKR_OPERATION_NOT_INITIALIZED, f->C_Digest(s, b, 1, b, &n));
+    RV(CKR_OPERATION_NOT_INITIALIZED, f->C_DigestUpdate(s, b, 1));
+    RV(CKR_OPERATION_NOT_INITIALIZED, f->C_DigestKey(s, 1));
+    RV(CKR_OPERATION_NOT_INITIALIZED, f->C_DigestFinal(s, b, &n));
+    /* No secret-key generation either: arguments, then the mechanism. */
+    static const CK_MECHANISM_TYPE kg[] = {CKM_DES_KEY_GEN, CKM_AES_KEY_GEN,
+                                           CKM_GENERIC_SECRET_KEY_GEN};
+    CK_ATTRIBUTE lab = {CKA_LABEL, "k", 1};
+    CK_OBJECT_HANDLE k;
+    for (size_t i = 0; i < sizeof kg / sizeof kg[0]; i++) {
+        CK_MECHANISM m = {kg[i], NULL, 0};
+        RV(CKR_MECHANISM_INVALID, f->C_GenerateKey(s, &m, &lab, 1, &k));
+        BAD(f->C_GenerateKey(s, &m, NULL, 1, &k));
+        BAD(f->C_GenerateKey(s, &m, &lab, 1, NULL));
+    }
+    BAD(f->C_GenerateKey(s, NULL, &lab, 1, &k));
+    CK(f->C_Finalize(NULL));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -624,6 +705,7 @@ int main(void)
         cmocka_unit_test(test_bad_sessions),         cmocka_unit_test(test_bad_objects),
         cmocka_unit_test(test_wrong_states),         cmocka_unit_test(test_short_buffers),
         cmocka_unit_test(test_bad_mechanism_params), cmocka_unit_test(test_random_templates),
+        cmocka_unit_test(test_unoffered_mechanisms),
     };
     if (p11t_setup(NULL, KEYS) != 0)
         return 1;

@@ -3,6 +3,7 @@
  * process life, a different label or type another key; C_GenerateRandom. */
 #include "p11test.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const unsigned char p256[] = {0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07};
@@ -141,12 +142,63 @@ static void test_random(void **state)
     CK(T.f->C_CloseSession(s));
 }
 
+/* With a PIN: login is checked before dstack is asked (a logged-out caller
+ * gets CKR_USER_NOT_LOGGED_IN even with dstack down, and nothing is stored),
+ * and a logged-in user cannot make a private key with CKA_PRIVATE = FALSE,
+ * which would stay usable after logout. Derived secrets likewise. */
+static void test_with_pin(void **state)
+{
+    (void)state;
+    CK(T.f->C_Finalize(NULL));
+    p11t_teardown();
+    assert_int_equal(p11t_setup("pin = 4321\n", NULL), 0);
+    CK(T.f->C_Initialize(NULL));
+    CK_SLOT_ID slot = p11t_slot("dstack");
+    CK_SESSION_HANDLE s = p11t_session(slot, 0);
+    CK_MECHANISM m = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
+    CK_BBOOL no = CK_FALSE;
+    CK_ATTRIBUTE pub[] = {{CKA_EC_PARAMS, (void *)p256, sizeof p256}};
+    CK_ATTRIBUTE priv[] = {{CKA_LABEL, "pinned", 6}};
+    CK_ATTRIBUTE public_priv[] = {{CKA_LABEL, "pinned", 6}, {CKA_PRIVATE, &no, 1}};
+    CK_OBJECT_HANDLE a, b;
+    p11t_sim_stop();
+    assert_int_equal(T.f->C_GenerateKeyPair(s, &m, pub, 1, priv, 1, &a, &b),
+                     CKR_USER_NOT_LOGGED_IN);
+    p11t_sim_start();
+    assert_int_equal(T.f->C_GenerateKeyPair(s, &m, pub, 1, priv, 1, &a, &b),
+                     CKR_USER_NOT_LOGGED_IN);
+    CK(T.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "4321", 4));
+    assert_int_equal(T.f->C_GenerateKeyPair(s, &m, pub, 1, public_priv, 2, &a, &b),
+                     CKR_TEMPLATE_INCONSISTENT);
+    CK(T.f->C_GenerateKeyPair(s, &m, pub, 1, priv, 1, &a, &b));
+    assert_true(p11t_attr_bool(s, b, CKA_PRIVATE));
+    /* An ECDH secret from a private key is private too. */
+    CK_OBJECT_HANDLE web = p11t_find(s, CKO_PRIVATE_KEY, "web");
+    CK_ULONG plen;
+    unsigned char *point = p11t_attr(s, a, CKA_EC_POINT, &plen);
+    CK_ECDH1_DERIVE_PARAMS dp = {CKD_NULL, 0, NULL, plen, point};
+    CK_MECHANISM dm = {CKM_ECDH1_DERIVE, &dp, sizeof dp};
+    CK_ATTRIBUTE sec_pub[] = {{CKA_PRIVATE, &no, 1}};
+    CK_OBJECT_HANDLE sk;
+    assert_int_equal(T.f->C_DeriveKey(s, &dm, web, sec_pub, 1, &sk), CKR_TEMPLATE_INCONSISTENT);
+    CK(T.f->C_DeriveKey(s, &dm, web, NULL, 0, &sk));
+    assert_true(p11t_attr_bool(s, sk, CKA_PRIVATE));
+    free(point);
+    CK(T.f->C_Logout(s));
+    CK_ATTRIBUTE lab = {CKA_LABEL, NULL, 0};
+    assert_int_equal(T.f->C_GetAttributeValue(s, sk, &lab, 1), CKR_OBJECT_HANDLE_INVALID);
+    CK_MECHANISM sm = {CKM_ECDSA, NULL, 0};
+    assert_int_equal(T.f->C_SignInit(s, &sm, b), CKR_KEY_HANDLE_INVALID);
+    CK(T.f->C_CloseSession(s));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_deterministic),
         cmocka_unit_test(test_templates),
         cmocka_unit_test(test_random),
+        cmocka_unit_test(test_with_pin),
     };
     return cmocka_run_group_tests(tests, p11t_group_setup, p11t_group_teardown);
 }

@@ -43,11 +43,14 @@ static void test_sessions_without_pin(void **state)
     /* SO login needs every session to be R/W */
     assert_int_equal(T.f->C_Login(rw, CKU_SO, NULL, 0), CKR_SESSION_READ_ONLY_EXISTS);
     CK(T.f->C_CloseSession(ro));
-    CK(T.f->C_Login(rw, CKU_SO, NULL, 0));
-    state_is(rw, CKS_RW_SO_FUNCTIONS);
-    CK_SESSION_HANDLE x;
-    assert_int_equal(T.f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &x),
-                     CKR_SESSION_READ_WRITE_SO_EXISTS);
+    /* There is no SO PIN, so no PIN is the SO's: the SO never logs in. */
+    static const char *const sopins[] = {"", "0000", "anything", "sososo"};
+    for (size_t i = 0; i < sizeof sopins / sizeof sopins[0]; i++)
+        assert_int_equal(T.f->C_Login(rw, CKU_SO, (CK_UTF8CHAR_PTR)sopins[i], strlen(sopins[i])),
+                         CKR_PIN_INCORRECT);
+    assert_int_equal(T.f->C_Login(rw, CKU_SO, NULL, 0), CKR_PIN_INCORRECT);
+    state_is(rw, CKS_RW_PUBLIC_SESSION);
+    CK(T.f->C_Login(rw, CKU_USER, NULL, 0));
     /* Closing the last session logs out */
     CK(T.f->C_CloseAllSessions(slot));
     CK(T.f->C_GetTokenInfo(slot, &ti));
@@ -93,11 +96,24 @@ static void test_with_pin(void **state)
     assert_int_equal(T.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "43210", 5), CKR_PIN_INCORRECT);
     assert_int_equal(T.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "432", 3), CKR_PIN_INCORRECT);
     assert_int_equal(T.f->C_Login(s, CKU_USER, NULL, 0), CKR_ARGUMENTS_BAD);
+    /* A wrong PIN since the last good login shows as CKF_USER_PIN_COUNT_LOW. */
+    CK(T.f->C_GetTokenInfo(slot, &ti));
+    assert_int_equal(ti.flags & CKF_USER_PIN_COUNT_LOW, CKF_USER_PIN_COUNT_LOW);
     assert_int_equal(T.f->C_Login(s2, CKU_SO, (CK_UTF8CHAR_PTR) "4321", 4),
                      CKR_SESSION_READ_ONLY_EXISTS);
     state_is(s, CKS_RO_PUBLIC_SESSION);
     CK(T.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "4321", 4));
     state_is(s2, CKS_RW_USER_FUNCTIONS);
+    CK(T.f->C_GetTokenInfo(slot, &ti));
+    assert_int_equal(ti.flags & CKF_USER_PIN_COUNT_LOW, 0);
+    /* The SO has no PIN, the user's is not it. */
+    CK(T.f->C_Logout(s));
+    CK_SESSION_HANDLE rw = p11t_session(slot, 1);
+    CK(T.f->C_CloseSession(s));
+    assert_int_equal(T.f->C_Login(rw, CKU_SO, (CK_UTF8CHAR_PTR) "4321", 4), CKR_PIN_INCORRECT);
+    CK(T.f->C_CloseSession(rw));
+    s = p11t_session(slot, 0);
+    CK(T.f->C_Login(s, CKU_USER, (CK_UTF8CHAR_PTR) "4321", 4));
     CK_OBJECT_HANDLE k = p11t_find(s2, CKO_PRIVATE_KEY, "web");
     assert_int_not_equal(k, 0);
     assert_true(p11t_attr_bool(s, k, CKA_PRIVATE));
