@@ -375,7 +375,7 @@ CK_RV dsk_p11_attr_value(const dsk_p11_object *o, CK_ATTRIBUTE_TYPE t, dsk_p11_v
 }
 
 /* Attributes whose value needs the key derived. */
-static int needs_key(const dsk_p11_object *o, CK_ATTRIBUTE_TYPE t)
+int dsk_p11_attr_needs_key(const dsk_p11_object *o, CK_ATTRIBUTE_TYPE t)
 {
     if (!o->key || dsk_key_is_derived(o->key))
         return 0;
@@ -387,7 +387,9 @@ int dsk_p11_object_matches(const dsk_p11_object *o, const CK_ATTRIBUTE *tmpl, CK
 {
     for (CK_ULONG i = 0; i < n; i++) {
         dsk_p11_val v;
-        if ((!tmpl[i].pValue && tmpl[i].ulValueLen) ||
+        /* Never derives (the module lock is held): a key that could not be
+         * derived beforehand (dsk_p11_find_init) matches no public value. */
+        if ((!tmpl[i].pValue && tmpl[i].ulValueLen) || dsk_p11_attr_needs_key(o, tmpl[i].type) ||
             dsk_p11_attr_value(o, tmpl[i].type, &v) != CKR_OK || v.len != tmpl[i].ulValueLen ||
             (v.len && memcmp(v.ptr, tmpl[i].pValue, v.len) != 0))
             return 0;
@@ -432,7 +434,7 @@ CK_RV dsk_p11_get_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_A
         rv = !s ? CKR_SESSION_HANDLE_INVALID : !o ? CKR_OBJECT_HANDLE_INVALID : CKR_OK;
         if (rv == CKR_OK && pass == 0) {
             for (CK_ULONG i = 0; i < n && !derive; i++)
-                if (needs_key(o, tmpl[i].type))
+                if (dsk_p11_attr_needs_key(o, tmpl[i].type))
                     derive = o->key;
         }
         if (rv == CKR_OK && !derive)

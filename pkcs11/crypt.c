@@ -13,14 +13,14 @@ static size_t modulus_bytes(const dsk_p11_op *op)
 
 static CK_RV check_input(const dsk_p11_op *op, int kind, size_t len)
 {
-    size_t k = modulus_bytes(op);
+    /* Padding overhead subtracted from k, never added to len: an absurd
+     * length from the application must not wrap around. */
+    size_t k = modulus_bytes(op), pad = 11;
     if (kind == DSK_OP_DECRYPT)
         return len == k ? CKR_OK : CKR_ENCRYPTED_DATA_LEN_RANGE;
-    if (op->ep.scheme == DSK_ENC_RSA_OAEP) {
-        size_t h = dsk_hash_size(op->ep.hash ? op->ep.hash : DSK_HASH_SHA1);
-        return len + 2 * h + 2 <= k ? CKR_OK : CKR_DATA_LEN_RANGE;
-    }
-    return len + 11 <= k ? CKR_OK : CKR_DATA_LEN_RANGE;
+    if (op->ep.scheme == DSK_ENC_RSA_OAEP)
+        pad = 2 * dsk_hash_size(op->ep.hash ? op->ep.hash : DSK_HASH_SHA1) + 2;
+    return k >= pad && len <= k - pad ? CKR_OK : CKR_DATA_LEN_RANGE;
 }
 
 /* Session lock held. Ends the operation unless it answers a length. */

@@ -4,7 +4,10 @@
  * (tokens, sessions, objects). Handles are numbers looked up in those tables,
  * never pointers, so stale or random handles are caught. A session also has
  * its own lock, held while an operation runs, so that signing in two sessions
- * runs in parallel; lock order is always module lock, then session lock.
+ * runs in parallel. A session lock may be held across I/O to dstack, so the
+ * module lock is never held while waiting for one: the lock order is session
+ * lock, then module lock, and nothing waits for a session lock with the
+ * module lock held (closing and logout never wait; see session.c).
  *
  * Ownership: the module owns the configuration, the key store (which owns
  * every dsk_key), the tokens, sessions and objects. Objects point at keys of
@@ -50,6 +53,10 @@ typedef struct dsk_p11_token {
     /* A wrong user PIN since the last good login (CKF_USER_PIN_COUNT_LOW;
      * nothing is ever locked). */
     int pin_count_low;
+    /* Counts logouts: an operation on a private key that started before
+     * the last logout has ended (checked when the operation is next used,
+     * so logout never waits for a busy session). */
+    unsigned login_gen;
 } dsk_p11_token;
 #define DSK_P11_NOBODY ((CK_USER_TYPE)-1)
 
@@ -68,14 +75,19 @@ typedef struct dsk_p11_op {
     dsk_hash_ctx *hctx;        /* hashing mechanisms, multi-part */
     unsigned char *buf;        /* other mechanisms, multi-part */
     size_t buf_len, buf_cap;
-    int multi; /* an Update call was made */
+    int multi;          /* an Update call was made */
+    unsigned login_gen; /* the token's logout count when it started */
 } dsk_p11_op;
 
 typedef struct dsk_p11_session {
     CK_SESSION_HANDLE handle;
     CK_SLOT_ID slot;
     CK_FLAGS flags; /* CKF_SERIAL_SESSION | CKF_RW_SESSION */
-    void *lock;     /* held while ops[] are used */
+    void *lock;     /* held while ops[] are used, maybe across I/O */
+    /* Calls holding or waiting for the lock, and whether the session was
+     * closed meanwhile (module lock): the last of them frees it. */
+    unsigned refs;
+    int closed;
     dsk_p11_op ops[DSK_OP_COUNT];
     int finding;
     CK_OBJECT_HANDLE *found;
@@ -169,7 +181,8 @@ dsk_p11_session *dsk_p11_session_find(CK_SESSION_HANDLE h);
 /* Initialised and the session exists: entry points check this before their
  * arguments (the standard's error priority). Takes the module lock. */
 CK_RV dsk_p11_ready_session(CK_SESSION_HANDLE h);
-/* Without the module lock held: find and lock the session (session lock). */
+/* Without the module lock held: find and lock the session (session lock);
+ * CKR_SESSION_CLOSED if it was closed while this waited for the lock. */
 CK_RV dsk_p11_session_acquire(CK_SESSION_HANDLE h, dsk_p11_session **out);
 void dsk_p11_session_release(dsk_p11_session *s);
 CK_RV dsk_p11_open_session(CK_SLOT_ID slot, CK_FLAGS flags, CK_SESSION_HANDLE_PTR out);
@@ -230,8 +243,11 @@ typedef struct dsk_p11_val {
 CK_RV dsk_p11_attr_value(const dsk_p11_object *o, CK_ATTRIBUTE_TYPE t, dsk_p11_val *v);
 CK_RV dsk_p11_get_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR tmpl,
                                   CK_ULONG n);
-/* 1 if every template entry matches the object (no error codes). */
+/* 1 if every template entry matches the object (no error codes). Never
+ * derives: a value that needs a key not yet derived does not match. */
 int dsk_p11_object_matches(const dsk_p11_object *o, const CK_ATTRIBUTE *tmpl, CK_ULONG n);
+/* Does reading t of o need its key derived first (not derived yet)? */
+int dsk_p11_attr_needs_key(const dsk_p11_object *o, CK_ATTRIBUTE_TYPE t);
 
 /* template.c: C_CreateObject, C_CopyObject, C_SetAttributeValue. */
 CK_RV dsk_p11_create_object(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n,

@@ -126,8 +126,9 @@ CK_RV dsk_p11_generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTR
      * the mechanism and the templates. */
     dsk_p11_lock();
     dsk_p11_session *s = dsk_p11_session_find(h);
-    CK_RV rv = !s ? CKR_SESSION_HANDLE_INVALID
-                  : !dsk_p11_can_use_private(s->slot) ? CKR_USER_NOT_LOGGED_IN : CKR_OK;
+    CK_RV rv = !s                                  ? CKR_SESSION_HANDLE_INVALID
+               : !dsk_p11_can_use_private(s->slot) ? CKR_USER_NOT_LOGGED_IN
+                                                   : CKR_OK;
     dsk_p11_unlock();
     if (rv != CKR_OK)
         return rv;

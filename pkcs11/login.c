@@ -104,18 +104,12 @@ CK_RV dsk_p11_logout(CK_SESSION_HANDLE h)
     } else {
         t->user = DSK_P11_NOBODY;
         if (dsk_p11_has_pin()) {
-            /* Private objects become unusable: end operations on them and
-             * destroy the private session objects, as the standard says. */
-            for (size_t i = 0; i < dsk_p11.nsessions; i++) {
-                dsk_p11_session *o = dsk_p11.sessions[i];
-                if (o->slot != s->slot)
-                    continue;
-                dsk_p11_mutex_lock(o->lock);
-                for (int k = 0; k < DSK_OP_COUNT; k++)
-                    if (o->ops[k].key_private)
-                        dsk_p11_op_clear(&o->ops[k]);
-                dsk_p11_mutex_unlock(o->lock);
-            }
+            /* Private objects become unusable: operations on them end (each
+             * session sees the new count at its next call; waiting for a
+             * session here could mean waiting on dstack with the module
+             * lock held) and private session objects are destroyed, as the
+             * standard says. */
+            t->login_gen++;
             dsk_p11_objects_drop_private_session(s->slot);
         }
     }

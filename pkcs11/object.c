@@ -253,9 +253,37 @@ CK_RV dsk_p11_objects_build(dsk_error *err)
     return CKR_OK;
 }
 
+/* A search by a public value (CKA_EC_POINT, CKA_MODULUS, ...) needs the
+ * keys of the objects it looks at derived: that may wait on dstack, so it is
+ * done first, without the module lock (the keys belong to the store and
+ * outlive their objects). A key that cannot be derived then matches
+ * nothing. */
+static void derive_for_search(CK_SESSION_HANDLE h, const CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+    for (;;) {
+        dsk_key *key = NULL;
+        dsk_p11_lock();
+        dsk_p11_session *s = dsk_p11_session_find(h);
+        for (size_t i = 0; s && i < dsk_p11.nobjects && !key; i++) {
+            const dsk_p11_object *o = dsk_p11.objects[i];
+            if (!dsk_p11_object_visible(s, o->handle))
+                continue;
+            for (CK_ULONG k = 0; k < n && !key; k++)
+                if (dsk_p11_attr_needs_key(o, tmpl[k].type))
+                    key = o->key;
+        }
+        dsk_p11_unlock();
+        dsk_error err;
+        dsk_error_clear(&err);
+        if (!key || dsk_key_derive(key, &err) != DSK_OK)
+            return; /* done, or dstack fails: the rest would fail alike */
+    }
+}
+
 CK_RV dsk_p11_find_init(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
 {
     CK_RV rv = CKR_OK;
+    derive_for_search(h, tmpl, n);
     dsk_p11_lock();
     dsk_p11_session *s = dsk_p11_session_find(h);
     if (!s) {

@@ -8,6 +8,8 @@
 #include "wipe.h"
 
 #define DSK_P11_MAX_BUFFER (64u * 1024 * 1024)
+/* An OAEP label is copied for the operation: no real one is near this. */
+#define DSK_P11_MAX_OAEP_LABEL (64u * 1024)
 
 static const CK_FLAGS kind_flag[DSK_OP_COUNT] = {CKF_SIGN, CKF_VERIFY, CKF_ENCRYPT, CKF_DECRYPT};
 
@@ -47,7 +49,7 @@ static CK_RV oaep_params(const CK_MECHANISM *m, dsk_p11_op *op)
     /* Some applications leave source at 0 when they pass no label. */
     if (p.source != CKZ_DATA_SPECIFIED && (p.source != 0 || p.ulSourceDataLen))
         return CKR_MECHANISM_PARAM_INVALID;
-    if (p.ulSourceDataLen && !p.pSourceData)
+    if ((p.ulSourceDataLen && !p.pSourceData) || p.ulSourceDataLen > DSK_P11_MAX_OAEP_LABEL)
         return CKR_MECHANISM_PARAM_INVALID;
     if (p.ulSourceDataLen) {
         if (!(op->oaep_label = malloc(p.ulSourceDataLen)))
@@ -107,17 +109,18 @@ static CK_RV check_key(const dsk_p11_object *o, const dsk_p11_mech *mech, int ki
 
 CK_RV dsk_p11_op_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k, int kind)
 {
-    CK_RV rv;
-    dsk_p11_lock();
-    dsk_p11_session *s = dsk_p11_session_find(h);
-    if (!s) {
-        dsk_p11_unlock();
-        return CKR_SESSION_HANDLE_INVALID;
-    }
-    dsk_p11_mutex_lock(s->lock);
+    dsk_p11_session *s;
+    CK_RV rv = dsk_p11_session_acquire(h, &s);
+    if (rv != CKR_OK)
+        return rv;
+    dsk_p11_lock(); /* session lock first, then the module lock */
     dsk_p11_op *op = &s->ops[kind];
     const dsk_p11_object *o = dsk_p11_object_visible(s, k);
     const dsk_p11_mech *mech = dsk_p11_mech_find(m->mechanism);
+    const dsk_p11_token *t = dsk_p11_token_get(s->slot);
+    unsigned gen = t ? t->login_gen : 0;
+    if (op->mech && op->key_private && op->login_gen != gen)
+        dsk_p11_op_clear(op); /* ended by a logout */
     if (op->mech) {
         rv = CKR_OPERATION_ACTIVE;
         goto done;
@@ -136,6 +139,7 @@ CK_RV dsk_p11_op_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE 
     op->key = o->key;
     op->obj = o->handle;
     op->key_private = o->priv;
+    op->login_gen = gen;
     if ((rv = set_params(op, m, kind)) != CKR_OK)
         goto done;
     if (mech->hash != DSK_HASH_NONE) {
@@ -146,8 +150,8 @@ CK_RV dsk_p11_op_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE 
 done:
     if (rv != CKR_OK && rv != CKR_OPERATION_ACTIVE)
         dsk_p11_op_clear(op);
-    dsk_p11_mutex_unlock(s->lock);
     dsk_p11_unlock();
+    dsk_p11_session_release(s);
     return rv;
 }
 
@@ -183,6 +187,15 @@ CK_RV dsk_p11_op_active(CK_SESSION_HANDLE h, int kind, dsk_p11_session **s, dsk_
     if (rv != CKR_OK)
         return rv;
     *op = &(*s)->ops[kind];
+    if ((*op)->mech && (*op)->key_private) {
+        /* Ended by a logout since it started? */
+        dsk_p11_lock();
+        const dsk_p11_token *t = dsk_p11_token_get((*s)->slot);
+        int ended = !t || t->login_gen != (*op)->login_gen;
+        dsk_p11_unlock();
+        if (ended)
+            dsk_p11_op_clear(*op);
+    }
     if (!(*op)->mech) {
         dsk_p11_session_release(*s);
         return CKR_OPERATION_NOT_INITIALIZED;

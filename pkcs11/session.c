@@ -27,20 +27,41 @@ CK_RV dsk_p11_ready_session(CK_SESSION_HANDLE h)
     return ok ? CKR_OK : CKR_SESSION_HANDLE_INVALID;
 }
 
+static void session_free(dsk_p11_session *s);
+
+/* The session lock is taken without the module lock: it may be held by a
+ * call waiting on dstack. The reference keeps the session alive meanwhile,
+ * even if another thread closes it. */
 CK_RV dsk_p11_session_acquire(CK_SESSION_HANDLE h, dsk_p11_session **out)
 {
     dsk_p11_lock();
     dsk_p11_session *s = dsk_p11_session_find(h);
     if (s)
-        dsk_p11_mutex_lock(s->lock);
+        s->refs++;
     dsk_p11_unlock();
+    *out = NULL;
+    if (!s)
+        return CKR_SESSION_HANDLE_INVALID;
+    dsk_p11_mutex_lock(s->lock);
+    dsk_p11_lock();
+    int closed = s->closed;
+    dsk_p11_unlock();
+    if (closed) {
+        dsk_p11_session_release(s);
+        return CKR_SESSION_CLOSED;
+    }
     *out = s;
-    return s ? CKR_OK : CKR_SESSION_HANDLE_INVALID;
+    return CKR_OK;
 }
 
 void dsk_p11_session_release(dsk_p11_session *s)
 {
     dsk_p11_mutex_unlock(s->lock);
+    dsk_p11_lock();
+    int last = --s->refs == 0 && s->closed;
+    dsk_p11_unlock();
+    if (last)
+        session_free(s);
 }
 
 void dsk_p11_op_clear(dsk_p11_op *op)
@@ -127,16 +148,18 @@ static void session_free(dsk_p11_session *s)
     free(s);
 }
 
-/* Module lock held. Waits for an operation running in the session. */
+/* Module lock held. Never waits: a call still running in the session (it
+ * may be waiting on dstack) holds a reference, and the last reference
+ * frees the session when that call returns. */
 static void session_close_at(size_t i)
 {
     dsk_p11_session *s = dsk_p11.sessions[i];
     CK_SLOT_ID slot = s->slot;
     dsk_p11.sessions[i] = dsk_p11.sessions[--dsk_p11.nsessions];
     dsk_p11_objects_drop_session(s->handle);
-    dsk_p11_mutex_lock(s->lock);
-    dsk_p11_mutex_unlock(s->lock);
-    session_free(s);
+    s->closed = 1;
+    if (s->refs == 0)
+        session_free(s);
     /* Closing the last session of a token logs the application out. */
     dsk_p11_token *t = dsk_p11_token_get(slot);
     if (t && dsk_p11_session_count(slot, 0) == 0 && t->user != DSK_P11_NOBODY) {

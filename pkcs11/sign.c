@@ -31,7 +31,8 @@ static CK_RV sign_input(dsk_p11_op *op, const unsigned char **in, size_t *len, u
     size_t k = sig_size(op);
     switch (op->mech->scheme) {
     case DSK_SIG_RSA_PKCS1:
-        return *len + 11 <= k ? CKR_OK : CKR_DATA_LEN_RANGE;
+        /* Written so that no sum can wrap, whatever length came in. */
+        return k >= 11 && *len <= k - 11 ? CKR_OK : CKR_DATA_LEN_RANGE;
     case DSK_SIG_RSA_PSS:
         return *len == dsk_hash_size(op->sp.hash) ? CKR_OK : CKR_DATA_LEN_RANGE;
     case DSK_SIG_ECDSA:

@@ -398,8 +398,8 @@ CK_RV dsk_p11_copy_object(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE
     o->modifiable = o->destroyable = CK_TRUE;
     if ((rv = apply_all(o, tmpl, n, M_COPY)) != CKR_OK)
         goto done;
-    if (src->cls == CKO_PRIVATE_KEY && src->priv && !o->priv) {
-        rv = CKR_ATTRIBUTE_READ_ONLY; /* a private key stays private */
+    if ((src->cls == CKO_PRIVATE_KEY || src->cls == CKO_SECRET_KEY) && src->priv && !o->priv) {
+        rv = CKR_ATTRIBUTE_READ_ONLY; /* a private or secret key stays private */
         goto done;
     }
     if ((rv = dsk_p11_may_create(s, o->token, o->priv)) != CKR_OK)

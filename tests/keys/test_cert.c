@@ -128,11 +128,151 @@ static void test_bad_input(void **state)
     EVP_PKEY_free(k);
 }
 
+/* The DER of x with its outer signatureAlgorithm given an extra parameter
+ * OpenSSL accepts but writes back differently: a constructed universal tag
+ * 0 (`20 00`) comes back as a primitive `00 00`, which it then refuses to
+ * read (found by fuzz_cert; tests/fuzz/corpus/cert/sigalg-eoc.der). */
+/* DER header at d: returns its size, sets *len to the content length. */
+static size_t der_hdr(const unsigned char *d, size_t *len)
+{
+    if (d[1] < 0x80) {
+        *len = d[1];
+        return 2;
+    }
+    size_t n = d[1] & 0x7f;
+    *len = 0;
+    for (size_t i = 0; i < n; i++)
+        *len = (*len << 8) | d[2 + i];
+    return 2 + n;
+}
+
+static size_t put_len(unsigned char *q, size_t len)
+{
+    if (len < 0x80) {
+        q[0] = (unsigned char)len;
+        return 1;
+    }
+    if (len < 0x100) {
+        q[0] = 0x81, q[1] = (unsigned char)len;
+        return 2;
+    }
+    q[0] = 0x82, q[1] = (unsigned char)(len >> 8), q[2] = (unsigned char)len;
+    return 3;
+}
+
+static unsigned char *odd_cert(X509 *x, size_t *len)
+{
+    unsigned char *der = NULL;
+    int dl = i2d_X509(x, &der);
+    size_t outer_len, tbs_len, alg_len;
+    assert_true(dl > 8 && der[0] == 0x30);
+    size_t h0 = der_hdr(der, &outer_len);
+    assert_int_equal(der[h0], 0x30);
+    size_t tbs_end = h0 + der_hdr(der + h0, &tbs_len) + tbs_len;
+    assert_int_equal(der[tbs_end], 0x30);
+    size_t ah = der_hdr(der + tbs_end, &alg_len);
+    assert_true(ah == 2 && alg_len < 0x7e);
+    size_t rest = (size_t)dl - (tbs_end + 2 + alg_len);
+    size_t body = (tbs_end - h0) + 2 + alg_len + 2 + rest;
+    unsigned char *out = malloc(4 + body), *q = out;
+    *q++ = 0x30;
+    q += put_len(q, body);
+    memcpy(q, der + h0, tbs_end - h0), q += tbs_end - h0;
+    *q++ = 0x30, *q++ = (unsigned char)(alg_len + 2);
+    memcpy(q, der + tbs_end + 2, alg_len), q += alg_len;
+    *q++ = 0x20, *q++ = 0x00;
+    memcpy(q, der + tbs_end + 2 + alg_len, rest), q += rest;
+    *len = (size_t)(q - out);
+    OPENSSL_free(der);
+    return out;
+}
+
+static int contains(const unsigned char *hay, size_t hl, const unsigned char *n, size_t nl)
+{
+    return nl && memmem(hay, hl, n, nl) != NULL;
+}
+
+/* The certificate's own bytes are kept, not OpenSSL's re-encoding. */
+static void test_file_bytes_kept(void **state)
+{
+    (void)state;
+    EVP_PKEY *k;
+    X509 *x = make_cert(&k);
+    size_t len;
+    unsigned char *odd = odd_cert(x, &len);
+    /* OpenSSL reads it, but what it writes back it cannot read. */
+    const unsigned char *p = odd;
+    X509 *y = d2i_X509(NULL, &p, (long)len);
+    assert_non_null(y);
+    unsigned char *re = NULL;
+    int rl = i2d_X509(y, &re);
+    assert_true(rl == (int)len && memcmp(re, odd, len) != 0);
+    p = re;
+    X509 *z = d2i_X509(NULL, &p, rl);
+    assert_null(z);
+    ERR_clear_error();
+    dsk_cert c;
+    assert_int_equal(dsk_cert_parse(odd, len, "odd.der", &c, NULL), DSK_OK);
+    assert_int_equal(c.der_len, len);
+    assert_memory_equal(c.der, odd, len);
+    assert_true(contains(odd, len, c.subject, c.subject_len));
+    assert_true(contains(odd, len, c.issuer, c.issuer_len));
+    assert_true(contains(odd, len, c.serial, c.serial_len));
+    assert_true(contains(odd, len, c.spki, c.spki_len));
+    expect_der(c.spki, c.spki_len, enc_pub, k);
+    dsk_cert_free(&c);
+    /* The same as PEM */
+    BIO *b = BIO_new(BIO_s_mem());
+    assert_true(PEM_write_bio(b, "CERTIFICATE", "", odd, (long)len) > 0);
+    char *pem;
+    long pl = BIO_get_mem_data(b, &pem);
+    assert_int_equal(dsk_cert_parse((unsigned char *)pem, (size_t)pl, "odd.pem", &c, NULL), DSK_OK);
+    assert_int_equal(c.der_len, len);
+    assert_memory_equal(c.der, odd, len);
+    dsk_cert_free(&c);
+    BIO_free(b);
+    X509_free(y);
+    OPENSSL_free(re);
+    free(odd);
+    X509_free(x);
+    EVP_PKEY_free(k);
+}
+
+/* A BER certificate (indefinite length) that OpenSSL would accept is
+ * refused with a message that says how to fix it. */
+static void test_ber_refused(void **state)
+{
+    (void)state;
+    EVP_PKEY *k;
+    X509 *x = make_cert(&k);
+    unsigned char *der = NULL;
+    assert_true(i2d_X509(x, &der) > 0);
+    /* outer SEQUENCE with indefinite length + end-of-contents */
+    size_t outer_len, h0 = der_hdr(der, &outer_len);
+    size_t bl = 2 + outer_len + 2;
+    unsigned char *ber = malloc(bl);
+    ber[0] = 0x30, ber[1] = 0x80;
+    memcpy(ber + 2, der + h0, outer_len);
+    ber[bl - 2] = 0, ber[bl - 1] = 0;
+    dsk_cert c;
+    dsk_error e = {0};
+    dsk_status st = dsk_cert_parse(ber, bl, "ber.der", &c, &e);
+    assert_int_equal(st, DSK_E_CONFIG);
+    assert_non_null(strstr(e.msg, "ber.der"));
+    assert_int_equal(ERR_peek_error(), 0);
+    free(ber);
+    OPENSSL_free(der);
+    X509_free(x);
+    EVP_PKEY_free(k);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pem_and_der),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_file_bytes_kept),
+        cmocka_unit_test(test_ber_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -160,6 +160,14 @@ int p11t_group_teardown(void **state)
     return rv == CKR_OK ? 0 : -1;
 }
 
+void p11t_restart(const char *token_extra, const char *keys)
+{
+    CK(T.f->C_Finalize(NULL));
+    p11t_teardown();
+    assert_int_equal(p11t_setup(token_extra, keys), 0);
+    CK(T.f->C_Initialize(NULL));
+}
+
 CK_SLOT_ID p11t_slot(const char *label)
 {
     CK_SLOT_ID slots[16];

@@ -47,6 +47,10 @@ void p11t_teardown(void);
 int p11t_group_setup(void **state);
 int p11t_group_teardown(void **state);
 
+/* In a group test: finalise, start again with this configuration (as
+ * p11t_setup) and C_Initialize. */
+void p11t_restart(const char *token_extra, const char *keys);
+
 void p11t_sim_stop(void);
 void p11t_sim_start(void);
 

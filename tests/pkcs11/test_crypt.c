@@ -118,6 +118,37 @@ static void test_encrypt(void **state)
     assert_int_equal(T.f->C_DecryptInit(s, &m, k), CKR_MECHANISM_PARAM_INVALID);
 }
 
+/* Absurd lengths: no sum wraps around, no label is copied unbounded. The
+ * buffers are small; a length check that wrapped would read far past them. */
+static void test_absurd_lengths(void **state)
+{
+    (void)state;
+    unsigned char ct[512], in[16] = {0};
+    static const CK_ULONG lens[] = {(CK_ULONG)-1, (CK_ULONG)-5, (CK_ULONG)-11, (CK_ULONG)-40,
+                                    (CK_ULONG)-42};
+    CK_RSA_PKCS_OAEP_PARAMS op = {CKM_SHA_1, CKG_MGF1_SHA1, CKZ_DATA_SPECIFIED, NULL, 0};
+    CK_MECHANISM oaep = {CKM_RSA_PKCS_OAEP, &op, sizeof op}, p1 = {CKM_RSA_PKCS, NULL, 0};
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        CK_ULONG len = sizeof ct;
+        CK(T.f->C_EncryptInit(s, &p1, pub));
+        assert_int_equal(T.f->C_Encrypt(s, in, lens[i], ct, &len), CKR_DATA_LEN_RANGE);
+        len = sizeof ct;
+        CK(T.f->C_EncryptInit(s, &oaep, pub));
+        assert_int_equal(T.f->C_Encrypt(s, in, lens[i], ct, &len), CKR_DATA_LEN_RANGE);
+        len = sizeof ct;
+        CK(T.f->C_DecryptInit(s, &p1, k));
+        assert_int_equal(T.f->C_Decrypt(s, in, lens[i], ct, &len), CKR_ENCRYPTED_DATA_LEN_RANGE);
+    }
+    /* An OAEP label longer than any use: refused before it is copied. */
+    op.pSourceData = in;
+    op.ulSourceDataLen = (CK_ULONG)1 << 40;
+    assert_int_equal(T.f->C_EncryptInit(s, &oaep, pub), CKR_MECHANISM_PARAM_INVALID);
+    op.ulSourceDataLen = (CK_ULONG)-1;
+    assert_int_equal(T.f->C_DecryptInit(s, &oaep, k), CKR_MECHANISM_PARAM_INVALID);
+    op.ulSourceDataLen = 64 * 1024 + 1;
+    assert_int_equal(T.f->C_DecryptInit(s, &oaep, k), CKR_MECHANISM_PARAM_INVALID);
+}
+
 static int setup(void **state)
 {
     if (p11t_group_setup(state) != 0)
@@ -133,6 +164,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_decrypt),
         cmocka_unit_test(test_encrypt),
+        cmocka_unit_test(test_absurd_lengths),
     };
     return cmocka_run_group_tests(tests, setup, p11t_group_teardown);
 }

@@ -668,8 +668,8 @@ static void test_unoffered_mechanisms(void **state)
     (void)state;
     CK(f->C_Initialize(NULL));
     CK_SESSION_HANDLE s = p11t_session(p11t_slot("dstack"), 0);
-    static const CK_MECHANISM_TYPE types[] = {CKM_MD5, CKM_SHA_1, CKM_SHA256, CKM_SHA384,
-                                              CKM_SHA512, 999};
+    static const CK_MECHANISM_TYPE types[] = {CKM_MD5,    CKM_SHA_1,  CKM_SHA256,
+                                              CKM_SHA384, CKM_SHA512, 999};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
         CK_MECHANISM m = {types[i], NULL, 0};
         RV(CKR_MECHANISM_INVALID, f->C_DigestInit(s, &m));

@@ -149,10 +149,7 @@ static void test_random(void **state)
 static void test_with_pin(void **state)
 {
     (void)state;
-    CK(T.f->C_Finalize(NULL));
-    p11t_teardown();
-    assert_int_equal(p11t_setup("pin = 4321\n", NULL), 0);
-    CK(T.f->C_Initialize(NULL));
+    p11t_restart("pin = 4321\n", NULL);
     CK_SLOT_ID slot = p11t_slot("dstack");
     CK_SESSION_HANDLE s = p11t_session(slot, 0);
     CK_MECHANISM m = {CKM_EC_KEY_PAIR_GEN, NULL, 0};
@@ -183,6 +180,10 @@ static void test_with_pin(void **state)
     assert_int_equal(T.f->C_DeriveKey(s, &dm, web, sec_pub, 1, &sk), CKR_TEMPLATE_INCONSISTENT);
     CK(T.f->C_DeriveKey(s, &dm, web, NULL, 0, &sk));
     assert_true(p11t_attr_bool(s, sk, CKA_PRIVATE));
+    /* ...and no copy makes either public. */
+    CK_OBJECT_HANDLE cp;
+    assert_int_equal(T.f->C_CopyObject(s, sk, sec_pub, 1, &cp), CKR_ATTRIBUTE_READ_ONLY);
+    assert_int_equal(T.f->C_CopyObject(s, b, sec_pub, 1, &cp), CKR_ATTRIBUTE_READ_ONLY);
     free(point);
     CK(T.f->C_Logout(s));
     CK_ATTRIBUTE lab = {CKA_LABEL, NULL, 0};

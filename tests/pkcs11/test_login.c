@@ -70,10 +70,7 @@ static void test_sessions_without_pin(void **state)
 static void test_with_pin(void **state)
 {
     (void)state;
-    CK(T.f->C_Finalize(NULL));
-    p11t_teardown();
-    assert_int_equal(p11t_setup("pin = 4321\n", NULL), 0);
-    CK(T.f->C_Initialize(NULL));
+    p11t_restart("pin = 4321\n", NULL);
     CK_SLOT_ID slot = p11t_slot("dstack");
     CK_TOKEN_INFO ti;
     CK(T.f->C_GetTokenInfo(slot, &ti));

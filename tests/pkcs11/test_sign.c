@@ -194,6 +194,15 @@ static void test_rsa(void **state)
     assert_true(p11t_verify(pk, EVP_sha256(), 1, -1, dg, sizeof dg, sig, n));
     verify_here("rsa", &raw, di, sizeof di, sig, n);
     EVP_PKEY_free(pk);
+    /* Absurd lengths: no sum wraps around (the buffer is small; a check that
+     * wrapped would read far past it). */
+    static const CK_ULONG lens[] = {(CK_ULONG)-1, (CK_ULONG)-5, (CK_ULONG)-11};
+    CK_OBJECT_HANDLE rk = p11t_find(s, CKO_PRIVATE_KEY, "rsa");
+    for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
+        CK_ULONG sl = sizeof sig;
+        CK(T.f->C_SignInit(s, &raw, rk));
+        assert_int_equal(T.f->C_Sign(s, di, lens[i], sig, &sl), CKR_DATA_LEN_RANGE);
+    }
 }
 
 static void test_multipart(void **state)
