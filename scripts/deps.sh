@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages a job needs, only those missing.
-#   scripts/deps.sh build|demo|test
+#   scripts/deps.sh build|demo|test|pkg|test-root|installed [--print]
+# --print only prints the list (the clean roots of scripts/roots.sh use it).
 # As root: apt-get installs them. Otherwise: prints the exact command and fails.
 set -euo pipefail
 
@@ -9,13 +10,30 @@ build=(gcc pkg-config meson ninja-build libssl-dev libp11-kit-dev libcjson-dev
        openssl curl python3)
 demo=("${build[@]}" opensc p11-kit p11-kit-modules nginx)
 test=("${demo[@]}" gnutls-bin openssh-client openssh-server softhsm2 valgrind binutils gdb)
+# Packaging (scripts/debs.sh) and the clean roots (scripts/roots.sh).
+pkg=(dpkg-dev debhelper go-md2man lintian mmdebstrap)
+# What a bare Debian root lacks beside the above to run the tests (ss, node
+# for the JS SDK test: its npm packages are copied from the host's run).
+root_extra=(iproute2 procps xxd nodejs)
+# A root that runs the integration tests against the installed packages
+# (meson runs them; nothing is compiled there).
+installed=(meson openssl curl python3 opensc p11-kit p11-kit-modules nginx gnutls-bin
+           openssh-client openssh-server softhsm2 valgrind binutils "${root_extra[@]}")
 
 case "${1:-}" in
     build) want=("${build[@]}") ;;
     demo) want=("${demo[@]}") ;;
-    test) want=("${test[@]}") ;;
-    *) echo "usage: $0 build|demo|test" >&2; exit 2 ;;
+    test) want=("${test[@]}" "${pkg[@]}") ;;
+    pkg) want=("${build[@]}" "${pkg[@]}") ;;
+    test-root) want=("${test[@]}" "${root_extra[@]}") ;;
+    installed) want=("${installed[@]}") ;;
+    *) echo "usage: $0 build|demo|test|pkg|test-root|installed" >&2; exit 2 ;;
 esac
+
+if [ "${2:-}" = --print ]; then
+    echo "${want[@]}"
+    exit 0
+fi
 
 missing=()
 for p in "${want[@]}"; do

@@ -2,7 +2,11 @@
 # The whole test suite, from a fresh clone:
 #   1. unit + integration tests (real programs against the simulator),
 #   2. unit tests again under ASan + UBSan,
-#   3. unit tests again under valgrind memcheck.
+#   3. unit tests again under valgrind memcheck,
+#   4. the Debian packages (dpkg-buildpackage, lintian), the integration
+#      tests against them installed in a clean Debian 12 root, the Debian 13
+#      build from source with its unit and integration suites, and the
+#      container example (examples/dstack-app) carried out in Debian 13 roots.
 # Installs missing Debian packages first (scripts/deps.sh). Exit status is
 # non-zero on any failure; the last line counts every test run.
 set -euo pipefail
@@ -50,6 +54,41 @@ setup_suffix="" phase "unit tests under ASan+UBSan" build-asan --suite unit
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 setup_suffix="-valgrind" phase "unit tests under valgrind" build-test --setup valgrind --suite unit --no-suite heavy
+
+# A step that is not one meson test run: its exit status, its time, and
+# the results of the meson test logs it names (if any) in the totals.
+step() { # name "log..." cmd...
+    local name=$1 logs=$2 rc=0 start=$SECONDS log pass fail
+    shift 2
+    echo "=== $name"
+    "$@" || rc=$?
+    for log in $logs; do
+        [ -f "$log" ] || continue
+        pass=$(grep -c '"result": "OK"' "$log" || true)
+        fail=$(grep -Ec '"result": "(FAIL|TIMEOUT|ERROR|UNEXPECTEDPASS)"' "$log" || true)
+        total_pass=$((total_pass + pass))
+        total_fail=$((total_fail + fail))
+    done
+    [ "$rc" -eq 0 ] || failed_phases+=("$name")
+    echo "=== $name: $([ "$rc" -eq 0 ] && echo ok || echo FAILED) ($((SECONDS - start)) s)"
+}
+
+# Packaging (issue 12). The first phase ran every test: the packages are
+# built without (nocheck). Logs of the roots' meson runs are removed first
+# so that a failed step is not counted with an old log's results.
+trixie_log=build-pkg/roots/trixie-build/src/obj-$(dpkg-architecture -qDEB_HOST_GNU_TYPE 2>/dev/null || echo x86_64-linux-gnu)/meson-logs/testlog.json
+rm -f build-test/meson-logs/testlog-installed.json
+step "Debian packages (dpkg-buildpackage, lintian)" "" \
+    env DEB_BUILD_OPTIONS=nocheck bash scripts/debs.sh build-pkg/debs
+step "clean Debian 12 root: integration tests against the installed packages" \
+    build-test/meson-logs/testlog-installed.json \
+    bash scripts/root-test.sh build-pkg/debs build-test
+step "Debian 13 root: the container's build stage (packages from source)" "" \
+    bash scripts/container-test.sh build build-test
+step "Debian 13 root: unit and integration suites, keys as on OpenSSL 3.0" "$trixie_log" \
+    bash scripts/container-test.sh suites build-test
+step "container example: the app stage, nginx HTTPS with a dstack key" "" \
+    bash scripts/container-test.sh app build-test
 
 if [ ${#failed_phases[@]} -ne 0 ]; then
     echo "failed phases: ${failed_phases[*]}"

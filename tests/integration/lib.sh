@@ -8,12 +8,25 @@ set -euo pipefail
 : "${DSK_BUILDDIR:?run through meson test}"
 : "${DSK_SRCDIR:?run through meson test}"
 
-SIMULATOR="$DSK_BUILDDIR/simulator/dstack-simulator"
-PKCS11_MODULE="$DSK_BUILDDIR/pkcs11/dstack-pkcs11.so"
-PROVIDER_DIR="$DSK_BUILDDIR/provider"
-
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/dsk-it.XXXXXX")
-SIM_SOCK="$TMP/dstack.sock"
+if [ -n "${DSK_INSTALLED:-}" ]; then
+    # Against the installed Debian packages (scripts/root-test.sh, inside a
+    # clean root): the files dpkg put there, and the simulator on the
+    # default socket, which clients find with no environment variable.
+    installed_file() { # package, pattern of the path
+        dpkg -L "$1" 2>/dev/null | grep -E "$2" | head -n 1 ||
+            fail "package $1 has no file matching $2 (is it installed?)"
+    }
+    SIMULATOR=$(installed_file dstack-simulator '^/usr/bin/dstack-simulator$')
+    PKCS11_MODULE=$(installed_file dstack-pkcs11 '/pkcs11/dstack-pkcs11\.so$')
+    PROVIDER_DIR=$(dirname "$(installed_file dstack-pkcs11 '/ossl-modules/dstack\.so$')")
+    SIM_SOCK=/var/run/dstack.sock
+else
+    SIMULATOR="$DSK_BUILDDIR/simulator/dstack-simulator"
+    PKCS11_MODULE="$DSK_BUILDDIR/pkcs11/dstack-pkcs11.so"
+    PROVIDER_DIR="$DSK_BUILDDIR/provider"
+    SIM_SOCK="$TMP/dstack.sock"
+fi
 SIM_PID=""
 _cleanups=()
 
@@ -38,7 +51,8 @@ wait_for_path() {
 }
 
 # Start the simulator on $SIM_SOCK with extra arguments (e.g. --fault delay:100).
-# Exports DSTACK_SIMULATOR_ENDPOINT so every client finds it.
+# Exports DSTACK_SIMULATOR_ENDPOINT so every client finds it (installed: not
+# needed, the socket is where clients look first).
 sim_start() {
     [ -x "$SIMULATOR" ] || fail "simulator not built: $SIMULATOR"
     rm -f "$SIM_SOCK"
@@ -53,7 +67,14 @@ sim_start() {
             >/dev/null && break
         sleep 0.05
     done
-    export DSTACK_SIMULATOR_ENDPOINT="$SIM_SOCK"
+    sim_env
+}
+
+# Point clients at $SIM_SOCK (whether or not the simulator runs): exports
+# DSTACK_SIMULATOR_ENDPOINT, except against the installed packages, where
+# $SIM_SOCK is the default path clients try first without it.
+sim_env() {
+    [ -n "${DSK_INSTALLED:-}" ] || export DSTACK_SIMULATOR_ENDPOINT="$SIM_SOCK"
 }
 
 sim_stop() {

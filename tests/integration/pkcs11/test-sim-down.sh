@@ -11,7 +11,7 @@ HOLD="$DSK_BUILDDIR/tests/integration/pkcs11/p11-hold"
 
 p11conf
 # The simulator's socket path, with nothing listening on it.
-export DSTACK_SIMULATOR_ENDPOINT="$SIM_SOCK"
+sim_env
 [ ! -e "$SIM_SOCK" ] || fail "$SIM_SOCK exists before the test started"
 
 S=$(slot_of dstack)

@@ -29,6 +29,9 @@ provconf() {
         printf '[key %s]\npath = %s\ntype = %s\n\n' "$l" "${KPATH[$l]}" "${KTYPE[$l]}" >>"$DSKCONF"
     done
     [ $# -eq 0 ] || printf '%s\n' "$@" >>"$DSKCONF"
+    # Installed, OpenSSL finds dstack.so in its modules directory by name.
+    local provider_module_line="module = $PROVIDER_SO"
+    [ -z "${DSK_INSTALLED:-}" ] || provider_module_line="# (installed: found by name)"
     cat >"$CNF_DSTACK" <<CNF
 openssl_conf = openssl_init
 
@@ -43,7 +46,7 @@ dstack = dstack_sect
 activate = 1
 
 [dstack_sect]
-module = $PROVIDER_SO
+$provider_module_line
 dstack_conf = $DSKCONF
 activate = 1
 CNF

@@ -12,7 +12,7 @@ pubkeys
 refs
 cert web
 sim_stop
-export DSTACK_SIMULATOR_ENDPOINT="$SIM_SOCK"
+sim_env
 head -c 32 /dev/urandom >"$TMP/dgst"
 
 for l in web rsa; do

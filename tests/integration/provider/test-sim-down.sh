@@ -14,7 +14,7 @@ refs
 cert web
 sim_stop
 [ ! -e "$SIM_SOCK" ] || fail "$SIM_SOCK still exists"
-export DSTACK_SIMULATOR_ENDPOINT="$SIM_SOCK"
+sim_env
 
 head -c 200 /dev/urandom >"$TMP/msg"
 openssl dgst -sha256 -binary "$TMP/msg" >"$TMP/msg.sha256"
