@@ -61,9 +61,11 @@ CK_FUNCTION_LIST_3_0 dsk_p11_list_300 = {
 
 static CK_CHAR iface_name[] = "PKCS 11";
 
+/* The name's type differs between headers: CK_CHAR * in the 3.0 standard's
+ * and ours (p11-kit 0.24), char * in p11-kit 0.25's; void * fits both. */
 static CK_INTERFACE interfaces[] = {
-    {iface_name, &dsk_p11_list_300, 0},
-    {iface_name, &dsk_p11_list_240, 0},
+    {(void *)iface_name, &dsk_p11_list_300, 0},
+    {(void *)iface_name, &dsk_p11_list_240, 0},
 };
 #define NIFACES (sizeof interfaces / sizeof interfaces[0])
 

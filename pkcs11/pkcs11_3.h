@@ -39,12 +39,6 @@ typedef struct CK_INTERFACE {
 typedef CK_INTERFACE *CK_INTERFACE_PTR;
 typedef CK_INTERFACE_PTR *CK_INTERFACE_PTR_PTR;
 
-typedef struct CK_EDDSA_PARAMS {
-    CK_BBOOL phFlag;
-    CK_ULONG ulContextDataLen;
-    CK_BYTE_PTR pContextData;
-} CK_EDDSA_PARAMS;
-
 /* The 3.0 additions, in the order of the 3.0 function list. */
 #define DSK_P11_DECLARE(name, args)                                                                \
     typedef CK_RV(*CK_##name) args;                                                                \
@@ -210,5 +204,15 @@ typedef CK_FUNCTION_LIST_3_0_PTR *CK_FUNCTION_LIST_3_0_PTR_PTR;
 
 #undef DSK_P11_DECLARE
 #endif /* CKF_INTERFACE_FORK_SAFE */
+
+/* CK_EDDSA_PARAMS (3.0, section 2.3.14): neither p11-kit 0.24's header nor
+ * 0.25's (which has the 3.x interfaces above) defines it. Ours has a name of
+ * its own, so a header that defines it one day does not clash. */
+typedef struct dsk_ck_eddsa_params {
+    CK_BBOOL phFlag;
+    CK_ULONG ulContextDataLen;
+    CK_BYTE_PTR pContextData;
+} dsk_ck_eddsa_params;
+#define CK_EDDSA_PARAMS dsk_ck_eddsa_params
 
 #endif
