@@ -95,6 +95,9 @@ root_ns() {
     [ "$net" = host ] || ns+=(--net)
     ROOT=$dir NET=$net unshare "${ns[@]}" -- bash -euc '
         mount --make-rprivate /
+        # The root a mount point of its own: inside it "/" can then be made
+        # private (unshare --mount, as test-p11kit.sh does).
+        mount --bind "$ROOT" "$ROOT"
         mount -t proc proc "$ROOT/proc"
         mount -t tmpfs -o mode=755 tmpfs "$ROOT/run"
         mount -t tmpfs -o mode=1777 tmpfs "$ROOT/tmp"

@@ -120,6 +120,17 @@ bad:
     return dsk_error_set(err, DSK_E_ARGS, "--listen '%s' is not 127.0.0.1:PORT", spec);
 }
 
+/* libmicrohttpd 0.9.77 and later (Debian 13 has 1.0) answer 400 to an
+ * HTTP/1.1 request without Host unless the client discipline is at its most
+ * lenient; 0.9.75 (Debian 12) serves it, as the dstack agent does. One
+ * behaviour on both: the simulator stands in for that agent, not for a
+ * public web server. */
+#if MHD_VERSION >= 0x00097701
+#define DSK_SIM_MHD_DISCIPLINE MHD_OPTION_CLIENT_DISCIPLINE_LVL, (int)-3,
+#else
+#define DSK_SIM_MHD_DISCIPLINE
+#endif
+
 static struct MHD_Daemon *start_daemon(dsk_sim_server *srv, int fd)
 {
     /* A thread per connection: a delayed or hanging request must not hold
@@ -132,7 +143,7 @@ static struct MHD_Daemon *start_daemon(dsk_sim_server *srv, int fd)
                             MHD_OPTION_NOTIFY_COMPLETED, dsk_sim_http_completed, NULL,
                             MHD_OPTION_CONNECTION_TIMEOUT, IDLE_TIMEOUT_S,
                             MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
-                            MHD_OPTION_END);
+                            DSK_SIM_MHD_DISCIPLINE MHD_OPTION_END);
 }
 
 dsk_status dsk_sim_server_start(const dsk_sim_server_config *cfg, dsk_sim_server **out,

@@ -3,6 +3,7 @@
  * mode with implicit rejection, raw RSA, and bad ciphertexts. */
 #include "keytest.h"
 
+#include <openssl/crypto.h>
 #include <openssl/rsa.h>
 
 typedef struct fix {
@@ -105,6 +106,14 @@ static void test_oaep(void **state)
     }
 }
 
+/* PKCS#1 v1.5 decryption with a bad padding: OpenSSL 3.2 and later use
+ * implicit rejection by default (the Marvin attack fix), 3.0 reports an
+ * error. The library that runs decides, not the one we were built with. */
+static int implicit_rejection(void)
+{
+    return OPENSSL_version_major() > 3 || (OPENSSL_version_major() == 3 && OPENSSL_version_minor() >= 2);
+}
+
 static void test_pkcs1(void **state)
 {
     fix *f = *state;
@@ -122,13 +131,29 @@ static void test_pkcs1(void **state)
     assert_int_equal(pl, 245);
     assert_int_equal(dsk_key_decrypt(f->rsa, &p, ct, cl, pt, &pl, NULL), DSK_OK);
     assert_memory_equal(pt, msg, 245);
-    /* bad ciphertexts: a changed byte, and a value >= n; one message for both */
+    /* bad ciphertexts: a changed byte, and a value >= n */
     ct[10] ^= 0x40;
     pl = sizeof pt;
-    assert_int_equal(dsk_key_decrypt(f->rsa, &p, ct, cl, pt, &pl, &e), DSK_E_BAD_INPUT);
-    memset(ct, 0xff, sizeof ct);
-    assert_int_equal(dsk_key_decrypt(f->rsa, &p, ct, cl, pt, &pl, &e2), DSK_E_BAD_INPUT);
-    assert_string_equal(e.msg, e2.msg);
+    if (implicit_rejection()) {
+        /* OpenSSL 3.2 and later (Debian 13): no padding oracle at all, a
+         * bad padding gives a pseudo-random message, the same every time. */
+        unsigned char pt2[256];
+        size_t pl2 = sizeof pt2;
+        assert_int_equal(dsk_key_decrypt(f->rsa, &p, ct, cl, pt, &pl, &e), DSK_OK);
+        assert_int_equal(dsk_key_decrypt(f->rsa, &p, ct, cl, pt2, &pl2, &e), DSK_OK);
+        assert_int_equal(pl, pl2);
+        assert_memory_equal(pt, pt2, pl);
+        assert_true(pl != 245 || memcmp(pt, msg, 245) != 0);
+        memset(ct, 0xff, sizeof ct);
+        pl = sizeof pt;
+        assert_int_equal(dsk_key_decrypt(f->rsa, &p, ct, cl, pt, &pl, &e2), DSK_E_BAD_INPUT);
+    } else {
+        /* OpenSSL 3.0: one status and one message for both */
+        assert_int_equal(dsk_key_decrypt(f->rsa, &p, ct, cl, pt, &pl, &e), DSK_E_BAD_INPUT);
+        memset(ct, 0xff, sizeof ct);
+        assert_int_equal(dsk_key_decrypt(f->rsa, &p, ct, cl, pt, &pl, &e2), DSK_E_BAD_INPUT);
+        assert_string_equal(e.msg, e2.msg);
+    }
     /* wrong length */
     assert_int_equal(dsk_key_decrypt(f->rsa, &p, ct, 255, pt, &pl, &e), DSK_E_BAD_INPUT);
     assert_non_null(strstr(e.msg, "256 bytes"));

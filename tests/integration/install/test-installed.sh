@@ -48,7 +48,8 @@ id = 02
 CONF
 on_exit rm -f /etc/dstack-pkcs11.conf
 run list-modules p11-kit list-modules
-grep -q "^dstack: $(basename "$PKCS11_MODULE")" "$TMP/list-modules.out" &&
+# "dstack: dstack-pkcs11.so" (p11-kit 0.24) or "module: dstack" (0.25)
+grep -Eq "^(dstack: $(basename "$PKCS11_MODULE")|module: dstack)\$" "$TMP/list-modules.out" &&
     grep -q '^ *token: dstack$' "$TMP/list-modules.out" ||
     fail "p11-kit list-modules does not show the dstack module and its token: $(cat "$TMP/list-modules.out")"
 ok "p11-kit list-modules: $(grep -c 'token:' "$TMP/list-modules.out") tokens of the dstack module, found by dstack.module"

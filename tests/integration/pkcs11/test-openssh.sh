@@ -139,3 +139,18 @@ for k in p256 rsa2048; do
     mv "$TMP/file.sig" "$TMP/file-$k.sig"
 done
 ok "ssh-keygen -Y sign through the agent (p256, rsa2048) verified by ssh-keygen -Y verify"
+
+# ---- Ed25519 (token dstack-ed25519) ------------------------------------------
+# OpenSSH 9.2 (Debian 12) and 10.0 (Debian 13) have no Ed25519 PKCS#11 keys:
+# ssh-keygen -D says "skipping unsupported key type" for that object and
+# goes on. An OpenSSH that reads CKK_EC_EDWARDS keys lists it: then a login
+# with it must work. (A key it reads but rejects, e.g. for its
+# CKA_EC_PARAMS, gives other messages and fails here.)
+if grep -q '^ssh-ed25519 ' "$TMP/keygen-D.out"; then
+    grep '^ssh-ed25519 ' "$TMP/keygen-D.out" | cut -d' ' -f1,2 >"$TMP/ed.pub"
+    login pkcs11-ed25519 ed -o IdentityAgent=none -o PKCS11Provider="$MODULE"
+else
+    grep -q 'skipping unsupported key type' "$TMP/keygen-D.err" ||
+        fail "ssh-keygen -D neither lists the Ed25519 key nor says OpenSSH skips its type: $(cat "$TMP/keygen-D.err")"
+    ok "$(ssh -V 2>&1 | cut -d' ' -f1 | tr -d ,) skips the Ed25519 token key (unsupported key type); the other keys work"
+fi

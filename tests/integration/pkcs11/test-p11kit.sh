@@ -44,7 +44,10 @@ else
 fi
 
 run list-modules p11-kit list-modules
-awk '/^[^ \t]/ { m = $1 } m == "dstack:" && /token: dstack$/ { t = 1 } m == "dstack:" && /token: dstack-ed25519$/ { e = 1 }
+# A module's block starts "dstack: dstack-pkcs11.so" in p11-kit 0.24
+# (Debian 12), "module: dstack" in 0.25 (Debian 13).
+awk '/^[^ \t]/ { m = ($1 == "module:") ? $2 : substr($1, 1, length($1) - 1) }
+    m == "dstack" && /token: dstack$/ { t = 1 } m == "dstack" && /token: dstack-ed25519$/ { e = 1 }
     END { exit !(t && e) }' "$TMP/list-modules.out" ||
     fail "p11-kit list-modules does not show module dstack with tokens dstack and dstack-ed25519: $(cat "$TMP/list-modules.out")"
 ok "p11-kit list-modules shows module dstack with its two tokens"

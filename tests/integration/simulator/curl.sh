@@ -69,7 +69,9 @@ ok "framing and error statuses"
 
 # Keep-alive: curl reuses one connection for two URLs.
 out=$(curl -sS -v --unix-socket "$SIM_SOCK" http://localhost/Version http://localhost/Version 2>&1)
-grep -q 'Re-using existing connection' <<<"$out" || fail "connection not reused: $out"
+# curl 7.88 (Debian 12) says "Re-using existing connection", 8.14 (Debian 13)
+# "Re-using existing http: connection".
+grep -Eq 'Re-using existing (http: )?connection' <<<"$out" || fail "connection not reused: $out"
 ok "keep-alive"
 
 sim_fault http500
