@@ -23,7 +23,10 @@ function recover(sig, msg) {
 }
 
 async function main() {
-  assert.ok(process.env.DSTACK_SIMULATOR_ENDPOINT, 'DSTACK_SIMULATOR_ENDPOINT is not set');
+  // Against the installed packages (DSK_INSTALLED) the simulator is on the
+  // SDK's default socket, /var/run/dstack.sock, and nothing is set.
+  assert.ok(process.env.DSTACK_SIMULATOR_ENDPOINT || process.env.DSK_INSTALLED,
+            'DSTACK_SIMULATOR_ENDPOINT is not set');
   const client = new DstackClient();
 
   const k = await client.getKey('/eth/main-wallet');
