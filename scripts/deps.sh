@@ -14,7 +14,7 @@ test=("${demo[@]}" gnutls-bin openssh-client openssh-server softhsm2 valgrind bi
 pkg=(dpkg-dev debhelper go-md2man lintian mmdebstrap)
 # What a bare Debian root lacks beside the above to run the tests (ss, node
 # for the JS SDK test: its npm packages are copied from the host's run).
-root_extra=(iproute2 procps xxd nodejs)
+root_extra=(iproute2 procps mount xxd nodejs)
 # A root that runs the integration tests against the installed packages
 # (meson runs them; nothing is compiled there).
 installed=(meson openssl curl python3 opensc p11-kit p11-kit-modules nginx gnutls-bin
