@@ -7,7 +7,11 @@
 # and .err, and fails unless it exits with CODE; a failing CMD must print
 # exactly one line on standard error.
 
-DSTACK_KEY="$DSK_BUILDDIR/tool/dstack-key"
+if [ -n "${DSK_INSTALLED:-}" ]; then
+    DSTACK_KEY=$(installed_file dstack-pkcs11 '^/usr/bin/dstack-key$')
+else
+    DSTACK_KEY="$DSK_BUILDDIR/tool/dstack-key"
+fi
 [ -x "$DSTACK_KEY" ] || fail "dstack-key not built: $DSTACK_KEY"
 K() { "$DSTACK_KEY" "$@"; }
 
