@@ -19,11 +19,32 @@ static const struct {
     {"GetQuote", DSK_SIM_GET_QUOTE}, {"Attest", DSK_SIM_ATTEST},
 };
 
+/* v1 has no GetQuote (Attest subsumes it); IssueCert and AttestGpu are not
+ * simulated, so they answer as methods this agent lacks. */
+static const struct {
+    const char *name;
+    dsk_sim_method method;
+} v1_method_names[] = {
+    {"GetKey", DSK_SIM_V1_GET_KEY},
+    {"Info", DSK_SIM_V1_INFO},
+    {"Version", DSK_SIM_V1_VERSION},
+    {"Attest", DSK_SIM_V1_ATTEST},
+};
+
 dsk_sim_method dsk_sim_method_from_name(const char *name)
 {
     for (size_t i = 0; name && i < sizeof method_names / sizeof method_names[0]; i++) {
         if (strcmp(name, method_names[i].name) == 0)
             return method_names[i].method;
+    }
+    return DSK_SIM_METHOD_UNKNOWN;
+}
+
+dsk_sim_method dsk_sim_v1_method_from_name(const char *name)
+{
+    for (size_t i = 0; name && i < sizeof v1_method_names / sizeof v1_method_names[0]; i++) {
+        if (strcmp(name, v1_method_names[i].name) == 0)
+            return v1_method_names[i].method;
     }
     return DSK_SIM_METHOD_UNKNOWN;
 }
@@ -118,8 +139,9 @@ static const char *string_field(const cJSON *root, const char *name, const char 
 const char *dsk_sim_request_from_json(const char *body, size_t len, dsk_sim_request *req,
                                       cJSON **json_out)
 {
-    static const char *const fields[] = {"path", "purpose", "algorithm", "report_data"};
-    const char **slots[] = {&req->path, &req->purpose, &req->algorithm, &req->report_data};
+    static const char *const fields[] = {"path", "purpose", "algorithm", "report_data", "domain"};
+    const char **slots[] = {&req->path, &req->purpose, &req->algorithm, &req->report_data,
+                            &req->domain};
     const char *bad;
     cJSON *root;
 
@@ -154,6 +176,8 @@ const char *dsk_sim_request_from_json(const char *body, size_t len, dsk_sim_requ
     }
     if (req->path)
         req->path_len = strlen(req->path);
+    if (req->domain)
+        req->domain_len = strlen(req->domain);
     *json_out = root;
     return NULL;
 }
@@ -212,10 +236,18 @@ dsk_status dsk_sim_api_call(const dsk_sim_api *api, dsk_sim_method m,
     case DSK_SIM_INFO:
         return dsk_sim_info(api, reply);
     case DSK_SIM_VERSION:
-        return dsk_sim_version(reply);
+        return dsk_sim_version(api, reply);
     case DSK_SIM_GET_QUOTE:
         return dsk_sim_quote(api, req, false, reply);
     case DSK_SIM_ATTEST:
+        return dsk_sim_quote(api, req, true, reply);
+    case DSK_SIM_V1_GET_KEY:
+        return dsk_sim_v1_get_key(api, req, short_key, reply);
+    case DSK_SIM_V1_INFO:
+        return dsk_sim_v1_info(api, reply);
+    case DSK_SIM_V1_VERSION:
+        return dsk_sim_version(api, reply);
+    case DSK_SIM_V1_ATTEST:
         return dsk_sim_quote(api, req, true, reply);
     case DSK_SIM_METHOD_UNKNOWN:
         break;

@@ -188,10 +188,47 @@ dsk_status dsk_sim_info(const dsk_sim_api *api, dsk_sim_reply *reply)
     return dsk_sim_reply_json(reply, 200, o);
 }
 
-dsk_status dsk_sim_version(dsk_sim_reply *reply)
+/* /v1/Info (dstack 0.6): typed identity fields, no tcb_info, no app_cert;
+ * the app-compose document served as it is. */
+dsk_status dsk_sim_v1_info(const dsk_sim_api *api, dsk_sim_reply *reply)
+{
+    char app_id[2 * DSK_SIM_APP_ID_LEN + 1], inst[41], compose[65], os[65], dev[65], mr[65];
+    char kpi[160];
+    char *vm = vm_config_json(api);
+    cJSON *o = cJSON_CreateObject();
+
+    dsk_hex_encode(api->keys.app_id, DSK_SIM_APP_ID_LEN, app_id);
+    stable_hex(api, "instance-id", 20, inst);
+    stable_hex(api, "compose-hash", 32, compose);
+    stable_hex(api, "os-image", 32, os);
+    stable_hex(api, "device-id", 32, dev);
+    stable_hex(api, "mr-aggregated", 32, mr);
+    snprintf(kpi, sizeof kpi, "{\"name\":\"kms\",\"id\":\"%s\"}", "dstack-simulator");
+    bool ok = o && vm && cJSON_AddStringToObject(o, "app_id", app_id) &&
+              cJSON_AddStringToObject(o, "app_name", "dstack-simulator") &&
+              cJSON_AddStringToObject(o, "compose_hash", compose) &&
+              cJSON_AddStringToObject(o, "app_compose", "{\"name\":\"dstack-simulator\"}") &&
+              cJSON_AddStringToObject(o, "instance_id", inst) &&
+              cJSON_AddStringToObject(o, "device_id", dev) &&
+              cJSON_AddStringToObject(o, "os_image_hash", os) &&
+              cJSON_AddStringToObject(o, "mr_aggregated", mr) &&
+              cJSON_AddStringToObject(o, "vm_config", vm) &&
+              cJSON_AddStringToObject(o, "key_provider_info", kpi) &&
+              cJSON_AddStringToObject(o, "cloud_vendor", "") &&
+              cJSON_AddStringToObject(o, "cloud_product", "");
+    cJSON_free(vm);
+    if (!ok) {
+        cJSON_Delete(o);
+        return DSK_E_NOMEM;
+    }
+    return dsk_sim_reply_json(reply, 200, o);
+}
+
+dsk_status dsk_sim_version(const dsk_sim_api *api, dsk_sim_reply *reply)
 {
     cJSON *o = cJSON_CreateObject();
-    if (!o || !cJSON_AddStringToObject(o, "version", DSK_SIM_VERSION_TEXT) ||
+    const char *v = api->pre_v1 ? DSK_SIM_VERSION_TEXT_PRE_V1 : DSK_SIM_VERSION_TEXT;
+    if (!o || !cJSON_AddStringToObject(o, "version", v) ||
         !cJSON_AddStringToObject(o, "rev", "dstack-pkcs11-simulator")) {
         cJSON_Delete(o);
         return DSK_E_NOMEM;

@@ -85,8 +85,8 @@ done:
     return ok;
 }
 
-dsk_status dsk_sim_derive_key(const uint8_t app_key[32], const void *path, size_t path_len,
-                              uint8_t out[32], dsk_error *err)
+dsk_status dsk_sim_hkdf32(const void *salt, size_t salt_len, const uint8_t app_key[32],
+                          const void *info, size_t info_len, uint8_t out[32], dsk_error *err)
 {
     /* RFC 5869 with L = 32 is one extract and one expand block:
      * PRK = HMAC(salt, IKM); OKM = HMAC(PRK, info || 0x01). Done by hand
@@ -94,11 +94,17 @@ dsk_status dsk_sim_derive_key(const uint8_t app_key[32], const void *path, size_
     uint8_t prk[32];
     static const uint8_t counter = 0x01;
     dsk_status rc = DSK_OK;
-    if (!hmac_sha256(hkdf_salt, sizeof hkdf_salt - 1, app_key, 32, NULL, 0, prk) ||
-        !hmac_sha256(prk, sizeof prk, path, path_len, &counter, 1, out))
+    if (!hmac_sha256(salt, salt_len, app_key, 32, NULL, 0, prk) ||
+        !hmac_sha256(prk, sizeof prk, info, info_len, &counter, 1, out))
         rc = dsk_error_set(err, DSK_E_CRYPTO, "HKDF-SHA256 failed (OpenSSL HMAC)");
     OPENSSL_cleanse(prk, sizeof prk);
     return rc;
+}
+
+dsk_status dsk_sim_derive_key(const uint8_t app_key[32], const void *path, size_t path_len,
+                              uint8_t out[32], dsk_error *err)
+{
+    return dsk_sim_hkdf32(hkdf_salt, sizeof hkdf_salt - 1, app_key, path, path_len, out, err);
 }
 
 static dsk_status ed25519_public(const uint8_t seed[32], uint8_t out[32], dsk_error *err)

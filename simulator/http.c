@@ -4,6 +4,7 @@
 #include "http.h"
 
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -124,6 +125,8 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
         slot = &q->req->algorithm;
     else if (strcmp(key, "report_data") == 0)
         slot = &q->req->report_data;
+    else if (strcmp(key, "domain") == 0)
+        slot = &q->req->domain;
     if (!slot)
         return MHD_YES;
     if (*slot) {
@@ -133,6 +136,8 @@ static enum MHD_Result query_arg(void *cls, enum MHD_ValueKind kind, const char 
     *slot = value ? value : "";
     if (slot == &q->req->path)
         q->req->path_len = value ? value_size : 0;
+    if (slot == &q->req->domain)
+        q->req->domain_len = value ? value_size : 0; /* may hold NUL (%00) */
     return MHD_YES;
 }
 
@@ -257,12 +262,45 @@ static enum MHD_Result with_fault(const dsk_sim_server_ctx *ctx, struct MHD_Conn
     return call_method(ctx->api, c, verb, r, m, f.kind == DSK_SIM_FAULT_SHORT_KEY, status);
 }
 
-/* "/GetKey" -> the method; "/a/b", "/" and unknown names -> unknown. */
-static dsk_sim_method route(const char *url)
+/* The body of rocket's default 404 page: what the real agent sends for a
+ * path no surface is mounted at (a client tells "no /v1 here" by it). */
+static const char rocket_404[] =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n    <meta charset=\"utf-8\">\n"
+    "    <title>404 Not Found</title>\n</head>\n<body align=\"center\">\n"
+    "    <div role=\"main\" align=\"center\">\n        <h1>404: Not Found</h1>\n"
+    "        <p>The requested resource could not be found.</p>\n        <hr />\n"
+    "    </div>\n    <div role=\"contentinfo\" align=\"center\">\n"
+    "        <small>Rocket</small>\n    </div>\n</body>\n</html>";
+
+static enum MHD_Result send_no_mount(struct MHD_Connection *c)
 {
-    if (url[0] != '/' || strchr(url + 1, '/'))
-        return DSK_SIM_METHOD_UNKNOWN;
-    return dsk_sim_method_from_name(url + 1);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(
+        sizeof rocket_404 - 1, (void *)rocket_404, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/html; charset=utf-8");
+    enum MHD_Result ret = MHD_queue_response(c, 404, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* The mounts, as dstack 0.6 has them: "/" and "/v0" serve the frozen v0
+ * surface, "/v1" the v1 one; an agent before 0.6 has only "/". Sets *name to
+ * the method segment and returns 0 = v0, 1 = v1, -1 = nothing mounted. */
+static int mount_of(const dsk_sim_api *api, const char *url, const char **name)
+{
+    int surface = 0;
+    if (url[0] != '/')
+        return -1;
+    url++;
+    if (!api->pre_v1 && (strncmp(url, "v0/", 3) == 0 || strncmp(url, "v1/", 3) == 0)) {
+        surface = url[1] == '1';
+        url += 3;
+    }
+    if (!*url || strchr(url, '/'))
+        return -1; /* one non-empty segment, as rocket's /<method> route */
+    *name = url;
+    return surface;
 }
 
 enum MHD_Result dsk_sim_http_handle(void *cls, struct MHD_Connection *c, const char *url,
@@ -308,10 +346,18 @@ enum MHD_Result dsk_sim_http_handle(void *cls, struct MHD_Connection *c, const c
     if (strcmp(url, FAULT_PATH) == 0) {
         ret = control(ctx->faults, c, verb, r, &status);
     } else {
-        dsk_sim_method m = route(url);
-        if (m == DSK_SIM_METHOD_UNKNOWN || (strcmp(verb, "GET") != 0 && strcmp(verb, "POST") != 0)) {
-            status = 404;
-            ret = send_error(c, 404, "Not found");
+        const char *name = NULL;
+        int surface = mount_of(ctx->api, url, &name);
+        dsk_sim_method m = surface == 1 ? dsk_sim_v1_method_from_name(name)
+                                        : dsk_sim_method_from_name(name);
+        status = 404;
+        if (surface < 0 || (strcmp(verb, "GET") != 0 && strcmp(verb, "POST") != 0)) {
+            what = "no such mount";
+            ret = send_no_mount(c);
+        } else if (m == DSK_SIM_METHOD_UNKNOWN) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "Service not found: %.64s", name);
+            ret = send_error(c, 404, msg);
         } else {
             ret = with_fault(ctx, c, verb, r, m, &what, &status);
         }

@@ -53,6 +53,11 @@ typedef enum dsk_sim_algorithm {
  * else -> DSK_E_UNSUPPORTED. */
 dsk_status dsk_sim_algorithm_parse(const char *name, dsk_sim_algorithm *out);
 
+/* out = HKDF-SHA256(salt, IKM app_key, info, L 32); out is secret. Any
+ * info length (OpenSSL 3.0's HKDF caps info; this does not). */
+dsk_status dsk_sim_hkdf32(const void *salt, size_t salt_len, const uint8_t app_key[32],
+                          const void *info, size_t info_len, uint8_t out[32], dsk_error *err);
+
 /* key = HKDF-SHA256(salt "RATLS", IKM app_key, info path, L 32). out is
  * secret. Any path length (OpenSSL's HKDF caps info; this does not). */
 dsk_status dsk_sim_derive_key(const uint8_t app_key[32], const void *path, size_t path_len,
@@ -136,6 +141,8 @@ struct cJSON;
 typedef struct dsk_sim_request {
     const char *path;
     size_t path_len;
+    const char *domain; /* v1 GetKey; domain_len bytes (a query may carry NUL) */
+    size_t domain_len;
     const char *purpose;
     const char *algorithm;
     const char *report_data;
@@ -152,6 +159,9 @@ typedef struct dsk_sim_reply {
 
 typedef struct dsk_sim_api {
     dsk_sim_appkeys keys;
+    /* true: behave as an agent older than dstack 0.6 (no /v0, no /v1 mount,
+     * the version of 0.5.x). false (the default): dstack 0.6. */
+    bool pre_v1;
 } dsk_sim_api;
 
 typedef enum dsk_sim_method {
@@ -160,13 +170,20 @@ typedef enum dsk_sim_method {
     DSK_SIM_VERSION,
     DSK_SIM_GET_QUOTE,
     DSK_SIM_ATTEST,
+    DSK_SIM_V1_GET_KEY, /* the /v1 surface (dstack 0.6) */
+    DSK_SIM_V1_INFO,
+    DSK_SIM_V1_VERSION,
+    DSK_SIM_V1_ATTEST,
     DSK_SIM_METHOD_UNKNOWN,
 } dsk_sim_method;
 
-#define DSK_SIM_VERSION_TEXT "0.5.8-simulator"
+#define DSK_SIM_VERSION_TEXT "0.6.0-simulator"
+#define DSK_SIM_VERSION_TEXT_PRE_V1 "0.5.8-simulator"
 
 /* "GetKey" -> DSK_SIM_GET_KEY, ...; anything else DSK_SIM_METHOD_UNKNOWN. */
 dsk_sim_method dsk_sim_method_from_name(const char *name);
+/* The same for the /v1 surface: GetKey, Info, Version, Attest. */
+dsk_sim_method dsk_sim_v1_method_from_name(const char *name);
 /* Run a method. Returns DSK_E_NOMEM only when the reply could not be built;
  * RPC failures are replies with status 400. short_key truncates GetKey's
  * key to 31 bytes (the short-key fault). */
@@ -182,10 +199,28 @@ dsk_status dsk_sim_reply_json(dsk_sim_reply *reply, unsigned status, struct cJSO
 
 /* attest.c: the methods that report the (simulated) TEE. */
 dsk_status dsk_sim_info(const dsk_sim_api *api, dsk_sim_reply *reply);
-dsk_status dsk_sim_version(dsk_sim_reply *reply);
+dsk_status dsk_sim_version(const dsk_sim_api *api, dsk_sim_reply *reply);
 /* GetQuote, or Attest when attest_only. */
 dsk_status dsk_sim_quote(const dsk_sim_api *api, const dsk_sim_request *req, bool attest_only,
                          dsk_sim_reply *reply);
+
+/* ---- v1.c: the dstack 0.6 /v1 surface (docs/guest-api-v1.md) ---- */
+
+/* "secp256k1" or "ed25519" exactly (no default, no alias). */
+dsk_status dsk_sim_v1_algorithm_parse(const char *name, dsk_sim_algorithm *out);
+/* key = HKDF-SHA256(salt "dstack-guest-v1", IKM app_key,
+ * info LP("dstack-guest-v1-key") || LP(alg) || LP(domain), L 32); secret. */
+dsk_status dsk_sim_v1_derive_key(const uint8_t app_key[32], dsk_sim_algorithm alg,
+                                 const void *domain, size_t domain_len, uint8_t out[32],
+                                 dsk_error *err);
+/* signature_chain[0] of v1: the app key signs keccak256 of
+ * LP("dstack-guest-v1-key-claim") || LP(alg) || LP(domain) || LP(pubkey). */
+dsk_status dsk_sim_v1_chain_sign(const uint8_t app_key[32], dsk_sim_algorithm alg,
+                                 const void *domain, size_t domain_len, const uint8_t *pubkey,
+                                 size_t pubkey_len, uint8_t sig[DSK_SIM_SIG_LEN], dsk_error *err);
+dsk_status dsk_sim_v1_get_key(const dsk_sim_api *api, const dsk_sim_request *req, bool short_key,
+                              dsk_sim_reply *reply);
+dsk_status dsk_sim_v1_info(const dsk_sim_api *api, dsk_sim_reply *reply);
 
 /* Fill req from a JSON object body. Returns NULL on success, or the text of
  * the 400 error. The request points into *json_out, which the caller frees

@@ -14,10 +14,13 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "Usage: dstack-simulator --socket PATH [--listen 127.0.0.1:PORT] [--keys FILE]\n"
-            "                        [--fault SPEC] [--app-id HEX] [--quiet | --verbose]\n"
+            "                        [--fault SPEC] [--app-id HEX] [--pre-0.6]\n"
+            "                        [--quiet | --verbose]\n"
             "\n"
-            "Serves the dstack guest agent's API (/GetKey /Info /Version /GetQuote /Attest)\n"
-            "with development keys. Not a TEE: quotes are fake and marked as such.\n"
+            "Serves the dstack guest agent's API as dstack 0.6 does: the frozen v0 surface\n"
+            "at / and /v0/ (GetKey Info Version GetQuote Attest) and the v1 surface at /v1/\n"
+            "(GetKey Info Version Attest), with development keys. Not a TEE: quotes are\n"
+            "fake and marked as such.\n"
             "\n"
             "  --socket PATH     unix socket to serve on (a stale socket file is replaced)\n"
             "  --listen ADDR     also serve plain HTTP on 127.0.0.1:PORT (loopback only)\n"
@@ -27,6 +30,8 @@ static void usage(FILE *out)
             "                    oversized, http400, http500, short-key, hang\n"
             "                    (change it later: POST /_simulator/fault {\"fault\":\"SPEC\"})\n"
             "  --app-id HEX      app id reported by /Info (20 bytes of hex)\n"
+            "  --pre-0.6         be an agent older than dstack 0.6: no /v0/ and no /v1/\n"
+            "                    mount (they answer a plain HTML 404), version 0.5.8\n"
             "  --quiet           errors only\n"
             "  --verbose         one line per request (keys are never logged)\n"
             "  --help            this text\n"
@@ -37,6 +42,7 @@ static void usage(FILE *out)
 typedef struct options {
     const char *socket_path, *listen_addr, *keys_file, *fault, *app_id;
     dsk_log_level level;
+    int pre_v1;
 } options;
 
 /* 0 to run, 1 after --help, -1 on a usage error (already reported). */
@@ -47,6 +53,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"keys", required_argument, NULL, 'k'},   {"fault", required_argument, NULL, 'f'},
         {"app-id", required_argument, NULL, 'a'}, {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
+        {"pre-0.6", no_argument, NULL, 'p'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -60,6 +67,7 @@ static int parse_args(int argc, char **argv, options *o)
         case 'a': o->app_id = optarg; break;
         case 'q': o->level = DSK_LOG_ERROR; break;
         case 'v': o->level = DSK_LOG_DEBUG; break;
+        case 'p': o->pre_v1 = 1; break;
         case 'h': usage(stdout); return 1;
         case ':':
             fprintf(stderr, "dstack-simulator: %s needs a value (see --help)\n", argv[optind - 1]);
@@ -97,6 +105,7 @@ int main(int argc, char **argv)
     dsk_log_init("dstack-simulator", o.level);
 
     dsk_sim_appkeys_default(&api.keys);
+    api.pre_v1 = o.pre_v1 != 0;
     if ((o.fault && dsk_sim_fault_parse(o.fault, &fault, &err) != DSK_OK) ||
         (o.app_id && dsk_sim_appkeys_set_app_id(&api.keys, o.app_id, &err) != DSK_OK)) {
         fprintf(stderr, "dstack-simulator: %s\n", err.msg);

@@ -216,17 +216,50 @@ static void expect_status(const char *method, const char *target, const char *bo
     raw_reply_free(&r);
 }
 
+/* A mounted surface without the method: 404 {"error":"Service not found: X"}. */
+static void expect_no_method(const char *method, const char *target, const char *name)
+{
+    raw_reply r;
+    char err[200], want[120];
+    assert_int_equal(raw_request(sim.sock, method, target, "{}", &r, TIMEOUT_MS), RAW_OK);
+    assert_int_equal(r.status, 404);
+    raw_json_string(&r, "error", err, sizeof err);
+    snprintf(want, sizeof want, "Service not found: %s", name);
+    assert_string_equal(err, want);
+    raw_reply_free(&r);
+}
+
+/* No surface at that path: rocket's HTML 404 page, not JSON. */
+static void expect_no_mount(const char *method, const char *target)
+{
+    raw_reply r;
+    assert_int_equal(raw_request(sim.sock, method, target, NULL, &r, TIMEOUT_MS), RAW_OK);
+    if (r.status != 404)
+        fail_msg("%s %s: status %d, expected 404", method, target, r.status);
+    assert_true(r.has_content_length);
+    assert_non_null(strstr(r.head, "text/html"));
+    assert_non_null(strstr(r.body, "404: Not Found"));
+    assert_null(strchr(r.body, '{'));
+    raw_reply_free(&r);
+}
+
 static void test_not_found(void **state)
 {
     (void)state;
-    expect_status("POST", "/Nope", "{}", 404);
-    expect_status("POST", "/getkey", "{}", 404);
-    expect_status("POST", "/GetKey/extra", "{}", 404);
-    expect_status("POST", "/prpc/GetKey", "{}", 404);
-    expect_status("GET", "/", NULL, 404);
-    expect_status("GET", "/a/b", NULL, 404);
-    expect_status("PUT", "/GetKey", "{}", 404);
-    expect_status("DELETE", "/Info", NULL, 404);
+    expect_no_method("POST", "/Nope", "Nope");
+    expect_no_method("POST", "/getkey", "getkey");
+    expect_no_method("POST", "/v0/Nope", "Nope");
+    expect_no_method("POST", "/v1/GetQuote", "GetQuote"); /* v1 has Attest only */
+    expect_no_method("GET", "/v1/Sign", "Sign");
+    expect_no_mount("POST", "/GetKey/extra");
+    expect_no_mount("POST", "/prpc/GetKey");
+    expect_no_mount("GET", "/");
+    expect_no_mount("GET", "/a/b");
+    expect_no_mount("GET", "/v1/");
+    expect_no_mount("GET", "/v2/Version");
+    expect_no_mount("GET", "/v1/GetKey/x");
+    expect_no_mount("PUT", "/GetKey");
+    expect_no_mount("DELETE", "/Info");
 }
 
 static void test_bad_requests(void **state)
