@@ -29,6 +29,7 @@ static void free_key(dsk_key_entry *e)
 {
     free(e->label);
     free(e->path);
+    free(e->domain);
     free(e->purpose);
     free(e->token);
     free(e->cert_file);

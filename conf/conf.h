@@ -36,8 +36,23 @@ typedef enum dsk_key_type {
     DSK_KEY_RSA_2048,
     DSK_KEY_RSA_3072,
     DSK_KEY_RSA_4096,
+    /* P-256 whose scalar is M itself: the key tappd's DeriveKey(path) gave
+     * (docs/derivation.md section 10). v0 only. */
+    DSK_KEY_TAPPD_P256,
     DSK_KEY_TYPE_COUNT
 } dsk_key_type;
+
+/* Which dstack guest API a key comes from. v0 (the unversioned API, frozen
+ * at dstack 0.5.11) is the default forever; v1 (dstack 0.6's /v1) derives
+ * different keys from {domain, algorithm}: no v0 key equals a v1 key. */
+typedef enum dsk_api {
+    DSK_API_V0 = 0,
+    DSK_API_V1 = 1,
+} dsk_api;
+/* "v0" / "v1"; NULL for an invalid value. */
+const char *dsk_api_name(dsk_api a);
+/* Parse "v0" or "v1"; DSK_E_CONFIG naming the valid values otherwise. */
+dsk_status dsk_api_parse(const char *text, dsk_api *out, dsk_error *err);
 
 /* "secp256k1", "ed25519", "ec-p256", ... ; NULL for an invalid value. */
 const char *dsk_key_type_name(dsk_key_type t);
@@ -78,7 +93,8 @@ const char *dsk_verify_mode_name(dsk_verify_mode m);
 
 typedef struct dsk_key_entry {
     char *label;           /* unique in the file */
-    char *path;            /* getKey path, byte for byte; defaults to the label */
+    char *path;            /* v0: getKey path, byte for byte; defaults to the label.
+                              v1: NULL */
     dsk_key_type type;     /* default ec-p256 */
     char *purpose;         /* default "" (as the SDKs) */
     unsigned usage;        /* DSK_USAGE_* bits; default dsk_key_type_usages(type) */
@@ -89,6 +105,10 @@ typedef struct dsk_key_entry {
     unsigned char id[DSK_CONF_MAX_ID]; /* CKA_ID from "id = <hex>" */
     size_t id_len;         /* 0 = not configured (the module chooses) */
     int line;              /* line of the [key ...] header, for messages */
+    dsk_api api;           /* the key's "api =", else [token]'s, else v0 */
+    char *domain;          /* v1: the GetKey domain, byte for byte; defaults to the
+                              label. v0: NULL */
+    int path_line, purpose_line, domain_line, api_line; /* where given, 0 = not */
 } dsk_key_entry;
 
 typedef struct dsk_conf {
@@ -107,6 +127,7 @@ typedef struct dsk_conf {
     int have_app_id; /* 0: the agent's /Info app id is used */
     unsigned char app_id[DSK_CONF_APP_ID_LEN];
     dsk_verify_mode verify; /* default: REQUIRE with a kms_root, else OFF */
+    dsk_api api;              /* [token] api =: the default of every key (v0) */
     dsk_key_entry *keys;
     size_t nkeys;
 } dsk_conf;

@@ -155,6 +155,14 @@ static dsk_status token_secure_heap(dsk_conf_parser *p, const char *v)
     return DSK_OK;
 }
 
+static dsk_status token_api(dsk_conf_parser *p, const char *v)
+{
+    dsk_error e = {0};
+    if (dsk_api_parse(v, &p->conf->api, &e) != DSK_OK)
+        return dsk_conf_fail(p, e.code, "%s", e.msg);
+    return DSK_OK;
+}
+
 static const setting token_settings[] = {
     {"label", token_label},
     {"endpoint", token_endpoint},
@@ -163,8 +171,10 @@ static const setting token_settings[] = {
     {"log_level", token_log_level},
     {"pin", token_pin},
     {"secure_heap", token_secure_heap},
+    {"api", token_api},
 };
-#define TOKEN_VALID "label, endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap"
+#define TOKEN_VALID                                                                                \
+    "label, endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api"
 
 /* ---- [key LABEL] ----------------------------------------------------- */
 
@@ -172,6 +182,7 @@ static dsk_status key_path(dsk_conf_parser *p, const char *v)
 {
     if (!dsk_conf_utf8_valid(v, strlen(v)))
         return dsk_conf_fail(p, DSK_E_CONFIG, "key '%s': path is not valid UTF-8", cur(p)->label);
+    cur(p)->path_line = p->line;
     return set_string(p, &cur(p)->path, v);
 }
 
@@ -188,6 +199,7 @@ static dsk_status key_purpose(dsk_conf_parser *p, const char *v)
     if (!dsk_conf_utf8_valid(v, strlen(v)))
         return dsk_conf_fail(p, DSK_E_CONFIG, "key '%s': purpose is not valid UTF-8",
                              cur(p)->label);
+    cur(p)->purpose_line = p->line;
     return set_string(p, &cur(p)->purpose, v);
 }
 
@@ -241,6 +253,23 @@ static dsk_status key_token(dsk_conf_parser *p, const char *v)
     return set_string(p, &cur(p)->token, v);
 }
 
+static dsk_status key_api(dsk_conf_parser *p, const char *v)
+{
+    dsk_error e = {0};
+    if (dsk_api_parse(v, &cur(p)->api, &e) != DSK_OK)
+        return dsk_conf_fail(p, e.code, "key '%s': %s", cur(p)->label, e.msg);
+    cur(p)->api_line = p->line;
+    return DSK_OK;
+}
+
+static dsk_status key_domain(dsk_conf_parser *p, const char *v)
+{
+    if (!dsk_conf_utf8_valid(v, strlen(v)))
+        return dsk_conf_fail(p, DSK_E_CONFIG, "key '%s': domain is not valid UTF-8", cur(p)->label);
+    cur(p)->domain_line = p->line;
+    return set_string(p, &cur(p)->domain, v);
+}
+
 static const setting key_settings[] = {
     {"path", key_path},
     {"type", key_type},
@@ -249,8 +278,10 @@ static const setting key_settings[] = {
     {"certificate", key_certificate},
     {"id", key_id},
     {"token", key_token},
+    {"api", key_api},
+    {"domain", key_domain},
 };
-#define KEY_VALID "path, type, purpose, usage, certificate, id, token"
+#define KEY_VALID "path, type, purpose, usage, certificate, id, token, api, domain"
 #define USAGE_INDEX 3
 
 _Static_assert(sizeof token_settings / sizeof token_settings[0] <= DSK_CONF_MAX_SETTINGS,
@@ -313,9 +344,44 @@ dsk_status dsk_conf_close_key(dsk_conf_parser *p)
     } else {
         e->usage = can;
     }
+    /* path/domain defaults wait for dsk_conf_finish: the key's api may come
+     * from a [token] section written after it. */
+    p->section = DSK_SEC_NONE;
+    return DSK_OK;
+}
+
+/* The key's api (its own, else [token]'s), the settings that api forbids,
+ * and the default name (path or domain = the label). */
+static dsk_status resolve_api(dsk_conf_parser *p, dsk_key_entry *e)
+{
+    const char *api = NULL;
+    if (!e->api_line)
+        e->api = p->conf->api;
+    api = dsk_api_name(e->api);
+    if (e->api == DSK_API_V1) {
+        if (e->path_line || e->purpose_line)
+            return dsk_conf_fail_at(
+                p, e->path_line ? e->path_line : e->purpose_line, DSK_E_CONFIG,
+                "key '%s': '%s' is a v0 setting, but the key uses api = v1%s: a v1 key is named "
+                "by 'domain =' (v1 has no path and no purpose), or set api = v0 for this key",
+                e->label, e->path_line ? "path" : "purpose", e->api_line ? "" : " (from [token])");
+        if (e->type == DSK_KEY_TAPPD_P256)
+            return dsk_conf_fail_at(p, e->api_line ? e->api_line : e->line, DSK_E_CONFIG,
+                                    "key '%s': type tappd-p256 is the key tappd derived from the "
+                                    "v0 GetKey bytes: it needs api = v0 (api is %s)",
+                                    e->label, api);
+        if (!e->domain && set_string(p, &e->domain, e->label) != DSK_OK)
+            return p->failed_code;
+        return DSK_OK;
+    }
+    if (e->domain_line)
+        return dsk_conf_fail_at(p, e->domain_line, DSK_E_CONFIG,
+                                "key '%s': 'domain' is a v1 setting, but the key uses api = "
+                                "v0%s: set api = v1 for this key, or name a v0 key by "
+                                "'path =' (and 'purpose =')",
+                                e->label, e->api_line ? "" : " (the default)");
     if (!e->path && set_string(p, &e->path, e->label) != DSK_OK)
         return p->failed_code;
-    p->section = DSK_SEC_NONE;
     return DSK_OK;
 }
 
@@ -323,6 +389,9 @@ dsk_status dsk_conf_finish(dsk_conf_parser *p)
 {
     dsk_conf *c = p->conf;
     size_t suffix = strlen(DSK_CONF_ED25519_TOKEN_SUFFIX);
+    for (size_t i = 0; i < c->nkeys; i++)
+        if (resolve_api(p, &c->keys[i]) != DSK_OK)
+            return p->failed_code;
     for (size_t i = 0; i < c->nkeys; i++) {
         const dsk_key_entry *e = &c->keys[i];
         if (e->type == DSK_KEY_ED25519 && !e->token &&

@@ -11,10 +11,36 @@ static const char *const type_names[DSK_KEY_TYPE_COUNT] = {
     [DSK_KEY_SECP256K1] = "secp256k1", [DSK_KEY_ED25519] = "ed25519",
     [DSK_KEY_EC_P256] = "ec-p256",     [DSK_KEY_EC_P384] = "ec-p384",
     [DSK_KEY_RSA_2048] = "rsa-2048",   [DSK_KEY_RSA_3072] = "rsa-3072",
-    [DSK_KEY_RSA_4096] = "rsa-4096",
+    [DSK_KEY_RSA_4096] = "rsa-4096",   [DSK_KEY_TAPPD_P256] = "tappd-p256",
 };
 
-#define VALID_TYPES "secp256k1, ed25519, ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096"
+#define VALID_TYPES                                                                                \
+    "secp256k1, ed25519, ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096, tappd-p256"
+
+static const char *const api_names[] = {[DSK_API_V0] = "v0", [DSK_API_V1] = "v1"};
+
+const char *dsk_api_name(dsk_api a)
+{
+    if ((unsigned)a >= sizeof api_names / sizeof api_names[0])
+        return NULL;
+    return api_names[a];
+}
+
+dsk_status dsk_api_parse(const char *text, dsk_api *out, dsk_error *err)
+{
+    if (!text || !out)
+        return dsk_error_set(err, DSK_E_ARGS, "dsk_api_parse: NULL argument");
+    for (size_t i = 0; i < sizeof api_names / sizeof api_names[0]; i++) {
+        if (strcasecmp(text, api_names[i]) == 0) {
+            *out = (dsk_api)i;
+            return DSK_OK;
+        }
+    }
+    return dsk_error_set(err, DSK_E_CONFIG,
+                         "unknown api '%.64s': write v0 (the unversioned dstack API, the "
+                         "default) or v1 (dstack 0.6's /v1, different keys)",
+                         text);
+}
 
 const char *dsk_key_type_name(dsk_key_type t)
 {
@@ -43,6 +69,7 @@ unsigned dsk_key_type_usages(dsk_key_type t)
     case DSK_KEY_SECP256K1:
     case DSK_KEY_EC_P256:
     case DSK_KEY_EC_P384:
+    case DSK_KEY_TAPPD_P256:
         return DSK_USAGE_SIGN | DSK_USAGE_DERIVE;
     case DSK_KEY_ED25519:
         return DSK_USAGE_SIGN;

@@ -29,9 +29,10 @@
 typedef struct dsk_keymat {
     pthread_mutex_t lock; /* serialises derivation only */
     atomic_int ready;     /* 1 once pkey and the public forms are set (release) */
-    char *path;
-    char *purpose;
+    char *path;    /* v0: the path; v1: the domain */
+    char *purpose; /* v0 only; "" under v1 */
     dsk_key_type type;
+    dsk_api api;
     int has_private;
     EVP_PKEY *pkey;      /* SECRET inside (unless public-only); owned */
     unsigned char *spki; /* DER SubjectPublicKeyInfo, owned */
@@ -99,6 +100,16 @@ unsigned long dsk_keystore_getkey_calls(const dsk_keystore *ks);
  * publish it, unless already derived. m is SECRET and not kept. Used by
  * dsk_key_derive and by tests that need a key without a dstack agent. */
 dsk_status dsk_key_derive_from_material(dsk_key *k, const unsigned char m[32], dsk_error *err);
+
+/* Under v1 the agent returns public_key beside the key: check that it is
+ * the public key of m for the GetKey algorithm ("secp256k1": SEC1
+ * compressed; "ed25519": raw). DSK_E_MALFORMED if not (v1pub.c). */
+dsk_status dsk_keys_check_getkey_public(const char *algorithm, const unsigned char m[32],
+                                        const unsigned char *pub, size_t pub_len, dsk_error *err);
+
+/* "key 'web' (path '/a')" or "key 'web' (api v1, domain 'a')": the prefix of
+ * every derivation message. */
+void dsk_key_name_prefix(const dsk_key *k, dsk_error *err);
 
 /* Fill mat's public forms from mat->pkey (pubkey.c). */
 dsk_status dsk_keymat_public_forms(dsk_keymat *mat, dsk_error *err);

@@ -23,6 +23,29 @@ const char *dsk_key_path(const dsk_key *k)
     return k != NULL ? k->mat->path : NULL;
 }
 
+dsk_api dsk_key_api(const dsk_key *k)
+{
+    return k != NULL ? k->mat->api : DSK_API_V0;
+}
+
+const char *dsk_key_domain(const dsk_key *k)
+{
+    return k != NULL && k->mat->api == DSK_API_V1 ? k->mat->path : NULL;
+}
+
+const char *dsk_key_purpose(const dsk_key *k)
+{
+    return k != NULL ? k->mat->purpose : NULL;
+}
+
+void dsk_key_name_prefix(const dsk_key *k, dsk_error *err)
+{
+    if (k->mat->api == DSK_API_V1)
+        dsk_error_prefix(err, "key '%s' (api v1, domain '%s')", k->label, k->mat->path);
+    else
+        dsk_error_prefix(err, "key '%s' (path '%s')", k->label, k->mat->path);
+}
+
 dsk_key_type dsk_key_get_type(const dsk_key *k)
 {
     return k != NULL ? k->mat->type : DSK_KEY_TYPE_COUNT;
@@ -96,7 +119,7 @@ dsk_status dsk_key_derive_from_material(dsk_key *k, const unsigned char m[32], d
         st = install_locked(k, m, err);
     pthread_mutex_unlock(&k->mat->lock);
     if (st != DSK_OK)
-        dsk_error_prefix(err, "key '%s' (path '%s')", k->label, k->mat->path);
+        dsk_key_name_prefix(k, err);
     return st;
 }
 
@@ -111,8 +134,16 @@ static dsk_status fetch_and_install(dsk_key *k, dsk_error *err)
     if (reply == NULL)
         return dsk_error_set(err, DSK_E_NOMEM, "out of memory for the key reply");
     atomic_fetch_add(&k->ks->getkey_calls, 1);
-    st = dsk_client_get_key(k->ks->client, mat->path, mat->purpose,
-                            dsk_derive_getkey_algorithm(mat->type), reply, err);
+    const char *alg = dsk_derive_getkey_algorithm(mat->type);
+    if (mat->api == DSK_API_V1) {
+        st = dsk_client_v1_get_key(k->ks->client, mat->path, alg, reply, err);
+        /* v1 says which public key its chain signs: it must be M's. */
+        if (st == DSK_OK)
+            st = dsk_keys_check_getkey_public(alg, reply->key, reply->public_key,
+                                              reply->public_key_len, err);
+    } else {
+        st = dsk_client_get_key(k->ks->client, mat->path, mat->purpose, alg, reply, err);
+    }
     if (st == DSK_OK)
         st = install_locked(k, reply->key, err);
     dsk_key_reply_clear(reply);
@@ -133,7 +164,7 @@ dsk_status dsk_key_derive(dsk_key *k, dsk_error *err)
         st = fetch_and_install(k, err);
     pthread_mutex_unlock(&k->mat->lock);
     if (st != DSK_OK)
-        dsk_error_prefix(err, "key '%s' (path '%s')", k->label, k->mat->path);
+        dsk_key_name_prefix(k, err);
     return st;
 }
 

@@ -50,12 +50,19 @@ void dsk_keystore_free_teardown(dsk_keystore *ks);
 
 typedef struct dsk_key_desc {
     const char *label;   /* required, for messages and lookup */
-    const char *path;    /* NULL = label */
-    const char *purpose; /* NULL = "" */
+    const char *path;    /* v0: NULL = label. v1: must be NULL */
+    const char *purpose; /* v0: NULL = "". v1: must be NULL or "" */
     dsk_key_type type;
     unsigned usage; /* DSK_USAGE_*; 0 = dsk_key_type_usages(type) */
+    dsk_api api;        /* DSK_API_V0 (0, the default) or DSK_API_V1 */
+    const char *domain; /* v1: the GetKey domain, NULL = label. v0: must be NULL */
 } dsk_key_desc;
 
+/* Under v1 the key's M is /v1/GetKey(domain, algorithm).key, and the
+ * reply's public_key is checked against M before M is used (a mismatch is
+ * DSK_E_MALFORMED). An agent without /v1 gives DSK_E_REFUSED saying it
+ * predates dstack 0.6 and to use api = v0. Keys under v0 and v1 are never
+ * shared, whatever their names. */
 /* Add a key (no I/O). The same label added again returns the existing key if
  * the description is identical, and DSK_E_CONFIG ("label 'x' is already used
  * for another key") otherwise. Two labels with the same path, purpose and
@@ -84,7 +91,10 @@ dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, 
 /* ---- key description (no I/O) ---------------------------------------- */
 
 const char *dsk_key_label(const dsk_key *k);
-const char *dsk_key_path(const dsk_key *k);
+const char *dsk_key_path(const dsk_key *k);   /* v0 path; under v1 the domain */
+dsk_api dsk_key_api(const dsk_key *k);
+const char *dsk_key_domain(const dsk_key *k); /* v1 domain; NULL under v0 */
+const char *dsk_key_purpose(const dsk_key *k); /* v0 purpose ("" by default); "" under v1 */
 dsk_key_type dsk_key_get_type(const dsk_key *k);
 unsigned dsk_key_usage(const dsk_key *k);
 int dsk_key_has_private(const dsk_key *k); /* 0 for public-only keys */

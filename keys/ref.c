@@ -49,15 +49,23 @@ void dsk_ref_clear(dsk_ref *r)
     free(r->label);
     free(r->path);
     free(r->purpose);
+    free(r->domain);
     free(r->uri);
     memset(r, 0, sizeof *r);
 }
 
 static dsk_status parse_inline(const char *rest, dsk_ref *r, dsk_error *err)
 {
-    char *type = NULL;
+    char *type = NULL, *api = NULL;
     dsk_status st = DSK_OK;
     const char *p = rest;
+    struct {
+        const char *name;
+        char **slot;
+    } fields[] = {
+        {"path", &r->path}, {"type", &type},        {"purpose", &r->purpose},
+        {"api", &api},      {"domain", &r->domain},
+    };
 
     while (*p != '\0') {
         const char *end = strchr(p, ';'), *eq;
@@ -72,15 +80,14 @@ static dsk_status parse_inline(const char *rest, dsk_ref *r, dsk_error *err)
                                (int)n, p);
             goto done;
         }
-        if ((size_t)(eq - p) == 4 && strncasecmp(p, "path", 4) == 0)
-            slot = &r->path;
-        else if ((size_t)(eq - p) == 4 && strncasecmp(p, "type", 4) == 0)
-            slot = &type;
-        else if ((size_t)(eq - p) == 7 && strncasecmp(p, "purpose", 7) == 0)
-            slot = &r->purpose;
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+            if ((size_t)(eq - p) == strlen(fields[i].name) &&
+                strncasecmp(p, fields[i].name, (size_t)(eq - p)) == 0)
+                slot = fields[i].slot;
         if (slot == NULL) {
             st = dsk_error_set(err, DSK_E_CONFIG,
-                               "URI dstack:%s: unknown field '%.*s' (valid: path, type, purpose)",
+                               "URI dstack:%s: unknown field '%.*s' (valid: path, type, purpose, "
+                               "api, domain)",
                                rest, (int)(eq - p), p);
             goto done;
         }
@@ -100,7 +107,33 @@ static dsk_status parse_inline(const char *rest, dsk_ref *r, dsk_error *err)
         if (*p == ';')
             p++;
     }
-    if (r->path == NULL || r->path[0] == '\0') {
+    r->api = DSK_API_V0;
+    if (api != NULL && (st = dsk_api_parse(api, &r->api, err)) != DSK_OK) {
+        dsk_error_prefix(err, "URI dstack:%s", rest);
+        goto done;
+    }
+    if (r->api == DSK_API_V1 && (r->path != NULL || r->purpose != NULL)) {
+        st = dsk_error_set(err, DSK_E_CONFIG,
+                           "URI dstack:%s: a v1 key is named by domain= (v1 has no path and no "
+                           "purpose): write dstack:api=v1;domain=my-app/tls;type=ec-p256",
+                           rest);
+        goto done;
+    }
+    if (r->api == DSK_API_V1 && r->domain == NULL) {
+        st = dsk_error_set(err, DSK_E_CONFIG,
+                           "URI dstack:%s: no domain (write "
+                           "dstack:api=v1;domain=my-app/tls;type=ec-p256)",
+                           rest);
+        goto done;
+    }
+    if (r->api == DSK_API_V0 && r->domain != NULL) {
+        st = dsk_error_set(err, DSK_E_CONFIG,
+                           "URI dstack:%s: domain= names a v1 key: add api=v1 (or name a v0 key "
+                           "by path=)",
+                           rest);
+        goto done;
+    }
+    if (r->api == DSK_API_V0 && (r->path == NULL || r->path[0] == '\0')) {
         st = dsk_error_set(err, DSK_E_CONFIG,
                            "URI dstack:%s: no path (write dstack:path=/my-app/key;type=ec-p256)",
                            rest);
@@ -113,6 +146,7 @@ static dsk_status parse_inline(const char *rest, dsk_ref *r, dsk_error *err)
     }
 done:
     free(type);
+    free(api);
     return st;
 }
 
@@ -168,7 +202,8 @@ dsk_status dsk_ref_resolve(dsk_keystore *ks, const dsk_conf *conf, const char *c
                              r->label, missing != NULL ? missing : "(none)",
                              conf_hint != NULL ? conf_hint : "set DSTACK_PKCS11_CONF");
     }
-    dsk_key_desc d = {r->uri + strlen(DSK_URI_SCHEME), r->path, r->purpose, r->type, 0};
+    dsk_key_desc d = {r->uri + strlen(DSK_URI_SCHEME), r->path, r->purpose, r->type, 0, r->api,
+                      r->domain};
     return dsk_keystore_add(ks, &d, out, err);
 }
 

@@ -4,8 +4,9 @@
  *
  *   dstack:LABEL                         a key configured as [key LABEL]
  *   dstack:path=P;type=T[;purpose=U]     a key named inline (no config)
+ *   dstack:api=v1;domain=D;type=T        a dstack 0.6 /v1 key named inline
  *
- * LABEL and the values P, T, U are percent-decoded (%2F, %3B, %3D, %25 ...).
+ * LABEL and the values P, T, U, D are percent-decoded (%2F, %3B, %3D, %25 ...).
  * A reference file is one PEM block labelled "DSTACK KEY REFERENCE" whose
  * body is base64 of the URI: it holds no key material. No I/O here. */
 #ifndef DSK_KEYS_REF_H
@@ -27,7 +28,9 @@ typedef struct dsk_ref {
     char *path;    /* inline: percent-decoded */
     char *purpose; /* inline: NULL = "" */
     dsk_key_type type;
-    char *uri; /* canonical text written into reference files */
+    dsk_api api;  /* inline: api=v0 (default) or api=v1 */
+    char *domain; /* inline, v1: percent-decoded */
+    char *uri;    /* canonical text written into reference files */
 } dsk_ref;
 
 /* DSK_E_ARGS for text that is not a dstack: URI (or is too long),

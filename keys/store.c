@@ -99,7 +99,8 @@ void dsk_keystore_free_teardown(dsk_keystore *ks)
     store_free(ks, 1);
 }
 
-static dsk_keymat *keymat_new(const char *path, const char *purpose, dsk_key_type type)
+static dsk_keymat *keymat_new(dsk_api api, const char *path, const char *purpose,
+                              dsk_key_type type)
 {
     dsk_keymat *m = calloc(1, sizeof *m);
 
@@ -108,6 +109,7 @@ static dsk_keymat *keymat_new(const char *path, const char *purpose, dsk_key_typ
     m->path = strdup(path);
     m->purpose = strdup(purpose);
     m->type = type;
+    m->api = api;
     atomic_init(&m->ready, 0);
     if (m->path == NULL || m->purpose == NULL || pthread_mutex_init(&m->lock, NULL) != 0) {
         free(m->path);
@@ -119,11 +121,11 @@ static dsk_keymat *keymat_new(const char *path, const char *purpose, dsk_key_typ
 }
 
 /* Caller holds ks->lock. */
-static dsk_keymat *keymat_find(dsk_keystore *ks, const char *path, const char *purpose,
+static dsk_keymat *keymat_find(dsk_keystore *ks, dsk_api api, const char *path, const char *purpose,
                                dsk_key_type type)
 {
     for (dsk_keymat *m = ks->mats; m != NULL; m = m->next)
-        if (m->has_private && m->type == type && strcmp(m->path, path) == 0 &&
+        if (m->has_private && m->api == api && m->type == type && strcmp(m->path, path) == 0 &&
             strcmp(m->purpose, purpose) == 0)
             return m;
     return NULL;
@@ -142,6 +144,22 @@ static dsk_status check_desc(const dsk_key_desc *d, unsigned *usage, dsk_error *
                              (int)d->type);
     can = dsk_keys_type_usages(d->type);
     *usage = d->usage == 0 ? can : d->usage;
+    if (d->api != DSK_API_V0 && d->api != DSK_API_V1)
+        return dsk_error_set(err, DSK_E_CONFIG, "key '%s': unknown api %d", d->label, (int)d->api);
+    if (d->api == DSK_API_V1 && (d->path != NULL || (d->purpose != NULL && *d->purpose)))
+        return dsk_error_set(err, DSK_E_CONFIG,
+                             "key '%s': a v1 key is named by its domain: v1 has no path and no "
+                             "purpose",
+                             d->label);
+    if (d->api == DSK_API_V0 && d->domain != NULL)
+        return dsk_error_set(err, DSK_E_CONFIG,
+                             "key '%s': domain is a v1 setting; a v0 key is named by its path",
+                             d->label);
+    if (d->api == DSK_API_V1 && d->type == DSK_KEY_TAPPD_P256)
+        return dsk_error_set(err, DSK_E_CONFIG,
+                             "key '%s': type tappd-p256 is tappd's key from the v0 GetKey bytes: "
+                             "it needs api = v0",
+                             d->label);
     if ((*usage & ~can) != 0)
         return dsk_error_set(
             err, DSK_E_CONFIG, "key '%s': a %s key cannot be used for %s; allowed: sign%s%s",
@@ -164,25 +182,29 @@ dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key 
         return dsk_error_set(err, DSK_E_ARGS, "keystore add: NULL argument");
     if ((st = check_desc(desc, &usage, err)) != DSK_OK)
         return st;
-    path = desc->path != NULL ? desc->path : desc->label;
+    if (desc->api == DSK_API_V1)
+        path = desc->domain != NULL ? desc->domain : desc->label;
+    else
+        path = desc->path != NULL ? desc->path : desc->label;
     purpose = desc->purpose != NULL ? desc->purpose : "";
 
     pthread_mutex_lock(&ks->lock);
     for (k = ks->keys; k != NULL; k = k->next) {
         if (strcmp(k->label, desc->label) != 0)
             continue;
-        if (k->mat->type == desc->type && k->usage == usage && strcmp(k->mat->path, path) == 0 &&
-            strcmp(k->mat->purpose, purpose) == 0)
+        if (k->mat->type == desc->type && k->usage == usage && k->mat->api == desc->api &&
+            strcmp(k->mat->path, path) == 0 && strcmp(k->mat->purpose, purpose) == 0)
             goto done; /* the same key again */
         st = dsk_error_set(err, DSK_E_CONFIG,
-                           "label '%s' is already used for another key (path '%s', type %s)",
-                           desc->label, k->mat->path, dsk_type_info_get(k->mat->type)->name);
+                           "label '%s' is already used for another key (%s '%s', type %s)",
+                           desc->label, k->mat->api == DSK_API_V1 ? "v1 domain" : "path",
+                           k->mat->path, dsk_type_info_get(k->mat->type)->name);
         k = NULL;
         goto done;
     }
-    m = keymat_find(ks, path, purpose, desc->type);
+    m = keymat_find(ks, desc->api, path, purpose, desc->type);
     if (m == NULL) {
-        m = keymat_new(path, purpose, desc->type);
+        m = keymat_new(desc->api, path, purpose, desc->type);
         if (m == NULL) {
             st = dsk_error_set(err, DSK_E_NOMEM, "key '%s': out of memory", desc->label);
             goto done;
@@ -216,7 +238,9 @@ dsk_status dsk_keystore_add_conf(dsk_keystore *ks, const dsk_conf *conf, dsk_err
         return dsk_error_set(err, DSK_E_ARGS, "keystore add_conf: NULL argument");
     for (size_t i = 0; i < conf->nkeys; i++) {
         const dsk_key_entry *e = &conf->keys[i];
-        dsk_key_desc d = {e->label, e->path, e->purpose, e->type, e->usage};
+        dsk_key_desc d = {e->label, e->path, e->purpose, e->type, e->usage, e->api, e->domain};
+        if (e->api == DSK_API_V1)
+            d.path = d.purpose = NULL;
         dsk_status st = dsk_keystore_add(ks, &d, NULL, err);
         if (st != DSK_OK) {
             if (conf->file != NULL)
@@ -272,7 +296,7 @@ dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, 
     }
     if ((st = dsk_keys_pkey_type(pkey, &type, err)) != DSK_OK)
         goto done;
-    m = keymat_new("", "", type);
+    m = keymat_new(DSK_API_V0, "", "", type);
     if (m == NULL) {
         st = dsk_error_set(err, DSK_E_NOMEM, "public key: out of memory");
         goto done;

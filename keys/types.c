@@ -34,6 +34,8 @@ static const dsk_type_info type_table[DSK_KEY_TYPE_COUNT] = {
                           384, NULL, 0},
     [DSK_KEY_RSA_4096] = {DSK_KEY_RSA_4096, "rsa-4096", "RSA", NULL, "secp256k1", 4096, 152, 512,
                           512, NULL, 0},
+    [DSK_KEY_TAPPD_P256] = {DSK_KEY_TAPPD_P256, "tappd-p256", "EC", "prime256v1", "secp256k1", 256,
+                            128, 64, 72, PARAMS(der_p256)},
 };
 
 const dsk_type_info *dsk_type_info_get(dsk_key_type t)
@@ -49,6 +51,7 @@ unsigned dsk_keys_type_usages(dsk_key_type t)
     case DSK_KEY_SECP256K1:
     case DSK_KEY_EC_P256:
     case DSK_KEY_EC_P384:
+    case DSK_KEY_TAPPD_P256:
         return DSK_USAGE_SIGN | DSK_USAGE_DERIVE;
     case DSK_KEY_ED25519:
         return DSK_USAGE_SIGN;

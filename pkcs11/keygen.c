@@ -154,7 +154,7 @@ CK_RV dsk_p11_generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTR
     if (!(s = dsk_p11_session_find(h))) {
         rv = CKR_SESSION_HANDLE_INVALID;
     } else {
-        dsk_key_desc d = {store_label, path, NULL, type, 0};
+        dsk_key_desc d = {.label = store_label, .path = path, .type = type};
         rv = dsk_p11_rv(dsk_keystore_add(dsk_p11.ks, &d, &key, &err), &err, DSK_CTX_KEYGEN);
     }
     dsk_p11_unlock();

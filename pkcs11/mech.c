@@ -4,7 +4,8 @@
 #include "internal.h"
 
 #define KT(t) (1u << (t))
-#define K_EC (KT(DSK_KEY_SECP256K1) | KT(DSK_KEY_EC_P256) | KT(DSK_KEY_EC_P384))
+#define K_EC                                                                                       \
+    (KT(DSK_KEY_SECP256K1) | KT(DSK_KEY_EC_P256) | KT(DSK_KEY_EC_P384) | KT(DSK_KEY_TAPPD_P256))
 #define K_ED KT(DSK_KEY_ED25519)
 #define K_RSA (KT(DSK_KEY_RSA_2048) | KT(DSK_KEY_RSA_3072) | KT(DSK_KEY_RSA_4096))
 #define F_EC (CKF_EC_F_P | CKF_EC_NAMEDCURVE | CKF_EC_UNCOMPRESS)

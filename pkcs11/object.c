@@ -229,7 +229,9 @@ CK_RV dsk_p11_objects_build(dsk_error *err)
     const dsk_conf *c = dsk_p11.conf;
     for (size_t i = 0; i < c->nkeys; i++) {
         const dsk_key_entry *e = &c->keys[i];
-        dsk_key_desc d = {e->label, e->path, e->purpose, e->type, e->usage};
+        dsk_key_desc d = {e->label, e->path, e->purpose, e->type, e->usage, e->api, e->domain};
+        if (e->api == DSK_API_V1)
+            d.path = d.purpose = NULL;
         dsk_key *key = NULL;
         dsk_status st = dsk_keystore_add(dsk_p11.ks, &d, &key, err);
         if (st != DSK_OK)

@@ -103,7 +103,8 @@ dsk_status dsk_sim_v1_get_key(const dsk_sim_api *api, const dsk_sim_request *req
     dsk_error err = {0};
     uint8_t key[32], pub[33], sig[DSK_SIM_SIG_LEN];
     size_t pub_len = 0;
-    char key_hex[65], pub_hex[67], sig_hex[2 * DSK_SIM_SIG_LEN + 1], kms_hex[2 * DSK_SIM_SIG_LEN + 1];
+    char key_hex[65], pub_hex[67], sig_hex[2 * DSK_SIM_SIG_LEN + 1],
+        kms_hex[2 * DSK_SIM_SIG_LEN + 1];
     const char *domain = req->domain ? req->domain : "";
     dsk_status rc;
 

@@ -126,6 +126,50 @@ static cJSON *request(const char *const *names, const char *const *values, size_
     return o;
 }
 
+/* call() on the /v1 surface; a 404 becomes the message that says whether
+ * the agent has v1 at all. On DSK_OK the status is not 404. */
+static dsk_status v1_call(const dsk_client *c, const char *method, const cJSON *req,
+                          long *status, dsk_buf *reply, char *where, size_t wlen, dsk_error *err)
+{
+    char path[32];
+    snprintf(path, sizeof path, "v1/%s", method);
+    dsk_status st = call(c, path, req, status, reply, where, wlen, err);
+    if (st == DSK_OK && *status == 404) {
+        st = dsk_reply_v1_404(where, method, reply->data, reply->len, err);
+        dsk_buf_free(reply);
+    }
+    return st;
+}
+
+dsk_status dsk_client_v1_get_key(dsk_client *c, const char *domain, const char *algorithm,
+                                 dsk_key_reply *out, dsk_error *err)
+{
+    if (!c || !domain || !algorithm || !out)
+        return dsk_error_set(err, DSK_E_ARGS,
+                             "/v1/GetKey: client, domain, algorithm and out are required");
+    memset(out, 0, sizeof *out);
+    size_t pub_len = strcmp(algorithm, "ed25519") == 0 ? 32 : 33;
+    if (pub_len == 33 && strcmp(algorithm, "secp256k1") != 0)
+        return dsk_error_set(err, DSK_E_ARGS,
+                             "/v1/GetKey: algorithm '%.32s': v1 takes exactly secp256k1 or "
+                             "ed25519",
+                             algorithm);
+    static const char *const names[] = {"domain", "algorithm"};
+    const char *values[] = {domain, algorithm};
+    char where[DSK_WHERE_MAX];
+    dsk_buf reply = {0};
+    long status = 0;
+    cJSON *req = request(names, values, 2);
+    if (!req)
+        return dsk_error_set(err, DSK_E_NOMEM, "/v1/GetKey: out of memory building the request");
+    dsk_status st = v1_call(c, "GetKey", req, &status, &reply, where, sizeof where, err);
+    if (st == DSK_OK)
+        st = dsk_reply_key_v1(where, status, reply.data, reply.len, pub_len, out, err);
+    dsk_buf_free(&reply);
+    cJSON_Delete(req);
+    return st;
+}
+
 dsk_status dsk_client_get_key(dsk_client *c, const char *path, const char *purpose,
                               const char *algorithm, dsk_key_reply *out, dsk_error *err)
 {
@@ -154,17 +198,47 @@ void dsk_key_reply_clear(dsk_key_reply *r)
         dsk_wipe(r, sizeof *r);
 }
 
-dsk_status dsk_client_info(dsk_client *c, dsk_info *out, dsk_error *err)
+/* Info and Version take no arguments; v1 selects the surface. */
+static dsk_status info_call(dsk_client *c, int v1, dsk_info *out, dsk_error *err)
 {
     if (!c || !out)
-        return dsk_error_set(err, DSK_E_ARGS, "/Info: client and out are required");
+        return dsk_error_set(err, DSK_E_ARGS, "%s: client and out are required",
+                             v1 ? "/v1/Info" : "/Info");
     memset(out, 0, sizeof *out);
     char where[DSK_WHERE_MAX];
     dsk_buf reply = {0};
     long status = 0;
-    dsk_status st = call(c, "Info", NULL, &status, &reply, where, sizeof where, err);
+    dsk_status st = v1 ? v1_call(c, "Info", NULL, &status, &reply, where, sizeof where, err)
+                       : call(c, "Info", NULL, &status, &reply, where, sizeof where, err);
     if (st == DSK_OK)
         st = dsk_reply_info(where, status, reply.data, reply.len, out, err);
+    dsk_buf_free(&reply);
+    return st;
+}
+
+dsk_status dsk_client_info(dsk_client *c, dsk_info *out, dsk_error *err)
+{
+    return info_call(c, 0, out, err);
+}
+
+dsk_status dsk_client_v1_info(dsk_client *c, dsk_info *out, dsk_error *err)
+{
+    return info_call(c, 1, out, err);
+}
+
+static dsk_status version_call(dsk_client *c, int v1, char *version, size_t vlen, char *rev,
+                               size_t rlen, dsk_error *err)
+{
+    if (!c || !version || !rev)
+        return dsk_error_set(err, DSK_E_ARGS, "%s: client and buffers are required",
+                             v1 ? "/v1/Version" : "/Version");
+    char where[DSK_WHERE_MAX];
+    dsk_buf reply = {0};
+    long status = 0;
+    dsk_status st = v1 ? v1_call(c, "Version", NULL, &status, &reply, where, sizeof where, err)
+                       : call(c, "Version", NULL, &status, &reply, where, sizeof where, err);
+    if (st == DSK_OK)
+        st = dsk_reply_version(where, status, reply.data, reply.len, version, vlen, rev, rlen, err);
     dsk_buf_free(&reply);
     return st;
 }
@@ -172,20 +246,17 @@ dsk_status dsk_client_info(dsk_client *c, dsk_info *out, dsk_error *err)
 dsk_status dsk_client_version(dsk_client *c, char *version, size_t vlen, char *rev, size_t rlen,
                               dsk_error *err)
 {
-    if (!c || !version || !rev)
-        return dsk_error_set(err, DSK_E_ARGS, "/Version: client and buffers are required");
-    char where[DSK_WHERE_MAX];
-    dsk_buf reply = {0};
-    long status = 0;
-    dsk_status st = call(c, "Version", NULL, &status, &reply, where, sizeof where, err);
-    if (st == DSK_OK)
-        st = dsk_reply_version(where, status, reply.data, reply.len, version, vlen, rev, rlen, err);
-    dsk_buf_free(&reply);
-    return st;
+    return version_call(c, 0, version, vlen, rev, rlen, err);
+}
+
+dsk_status dsk_client_v1_version(dsk_client *c, char *version, size_t vlen, char *rev, size_t rlen,
+                                 dsk_error *err)
+{
+    return version_call(c, 1, version, vlen, rev, rlen, err);
 }
 
 /* GetQuote and Attest share their request; field names the reply member. */
-static dsk_status report_call(dsk_client *c, const char *method, const char *field,
+static dsk_status report_call(dsk_client *c, int v1, const char *method, const char *field,
                               const unsigned char *report_data, size_t len, char **hex_out,
                               char **json_out, dsk_error *err)
 {
@@ -212,7 +283,8 @@ static dsk_status report_call(dsk_client *c, const char *method, const char *fie
     cJSON *req = request(names, values, 1);
     if (!req)
         return dsk_error_set(err, DSK_E_NOMEM, "/%s: out of memory building the request", method);
-    dsk_status st = call(c, method, req, &status, &reply, where, sizeof where, err);
+    dsk_status st = v1 ? v1_call(c, method, req, &status, &reply, where, sizeof where, err)
+                       : call(c, method, req, &status, &reply, where, sizeof where, err);
     if (st == DSK_OK)
         st = dsk_reply_hex_field(where, status, reply.data, reply.len, field, hex_out, err);
     if (st == DSK_OK && json_out && !(*json_out = strndup(reply.data, reply.len))) {
@@ -228,11 +300,18 @@ static dsk_status report_call(dsk_client *c, const char *method, const char *fie
 dsk_status dsk_client_get_quote(dsk_client *c, const unsigned char *report_data, size_t len,
                                 char **quote_hex, char **json_out, dsk_error *err)
 {
-    return report_call(c, "GetQuote", "quote", report_data, len, quote_hex, json_out, err);
+    return report_call(c, 0, "GetQuote", "quote", report_data, len, quote_hex, json_out, err);
 }
 
 dsk_status dsk_client_attest(dsk_client *c, const unsigned char *report_data, size_t len,
                              char **attestation_hex, dsk_error *err)
 {
-    return report_call(c, "Attest", "attestation", report_data, len, attestation_hex, NULL, err);
+    return report_call(c, 0, "Attest", "attestation", report_data, len, attestation_hex, NULL, err);
+}
+
+dsk_status dsk_client_v1_attest(dsk_client *c, const unsigned char *report_data, size_t len,
+                                char **attestation_hex, dsk_error *err)
+{
+    return report_call(c, 1, "Attest", "attestation", report_data, len, attestation_hex, NULL,
+                       err);
 }

@@ -132,6 +132,16 @@ dsk_status dsk_reply_version(const char *where, long status, const char *body, s
 dsk_status dsk_reply_hex_field(const char *where, long status, const char *body, size_t len,
                                const char *field, char **hex_out, dsk_error *err);
 
+/* A /v1 GetKey reply: as dsk_reply_key, plus "public_key" of pub_len bytes
+ * (33 for secp256k1, 32 for ed25519) into out->public_key. */
+dsk_status dsk_reply_key_v1(const char *where, long status, const char *body, size_t len,
+                            size_t pub_len, dsk_key_reply *out, dsk_error *err);
+/* A 404 from a /v1 path: always DSK_E_REFUSED. A body that is not
+ * {"error":"Service not found: ..."} means no /v1 mount (the agent predates
+ * dstack 0.6: use api = v0); that body means v1 lacks method. */
+dsk_status dsk_reply_v1_404(const char *where, const char *method, const char *body, size_t len,
+                            dsk_error *err);
+
 /* Copy up to max bytes of untrusted text into out (outlen bytes) showing
  * only printable ASCII (others as \xNN), with "..." when cut. */
 void dsk_printable(const char *in, size_t inlen, size_t max, char *out, size_t outlen);

@@ -189,15 +189,18 @@ static dsk_status check_chain(const char *where, const cJSON *root, dsk_key_repl
     return DSK_OK;
 }
 
-dsk_status dsk_reply_key(const char *where, long status, const char *body, size_t len,
-                         dsk_key_reply *out, dsk_error *err)
+/* pub_len 0: a v0 reply (no public_key); else v1 with that many bytes. */
+static dsk_status key_reply(const char *where, long status, const char *body, size_t len,
+                            size_t pub_len, dsk_key_reply *out, dsk_error *err)
 {
     cJSON *j = NULL;
-    const char *key;
+    const char *key, *pub = "";
     memset(out, 0, sizeof *out);
     dsk_status st = parse(where, status, body, len, 1, &j, err);
     if (st == DSK_OK)
         st = get_string(where, j, "key", 1, &key, err);
+    if (st == DSK_OK && pub_len)
+        st = get_string(where, j, "public_key", 1, &pub, err);
     if (st != DSK_OK)
         goto done;
     size_t n = strlen(key);
@@ -212,12 +215,59 @@ dsk_status dsk_reply_key(const char *where, long status, const char *body, size_
         st = dsk_error_set(err, DSK_E_MALFORMED, "%s: key is not 64 hex digits", where);
         goto done;
     }
+    if (pub_len) {
+        size_t pn = strlen(pub);
+        if (pn != 2 * pub_len || !is_hex(pub, pn) ||
+            dsk_hex_decode(pub, pn, out->public_key, sizeof out->public_key) != (long)pub_len) {
+            st = dsk_error_set(err, DSK_E_MALFORMED,
+                               "%s: public_key is %zu characters, expected %zu hex digits", where,
+                               pn, 2 * pub_len);
+            goto done;
+        }
+        out->public_key_len = pub_len;
+    }
     st = check_chain(where, j, out, err);
 done:
     if (st != DSK_OK)
         dsk_wipe(out, sizeof *out);
     tree_free(j, 1);
     return st;
+}
+
+dsk_status dsk_reply_key(const char *where, long status, const char *body, size_t len,
+                         dsk_key_reply *out, dsk_error *err)
+{
+    return key_reply(where, status, body, len, 0, out, err);
+}
+
+dsk_status dsk_reply_key_v1(const char *where, long status, const char *body, size_t len,
+                            size_t pub_len, dsk_key_reply *out, dsk_error *err)
+{
+    if (pub_len != 32 && pub_len != 33)
+        return dsk_error_set(err, DSK_E_ARGS, "%s: public key length %zu", where, pub_len);
+    return key_reply(where, status, body, len, pub_len, out, err);
+}
+
+dsk_status dsk_reply_v1_404(const char *where, const char *method, const char *body, size_t len,
+                            dsk_error *err)
+{
+    static const char prefix[] = "Service not found";
+    /* The body of a 404 is never a key: it may be parsed and quoted. */
+    cJSON *j = dsk_json_check(body, len) ? cJSON_ParseWithLength(body, len) : NULL;
+    const cJSON *e = cJSON_IsObject(j) ? cJSON_GetObjectItemCaseSensitive(j, "error") : NULL;
+    int no_method = cJSON_IsString(e) && e->valuestring &&
+                    strncmp(e->valuestring, prefix, sizeof prefix - 1) == 0;
+    cJSON_Delete(j);
+    if (no_method)
+        return dsk_error_set(err, DSK_E_REFUSED,
+                             "%s: the agent has the v1 API but no method %s (HTTP 404 \"Service "
+                             "not found\"): it speaks another revision of v1; use `api = v0` "
+                             "or an agent that has /v1/%s",
+                             where, method, method);
+    return dsk_error_set(err, DSK_E_REFUSED,
+                         "%s: the agent has no /v1 API (HTTP 404): it predates dstack 0.6; use "
+                         "`api = v0` (the default), or upgrade dstack to 0.6 or later",
+                         where);
 }
 
 static char *dup_or_null(const char *s, int *failed)

@@ -48,6 +48,12 @@ typedef struct dsk_key_reply {
     unsigned char key[32];
     unsigned char chain[2][65]; /* signature_chain[0], [1] */
     size_t chain_len[2];        /* 65, or 0 for an empty entry */
+    /* v1 only (dsk_client_v1_get_key): the reply's public_key, 33 bytes SEC1
+     * compressed (secp256k1) or 32 raw (ed25519); 0 for v0. Its length is
+     * checked here; that it is the key's public key is checked by keys/
+     * (this folder knows no cryptography). */
+    unsigned char public_key[33];
+    size_t public_key_len;
 } dsk_key_reply;
 
 /* /GetKey(path, purpose, algorithm). path and purpose are sent byte for byte
@@ -82,5 +88,29 @@ dsk_status dsk_client_get_quote(dsk_client *c, const unsigned char *report_data,
                                 char **quote_hex, char **json_out, dsk_error *err);
 dsk_status dsk_client_attest(dsk_client *c, const unsigned char *report_data, size_t len,
                              char **attestation_hex, dsk_error *err);
+
+/* ---- dstack 0.6: the /v1 surface (dstack's docs/guest-api-v1.md) ----
+ *
+ * The same calls under /v1/. An agent older than dstack 0.6 has no /v1 mount
+ * and answers a non-JSON 404: every call below then fails with
+ * DSK_E_REFUSED (as any HTTP error) and a message saying the agent predates
+ * dstack 0.6 and to use `api = v0`. A 404 {"error":"Service not found: X"} (v1 mounted,
+ * method missing) is DSK_E_REFUSED with its own message. Other errors as
+ * for v0. */
+
+/* /v1/GetKey(domain, algorithm): algorithm exactly "secp256k1" or "ed25519"
+ * (v1 has no default and no alias). Fills key, chain and public_key (whose
+ * length must fit the algorithm). key is SECRET as for v0. */
+dsk_status dsk_client_v1_get_key(dsk_client *c, const char *domain, const char *algorithm,
+                                 dsk_key_reply *out, dsk_error *err);
+/* /v1/Info: app_id, instance_id, app_name, compose_hash and the whole body
+ * (tcb_info stays empty: v1 has none). */
+dsk_status dsk_client_v1_info(dsk_client *c, dsk_info *out, dsk_error *err);
+/* /v1/Version: the cheapest probe for v1. */
+dsk_status dsk_client_v1_version(dsk_client *c, char *version, size_t vlen, char *rev, size_t rlen,
+                                 dsk_error *err);
+/* /v1/Attest with up to 64 bytes of report data; attestation hex malloc'd. */
+dsk_status dsk_client_v1_attest(dsk_client *c, const unsigned char *report_data, size_t len,
+                                char **attestation_hex, dsk_error *err);
 
 #endif

@@ -9,15 +9,25 @@ static const dsk_tool_opt opts[] = {
     {0},
 };
 
+/* A v0 key's path, or "v1:" and a v1 key's domain (v1 keys have no path). */
+static const char *key_name(const dsk_key_entry *e, char *buf, size_t len)
+{
+    if (e->api != DSK_API_V1)
+        return e->path;
+    snprintf(buf, len, "v1:%s", e->domain);
+    return buf;
+}
+
 static int run(dsk_tool_ctx *ctx, const dsk_tool_args *a)
 {
     const dsk_conf *c = ctx->conf;
     int wl = 5, wt = 4, wp = 4, code = DSK_EXIT_OK;
     int check = dsk_tool_opt_count(a, "check") > 0;
-    char tok[DSK_CONF_TOKEN_LABEL_MAX + 1];
+    char tok[DSK_CONF_TOKEN_LABEL_MAX + 1], name[1024];
 
     for (size_t i = 0; i < c->nkeys; i++) {
-        int l = (int)strlen(c->keys[i].label), p = (int)strlen(c->keys[i].path);
+        int l = (int)strlen(c->keys[i].label);
+        int p = (int)strlen(key_name(&c->keys[i], name, sizeof name));
         int t = (int)strlen(dsk_key_type_name(c->keys[i].type));
         wl = l > wl ? l : wl;
         wp = p > wp ? p : wp;
@@ -27,8 +37,8 @@ static int run(dsk_tool_ctx *ctx, const dsk_tool_args *a)
            check ? "  CHAIN" : "");
     for (size_t i = 0; i < c->nkeys; i++) {
         const dsk_key_entry *e = &c->keys[i];
-        printf("%-*s  %-*s  %-*s  %s", wl, e->label, wt, dsk_key_type_name(e->type), wp, e->path,
-               dsk_conf_key_token(c, e, tok));
+        printf("%-*s  %-*s  %-*s  %s", wl, e->label, wt, dsk_key_type_name(e->type), wp,
+               key_name(e, name, sizeof name), dsk_conf_key_token(c, e, tok));
         if (check) {
             int r = dsk_tool_chain_status(ctx, dsk_keystore_find(ctx->ks, e->label), stdout);
             if (r != DSK_EXIT_OK && r != DSK_EXIT_FAILED)

@@ -13,7 +13,7 @@ static const char *const type_info[DSK_KEY_TYPE_COUNT] = {
     [DSK_KEY_SECP256K1] = "secp256k1", [DSK_KEY_ED25519] = "ed25519",
     [DSK_KEY_EC_P256] = "ec-p256",     [DSK_KEY_EC_P384] = "ec-p384",
     [DSK_KEY_RSA_2048] = "rsa-2048",   [DSK_KEY_RSA_3072] = "rsa-3072",
-    [DSK_KEY_RSA_4096] = "rsa-4096",
+    [DSK_KEY_RSA_4096] = "rsa-4096",   [DSK_KEY_TAPPD_P256] = "tappd-p256",
 };
 
 const char *dsk_derive_type_info(dsk_key_type t)
@@ -85,6 +85,8 @@ dsk_status dsk_derive_v1(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned ch
     case DSK_KEY_RSA_3072:
     case DSK_KEY_RSA_4096:
         return dsk_derive_rsa(libctx, t, m, out, err);
+    case DSK_KEY_TAPPD_P256:
+        return dsk_derive_tappd_p256(libctx, m, out, err);
     case DSK_KEY_TYPE_COUNT:
         break;
     }

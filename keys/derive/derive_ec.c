@@ -1,5 +1,6 @@
 /* Contract v1 for the elliptic-curve types: secp256k1 and Ed25519 use the
- * dstack bytes as they are (same keys as the dstack SDKs); P-256 and P-384
+ * dstack bytes as they are (same keys as the dstack SDKs), and so does
+ * tappd-p256 on P-256 (the key tappd's DeriveKey gave); P-256 and P-384
  * reduce an HKDF output as FIPS 186-5 A.2.1 (extra random bits). */
 #include <string.h>
 
@@ -59,40 +60,55 @@ done:
     return st;
 }
 
-dsk_status dsk_derive_secp256k1(OSSL_LIB_CTX *libctx, const unsigned char m[32], EVP_PKEY **out,
-                                dsk_error *err)
+/* d = int(M) on the curve nid, never reduced: the key another implementation
+ * (the dstack SDKs for secp256k1, tappd for P-256) made from the same bytes.
+ * An out-of-range M (probability about 2^-128) is refused rather than
+ * changed, since a reduced key would not be theirs. */
+static dsk_status scalar_is_m(OSSL_LIB_CTX *libctx, int nid, const char *name, const char *what,
+                              const unsigned char m[32], EVP_PKEY **out, dsk_error *err)
 {
     dsk_status st = DSK_E_CRYPTO;
     EC_GROUP *group = NULL;
     BN_CTX *bnctx = NULL;
     BIGNUM *d = NULL;
 
-    group = EC_GROUP_new_by_curve_name_ex(libctx, NULL, NID_secp256k1);
+    group = EC_GROUP_new_by_curve_name_ex(libctx, NULL, nid);
     bnctx = BN_CTX_secure_new_ex(libctx);
     d = BN_secure_new();
     if (group == NULL || bnctx == NULL || d == NULL) {
-        dsk_error_set(err, DSK_E_NOMEM, "derive: out of memory (secp256k1)");
+        dsk_error_set(err, DSK_E_NOMEM, "derive: out of memory (%s)", what);
         goto done;
     }
     BN_set_flags(d, BN_FLG_CONSTTIME);
     if (BN_bin2bn(m, 32, d) == NULL)
         goto done;
-    /* The SDKs use M as the scalar without reduction; reducing would give a
-     * key they do not give, so an out-of-range M (probability about 2^-128)
-     * is refused rather than changed. */
     if (BN_is_zero(d) || BN_cmp(d, EC_GROUP_get0_order(group)) >= 0) {
         st = dsk_error_set(err, DSK_E_BAD_INPUT,
                            "derive: the dstack material for this path is not a valid "
-                           "secp256k1 private key (0 or not below the group order); "
-                           "use another path");
+                           "%s private key (0 or not below the group order); "
+                           "use another path",
+                           what);
         goto done;
     }
-    st = ec_key_from_scalar(libctx, group, "secp256k1", d, bnctx, out, err);
+    st = ec_key_from_scalar(libctx, group, name, d, bnctx, out, err);
 done:
     BN_clear_free(d);
     BN_CTX_free(bnctx);
     EC_GROUP_free(group);
     return st;
+}
+
+dsk_status dsk_derive_secp256k1(OSSL_LIB_CTX *libctx, const unsigned char m[32], EVP_PKEY **out,
+                                dsk_error *err)
+{
+    return scalar_is_m(libctx, NID_secp256k1, "secp256k1", "secp256k1", m, out, err);
+}
+
+dsk_status dsk_derive_tappd_p256(OSSL_LIB_CTX *libctx, const unsigned char m[32], EVP_PKEY **out,
+                                 dsk_error *err)
+{
+    return scalar_is_m(libctx, NID_X9_62_prime256v1, "prime256v1", "P-256 (tappd-p256)", m, out,
+                       err);
 }
 
 dsk_status dsk_derive_ed25519(OSSL_LIB_CTX *libctx, const unsigned char m[32], EVP_PKEY **out,

@@ -25,6 +25,9 @@ dsk_status dsk_derive_hkdf(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned 
 
 dsk_status dsk_derive_secp256k1(OSSL_LIB_CTX *libctx, const unsigned char m[32], EVP_PKEY **out,
                                 dsk_error *err);
+/* d = int(M) on P-256, never reduced (docs/derivation.md section 10). */
+dsk_status dsk_derive_tappd_p256(OSSL_LIB_CTX *libctx, const unsigned char m[32], EVP_PKEY **out,
+                                 dsk_error *err);
 dsk_status dsk_derive_ed25519(OSSL_LIB_CTX *libctx, const unsigned char m[32], EVP_PKEY **out,
                               dsk_error *err);
 dsk_status dsk_derive_nist(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],

@@ -278,7 +278,7 @@ static void key_bad_type(void **state)
     (void)state;
     expect_error("[key web]\npath = x\ntype = ec-p521\n", DSK_E_CONFIG,
                  "t.conf:3: key 'web': unknown key type 'ec-p521': valid types are secp256k1, "
-                 "ed25519, ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096");
+                 "ed25519, ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096, tappd-p256");
 }
 
 static void key_usage_against_type(void **state)
@@ -402,17 +402,17 @@ static void unknown_and_duplicate_settings(void **state)
     (void)state;
     expect_error("[token]\nlabel = a\nlable = b\n", DSK_E_CONFIG,
                  "t.conf:3: unknown setting 'lable' in [token]: valid settings are label, "
-                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap");
+                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api");
     expect_error("[key web]\npaht = /x\n", DSK_E_CONFIG,
                  "t.conf:2: unknown setting 'paht' in [key web]: valid settings are path, type, "
-                 "purpose, usage, certificate, id, token");
+                 "purpose, usage, certificate, id, token, api, domain");
     /* Token settings do not belong in a key section, and the reverse. */
     expect_error("[key web]\nendpoint = /x\n", DSK_E_CONFIG,
                  "t.conf:2: unknown setting 'endpoint' in [key web]: valid settings are path, "
-                 "type, purpose, usage, certificate, id, token");
+                 "type, purpose, usage, certificate, id, token, api, domain");
     expect_error("[token]\npath = /x\n", DSK_E_CONFIG,
                  "t.conf:2: unknown setting 'path' in [token]: valid settings are label, "
-                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap");
+                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api");
     expect_error("[key web]\ntype = ec-p256\n; note\ntype = ec-p384\n", DSK_E_CONFIG,
                  "t.conf:4: setting 'type' given twice in [key web] (first at line 2)");
     /* A second [token] section continues the first. */
@@ -428,7 +428,7 @@ static void unknown_and_duplicate_settings(void **state)
     /* Names are case-sensitive, as the reference shows them. */
     expect_error("[key a]\nType = rsa-2048\n", DSK_E_CONFIG,
                  "t.conf:2: unknown setting 'Type' in [key a]: valid settings are path, type, "
-                 "purpose, usage, certificate, id, token");
+                 "purpose, usage, certificate, id, token, api, domain");
 }
 
 static int setup(void **state)
@@ -441,6 +441,69 @@ static int teardown(void **state)
 {
     test_rmtree(*state);
     return 0;
+}
+
+/* api = v0 | v1, in [token] and per key; v0 is the default; a v1 key is
+ * named by domain (default its label); each side's settings are errors on
+ * the other, at their line. */
+static void api_and_domain(void **state)
+{
+    (void)state;
+    dsk_conf *c = parse_ok("[key a]\npath = /p\n\n[key b]\napi = v1\ndomain = my/d\n"
+                           "type = ed25519\n\n[key c]\napi = V1\n");
+    assert_int_equal(c->api, DSK_API_V0);
+    assert_int_equal(c->keys[0].api, DSK_API_V0);
+    assert_string_equal(c->keys[0].path, "/p");
+    assert_null(c->keys[0].domain);
+    assert_int_equal(c->keys[1].api, DSK_API_V1);
+    assert_string_equal(c->keys[1].domain, "my/d");
+    assert_null(c->keys[1].path);
+    assert_string_equal(c->keys[2].domain, "c"); /* the label */
+    dsk_conf_free(c);
+
+    /* [token] api = v1 is every key's default, even written after the key;
+     * a key can still say v0. */
+    c = parse_ok("[key a]\n\n[key b]\napi = v0\n\n[token]\napi = v1\n");
+    assert_int_equal(c->api, DSK_API_V1);
+    assert_int_equal(c->keys[0].api, DSK_API_V1);
+    assert_string_equal(c->keys[0].domain, "a");
+    assert_null(c->keys[0].path);
+    assert_int_equal(c->keys[1].api, DSK_API_V0);
+    assert_string_equal(c->keys[1].path, "b");
+    dsk_conf_free(c);
+
+    expect_error("[key a]\napi = v2\n", DSK_E_CONFIG,
+                 "t.conf:2: key 'a': unknown api 'v2': write v0 (the unversioned dstack API, the "
+                 "default) or v1 (dstack 0.6's /v1, different keys)");
+    expect_error("[token]\napi = 1\n", DSK_E_CONFIG,
+                 "t.conf:2: unknown api '1': write v0 (the unversioned dstack API, the default) "
+                 "or v1 (dstack 0.6's /v1, different keys)");
+    expect_error("[key a]\napi = v1\ntype = ec-p256\npath = /p\n", DSK_E_CONFIG,
+                 "t.conf:4: key 'a': 'path' is a v0 setting, but the key uses api = v1: a v1 key "
+                 "is named by 'domain =' (v1 has no path and no purpose), or set api = v0 for "
+                 "this key");
+    expect_error("[token]\napi = v1\n[key a]\n\npurpose = x\n", DSK_E_CONFIG,
+                 "t.conf:5: key 'a': 'purpose' is a v0 setting, but the key uses api = v1 (from "
+                 "[token]): a v1 key is named by 'domain =' (v1 has no path and no purpose), or "
+                 "set api = v0 for this key");
+    expect_error("[key a]\ndomain = d\n", DSK_E_CONFIG,
+                 "t.conf:2: key 'a': 'domain' is a v1 setting, but the key uses api = v0 (the "
+                 "default): set api = v1 for this key, or name a v0 key by 'path =' (and "
+                 "'purpose =')");
+    expect_error("[key a]\ntype = tappd-p256\napi = v1\n", DSK_E_CONFIG,
+                 "t.conf:3: key 'a': type tappd-p256 is the key tappd derived from the v0 "
+                 "GetKey bytes: it needs api = v0 (api is v1)");
+    expect_error("[key a]\napi = v1\napi = v1\n", DSK_E_CONFIG,
+                 "t.conf:3: setting 'api' given twice in [key a] (first at line 2)");
+}
+
+static void tappd_type(void **state)
+{
+    (void)state;
+    dsk_conf *c = parse_ok("[key old]\npath = my-app/tls\ntype = tappd-p256\n");
+    assert_int_equal(c->keys[0].type, DSK_KEY_TAPPD_P256);
+    assert_int_equal(c->keys[0].usage, DSK_USAGE_SIGN | DSK_USAGE_DERIVE);
+    dsk_conf_free(c);
 }
 
 int main(void)
@@ -465,6 +528,8 @@ int main(void)
         cmocka_unit_test(ed25519_token_label_length),
         cmocka_unit_test_setup_teardown(key_certificate_errors, setup, teardown),
         cmocka_unit_test(unknown_and_duplicate_settings),
+        cmocka_unit_test(api_and_domain),
+        cmocka_unit_test(tappd_type),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

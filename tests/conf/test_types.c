@@ -14,7 +14,8 @@ static void type_names_round_trip(void **state)
 {
     (void)state;
     static const char *const expect[DSK_KEY_TYPE_COUNT] = {
-        "secp256k1", "ed25519", "ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096",
+        "secp256k1", "ed25519",  "ec-p256",  "ec-p384",
+        "rsa-2048",  "rsa-3072", "rsa-4096", "tappd-p256",
     };
     for (int t = 0; t < DSK_KEY_TYPE_COUNT; t++) {
         assert_string_equal(dsk_key_type_name((dsk_key_type)t), expect[t]);
@@ -44,7 +45,7 @@ static void type_parse_unknown_lists_valid(void **state)
     assert_int_equal(dsk_key_type_parse("ec-p521", &t, &e), DSK_E_CONFIG);
     assert_int_equal(e.code, DSK_E_CONFIG);
     assert_string_equal(e.msg, "unknown key type 'ec-p521': valid types are secp256k1, ed25519, "
-                               "ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096");
+                               "ec-p256, ec-p384, rsa-2048, rsa-3072, rsa-4096, tappd-p256");
     assert_int_equal(t, DSK_KEY_RSA_2048); /* untouched on failure */
     assert_int_equal(dsk_key_type_parse("", &t, &e), DSK_E_CONFIG);
     assert_int_equal(dsk_key_type_parse("ec-p256 ", &t, &e), DSK_E_CONFIG);

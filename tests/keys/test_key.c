@@ -105,6 +105,66 @@ static void test_sdk_over_socket(void **state)
     dsk_keystore_free(ks);
 }
 
+/* api = v1: M from /v1/GetKey(domain, algorithm), public keys as in
+ * tests/vectors/derivation-api-v1.json; never shared with the v0 key of the
+ * same name. */
+static void test_v1_over_socket(void **state)
+{
+    fix *f = *state;
+    dsk_keystore *ks = kt_store(f->sim.sock);
+    dsk_key_desc d1 = {
+        .label = "k1", .type = DSK_KEY_SECP256K1, .api = DSK_API_V1, .domain = "my-app/tls"};
+    dsk_key_desc e1 = {
+        .label = "e1", .type = DSK_KEY_ED25519, .api = DSK_API_V1, .domain = "my-app/tls"};
+    dsk_key_desc d0 = {.label = "k0", .type = DSK_KEY_SECP256K1, .path = "my-app/tls"};
+    dsk_key *k1, *ed, *k0;
+    const unsigned char *pt, *pt0;
+    size_t len, len0;
+    unsigned char want[65];
+    dsk_error e = {0};
+    assert_int_equal(dsk_keystore_add(ks, &d1, &k1, NULL), DSK_OK);
+    assert_int_equal(dsk_keystore_add(ks, &e1, &ed, NULL), DSK_OK);
+    assert_int_equal(dsk_keystore_add(ks, &d0, &k0, NULL), DSK_OK);
+    assert_int_equal(dsk_key_api(k1), DSK_API_V1);
+    assert_string_equal(dsk_key_domain(k1), "my-app/tls");
+    assert_null(dsk_key_domain(k0));
+    if (dsk_key_public_point(k1, &pt, &len, &e) != DSK_OK)
+        fail_msg("%s", e.msg);
+    kt_hex("04a988d2d5ca23b4a352e10f2ca53b7e1c174b3c32e5a6d6409db87a50a9aae5ca8b1773c09fb93cd01c06"
+           "529c487088f8278c666266c8d539a51330e0b3da0b00",
+           want, 65);
+    assert_int_equal(len, 65);
+    assert_memory_equal(pt, want, 65);
+    assert_int_equal(dsk_key_public_point(ed, &pt, &len, NULL), DSK_OK);
+    kt_hex("cf7b54a9ac471e75e98d9ab830e1728f68bfbf77b28a208ea7eaba042905a261", want, 32);
+    assert_memory_equal(pt, want, 32);
+    assert_int_equal(dsk_key_public_point(k1, &pt, &len, NULL), DSK_OK);
+    assert_int_equal(dsk_key_public_point(k0, &pt0, &len0, NULL), DSK_OK);
+    assert_memory_not_equal(pt, pt0, 65);
+    assert_int_equal(dsk_keystore_getkey_calls(ks), 3);
+    dsk_keystore_free(ks);
+}
+
+/* A v1 key on an agent before dstack 0.6: the message says so. */
+static void test_v1_pre_06(void **state)
+{
+    (void)state;
+    dsk_test_sim sim;
+    const char *const args[] = {"--pre-0.6", NULL};
+    assert_int_equal(dsk_test_sim_start(&sim, args), 0);
+    usleep(200000); /* the socket file exists a moment before listen() */
+    dsk_keystore *ks = kt_store(sim.sock);
+    dsk_key_desc d = {.label = "web", .type = DSK_KEY_EC_P256, .api = DSK_API_V1};
+    dsk_key *k;
+    dsk_error e = {0};
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+    assert_int_equal(dsk_key_derive(k, &e), DSK_E_REFUSED);
+    assert_non_null(strstr(e.msg, "key 'web' (api v1, domain 'web'): /v1/GetKey on unix socket"));
+    assert_non_null(strstr(e.msg, "predates dstack 0.6; use `api = v0`"));
+    dsk_keystore_free(ks);
+    assert_int_equal(dsk_test_sim_stop(&sim), 0);
+}
+
 /* Another process (this binary re-executed) derives the same keys. */
 static void child_spki(const char *sock, const char *type, char *out, size_t max)
 {
@@ -322,6 +382,8 @@ int main(int argc, char **argv)
     self_path = argv[0];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_sdk_over_socket, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v1_over_socket, setup, teardown),
+        cmocka_unit_test(test_v1_pre_06),
         cmocka_unit_test_setup_teardown(test_determinism_across_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_derive_once_under_contention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_down_then_up, setup, teardown),

@@ -70,7 +70,24 @@ static void test_label_rules(void **state)
     assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
     d = (dsk_key_desc){.label = "x", .type = DSK_KEY_TYPE_COUNT};
     assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
-    assert_string_equal(e.msg, "key 'x': unknown key type 7");
+    char want[64];
+    snprintf(want, sizeof want, "key 'x': unknown key type %d", (int)DSK_KEY_TYPE_COUNT);
+    assert_string_equal(e.msg, want);
+    /* v1 keys are named by a domain only; v0 keys never by a domain. */
+    d = (dsk_key_desc){.label = "x", .path = "p", .api = DSK_API_V1};
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
+    assert_string_equal(e.msg, "key 'x': a v1 key is named by its domain: v1 has no path and no "
+                               "purpose");
+    d = (dsk_key_desc){.label = "x", .purpose = "p", .api = DSK_API_V1};
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
+    d = (dsk_key_desc){.label = "x", .domain = "d"};
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
+    assert_string_equal(e.msg, "key 'x': domain is a v1 setting; a v0 key is named by its path");
+    d = (dsk_key_desc){.label = "x", .type = DSK_KEY_TAPPD_P256, .api = DSK_API_V1};
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
+    assert_non_null(strstr(e.msg, "it needs api = v0"));
+    d = (dsk_key_desc){.label = "x", .api = (dsk_api)7};
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
     d = (dsk_key_desc){.label = "x", .type = DSK_KEY_EC_P256, .usage = DSK_USAGE_DECRYPT};
     assert_int_equal(dsk_keystore_add(ks, &d, &k, &e), DSK_E_CONFIG);
     assert_string_equal(e.msg, "key 'x': a ec-p256 key cannot be used for decrypt; allowed: "

@@ -330,6 +330,98 @@ static void test_request_bodies(void **state)
     dsk_fake_stop(&srv);
 }
 
+/* v1: HKDF(salt "dstack-guest-v1", app key, LP(tag) LP(alg) LP(domain)),
+ * computed here from dstack's docs/guest-api-v1.md, not by the simulator. */
+static void hkdf_v1(const char *alg, const char *domain, unsigned char out[32])
+{
+    unsigned char ikm[32], prk[32], info[512];
+    const char *parts[] = {"dstack-guest-v1-key", alg, domain};
+    size_t n = 0;
+    unsigned int l = 0;
+    assert_int_equal(dsk_hex_decode(APP_KEY, 64, ikm, 32), 32);
+    assert_non_null(HMAC(EVP_sha256(), "dstack-guest-v1", 15, ikm, 32, prk, &l));
+    for (size_t i = 0; i < 3; i++) {
+        size_t pl = strlen(parts[i]);
+        assert_true(n + 4 + pl + 1 < sizeof info);
+        info[n] = 0, info[n + 1] = 0, info[n + 2] = (unsigned char)(pl >> 8);
+        info[n + 3] = (unsigned char)pl;
+        memcpy(info + n + 4, parts[i], pl);
+        n += 4 + pl;
+    }
+    info[n++] = 1;
+    assert_non_null(HMAC(EVP_sha256(), prk, 32, info, n, out, &l));
+}
+
+static void test_v1(void **state)
+{
+    fixture *f = *state;
+    static const char *const algs[] = {"secp256k1", "ed25519"};
+    for (size_t i = 0; i < 2; i++) {
+        dsk_key_reply r;
+        dsk_error e = {0};
+        unsigned char want[32], v0[32];
+        if (dsk_client_v1_get_key(f->client, "my-app/tls", algs[i], &r, &e) != DSK_OK)
+            fail_msg("v1 GetKey: %s", e.msg);
+        hkdf_v1(algs[i], "my-app/tls", want);
+        assert_memory_equal(r.key, want, 32);
+        assert_int_equal(r.public_key_len, i == 0 ? 33 : 32);
+        assert_int_equal(r.chain_len[0], 65);
+        assert_int_equal(r.chain_len[1], 65);
+        /* v1 keys are never v0 keys */
+        hkdf_ratls("my-app/tls", 10, v0);
+        assert_memory_not_equal(r.key, v0, 32);
+        dsk_key_reply_clear(&r);
+    }
+    dsk_info in;
+    dsk_error e = {0};
+    if (dsk_client_v1_info(f->client, &in, &e) != DSK_OK)
+        fail_msg("%s", e.msg);
+    assert_string_equal(in.app_id, VEC_APP_ID);
+    assert_string_equal(in.tcb_info, "");
+    dsk_info_free(&in);
+    char v[32], rev[64];
+    if (dsk_client_v1_version(f->client, v, sizeof v, rev, sizeof rev, &e) != DSK_OK)
+        fail_msg("%s", e.msg);
+    assert_string_equal(v, "0.6.0-simulator");
+    char *att = NULL;
+    const unsigned char rd[2] = {1, 2};
+    if (dsk_client_v1_attest(f->client, rd, sizeof rd, &att, &e) != DSK_OK)
+        fail_msg("%s", e.msg);
+    assert_true(strlen(att) > 0);
+    free(att);
+    /* v1 has no default and no alias */
+    dsk_key_reply r;
+    assert_int_equal(dsk_client_v1_get_key(f->client, "x", "k256", &r, &e), DSK_E_ARGS);
+    assert_non_null(strstr(e.msg, "exactly secp256k1 or ed25519"));
+}
+
+/* An agent before dstack 0.6: every /v1 call says so; v0 keeps working. */
+static void test_v1_pre_06(void **state)
+{
+    (void)state;
+    fixture f = {0};
+    const char *const args[] = {"--pre-0.6", NULL};
+    unsetenv("DSTACK_SIMULATOR_ENDPOINT");
+    if (dsk_test_sim_start(&f.sim, args) != 0 || sim_wait_ready(&f.sim) != 0)
+        fail_msg("cannot start the simulator ($DSK_SIMULATOR)");
+    dsk_client_opts o = {.endpoint = f.sim.sock,
+                         .connect_timeout_ms = RELAXED_CONNECT_MS,
+                         .timeout_ms = RELAXED_TIMEOUT_MS};
+    assert_int_equal(dsk_client_new(&o, &f.client, NULL), DSK_OK);
+    dsk_key_reply r;
+    dsk_error e = {0};
+    char v[32], rev[64];
+    assert_int_equal(dsk_client_v1_get_key(f.client, "d", "secp256k1", &r, &e), DSK_E_REFUSED);
+    assert_non_null(strstr(e.msg, "/v1/GetKey on unix socket"));
+    assert_non_null(strstr(e.msg, "predates dstack 0.6; use `api = v0`"));
+    assert_int_equal(dsk_client_v1_version(f.client, v, sizeof v, rev, sizeof rev, &e),
+                     DSK_E_REFUSED);
+    assert_non_null(strstr(e.msg, "predates dstack 0.6"));
+    expect_key(f.client, "test/wallet", "secp256k1", VEC_KEY);
+    dsk_client_free(f.client);
+    assert_int_equal(dsk_test_sim_stop(&f.sim), 0);
+}
+
 static void test_args(void **state)
 {
     fixture *f = *state;
@@ -356,6 +448,8 @@ int main(void)
         cmocka_unit_test(test_http_url_endpoint),
         cmocka_unit_test(test_request_bodies),
         cmocka_unit_test_setup_teardown(test_args, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v1, setup, teardown),
+        cmocka_unit_test(test_v1_pre_06),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -290,6 +290,56 @@ static void test_key_mutations(void **state)
     assert_true(oks > 0 && bad > oks);
 }
 
+static void test_key_v1(void **state)
+{
+    (void)state;
+    char body[600];
+    const char *k = "143a1b5adb60fb8a1b39c908d98bdecf11e748f79034e09a4af94712baa93cd5";
+    const char *sig = "14810d87a8c05608f8422631f482923f95e3ae2aed40ef628839f6bfe9c1715c"
+                      "33798d20477d877040fe6d7d9ea7aa39b853a7a3e56c2c0e36bba3e8e12a65b000";
+    const char *pub33 = "032eb32fe300c29e10f805c8bd345e5601b1c6d0e10d645d49f9d6aae8bb0664f7";
+    dsk_key_reply r;
+    dsk_error e = {0};
+    snprintf(body, sizeof body,
+             "{\"key\":\"%s\",\"public_key\":\"%s\",\"signature_chain\":[\"%s\",\"\"]}", k, pub33,
+             sig);
+    assert_int_equal(dsk_reply_key_v1("/v1/GetKey", 200, body, strlen(body), 33, &r, &e), DSK_OK);
+    assert_int_equal(r.public_key_len, 33);
+    assert_int_equal(r.public_key[0], 0x03);
+    assert_int_equal(r.chain_len[1], 0);
+    /* a 33-byte key where ed25519's 32 are expected, and a missing one */
+    assert_int_equal(dsk_reply_key_v1("/v1/GetKey", 200, body, strlen(body), 32, &r, &e),
+                     DSK_E_MALFORMED);
+    assert_non_null(strstr(e.msg, "public_key is 66 characters, expected 64"));
+    assert_true(all_zero(&r, sizeof r));
+    snprintf(body, sizeof body, "{\"key\":\"%s\",\"signature_chain\":[\"%s\",\"\"]}", k, sig);
+    assert_int_equal(dsk_reply_key_v1("/v1/GetKey", 200, body, strlen(body), 33, &r, &e),
+                     DSK_E_MALFORMED);
+    assert_non_null(strstr(e.msg, "no \"public_key\""));
+}
+
+static void test_v1_404(void **state)
+{
+    (void)state;
+    dsk_error e = {0};
+    const char *html = "<!DOCTYPE html><html><h1>404: Not Found</h1></html>";
+    assert_int_equal(dsk_reply_v1_404("/v1/GetKey on x", "GetKey", html, strlen(html), &e),
+                     DSK_E_REFUSED);
+    assert_non_null(strstr(e.msg, "no /v1 API (HTTP 404): it predates dstack 0.6; use `api = v0`"));
+    /* rocket's JSON 404 (when the client prefers JSON) is no mount either */
+    const char *rj = "{\"error\":{\"code\":404,\"reason\":\"Not Found\"}}";
+    assert_int_equal(dsk_reply_v1_404("/v1/GetKey on x", "GetKey", rj, strlen(rj), &e),
+                     DSK_E_REFUSED);
+    assert_non_null(strstr(e.msg, "predates dstack 0.6"));
+    assert_int_equal(dsk_reply_v1_404("/v1/GetKey on x", "GetKey", "", 0, &e), DSK_E_REFUSED);
+    assert_non_null(strstr(e.msg, "predates dstack 0.6"));
+    const char *sn = "{\"error\":\"Service not found: GetKey\"}";
+    assert_int_equal(dsk_reply_v1_404("/v1/GetKey on x", "GetKey", sn, strlen(sn), &e),
+                     DSK_E_REFUSED);
+    assert_non_null(strstr(e.msg, "has the v1 API but no method GetKey"));
+    assert_null(strstr(e.msg, "predates"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -297,6 +347,7 @@ int main(void)
         cmocka_unit_test(test_refused),   cmocka_unit_test(test_info),
         cmocka_unit_test(test_version),   cmocka_unit_test(test_hex_field),
         cmocka_unit_test(test_printable), cmocka_unit_test(test_key_mutations),
+        cmocka_unit_test(test_key_v1),    cmocka_unit_test(test_v1_404),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

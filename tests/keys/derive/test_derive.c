@@ -1,6 +1,10 @@
 /* dsk_derive_v1 against the vectors of the independent implementation
  * (tests/vectors/derivation-v1.json, or the file in $DSK_VECTORS), plus the
- * dispatch rules of derive.c. */
+ * dispatch rules of derive.c. Also the other sources of M and the
+ * tappd-p256 type (docs/derivation.md sections 9 and 10): the files in
+ * $DSK_VECTORS_API_V1 (tests/vectors/derivation-api-v1.json) and
+ * $DSK_VECTORS_TAPPD (tests/vectors/tappd-p256.json), made by
+ * tests/vectors/derive_ref_api_v1.py. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,13 +25,14 @@
 /* The contract's type names, written out here rather than taken from the
  * code under test. */
 static const char *const type_names[DSK_KEY_TYPE_COUNT] = {
-    "secp256k1", "ed25519", "ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096",
+    "secp256k1", "ed25519", "ec-p256", "ec-p384", "rsa-2048", "rsa-3072", "rsa-4096", "tappd-p256",
 };
 
 typedef struct fixture {
     OSSL_LIB_CTX *libctx;
     OSSL_PROVIDER *prov;
     cJSON *doc;
+    cJSON *doc_api_v1, *doc_tappd;
 } fixture;
 
 static char *read_file(const char *path)
@@ -70,6 +75,18 @@ static int setup(void **state)
     }
     fx->doc = cJSON_Parse(text);
     free(text);
+    static const char *const envs[] = {"DSK_VECTORS_API_V1", "DSK_VECTORS_TAPPD"};
+    cJSON **docs[] = {&fx->doc_api_v1, &fx->doc_tappd};
+    for (size_t i = 0; i < 2; i++) {
+        const char *f = getenv(envs[i]);
+        char *t = f != NULL ? read_file(f) : NULL;
+        if (t == NULL || (*docs[i] = cJSON_Parse(t)) == NULL) {
+            fprintf(stderr, "%s must name a readable vector file\n", envs[i]);
+            free(t);
+            return -1;
+        }
+        free(t);
+    }
     fx->libctx = OSSL_LIB_CTX_new();
     fx->prov = OSSL_PROVIDER_load(fx->libctx, "default");
     if (fx->doc == NULL || fx->prov == NULL) {
@@ -87,6 +104,8 @@ static int teardown(void **state)
     if (fx == NULL)
         return 0;
     cJSON_Delete(fx->doc);
+    cJSON_Delete(fx->doc_api_v1);
+    cJSON_Delete(fx->doc_tappd);
     OSSL_PROVIDER_unload(fx->prov);
     OSSL_LIB_CTX_free(fx->libctx);
     free(fx);
@@ -97,6 +116,16 @@ static const char *str(const cJSON *v, const char *name)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(v, name);
 
+    assert_true(cJSON_IsString(it));
+    return it->valuestring;
+}
+
+/* The name a vector's key has: its v0 path or its v1 domain. */
+static const char *vname(const cJSON *v)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(v, "path");
+    if (!cJSON_IsString(it))
+        it = cJSON_GetObjectItemCaseSensitive(v, "domain");
     assert_true(cJSON_IsString(it));
     return it->valuestring;
 }
@@ -154,11 +183,12 @@ static void check_vector(fixture *fx, const cJSON *v, const char *msg)
     assert_int_equal(mlen, 32);
     assert_string_equal(dsk_derive_getkey_algorithm(t), str(v, "getkey_algorithm"));
     if (dsk_derive_v1(fx->libctx, t, m, &key, &err) != DSK_OK)
-        fail_msg("%s '%s': %s", str(v, "type"), str(v, "path"), err.msg);
+        fail_msg("%s '%s': %s", str(v, "type"), vname(v), err.msg);
     if (t == DSK_KEY_ED25519) {
         plen = sizeof pub;
         assert_int_equal(EVP_PKEY_get_raw_public_key(key, pub, &plen), 1);
-    } else if (t == DSK_KEY_SECP256K1 || t == DSK_KEY_EC_P256 || t == DSK_KEY_EC_P384) {
+    } else if (t == DSK_KEY_SECP256K1 || t == DSK_KEY_EC_P256 || t == DSK_KEY_EC_P384 ||
+               t == DSK_KEY_TAPPD_P256) {
         assert_int_equal(EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
                                                          pub, sizeof pub, &plen),
                          1);
@@ -171,7 +201,7 @@ static void check_vector(fixture *fx, const cJSON *v, const char *msg)
         assert_int_equal(EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_E, &e), 1);
         assert_true(BN_hex2bn(&want, str(v, "n")) > 0);
         if (BN_cmp(n, want) != 0)
-            fail_msg("%s '%s': modulus differs", str(v, "type"), str(v, "path"));
+            fail_msg("%s '%s': modulus differs", str(v, "type"), vname(v));
         assert_true(cJSON_IsNumber(ej));
         assert_true(BN_is_word(e, (BN_ULONG)ej->valuedouble));
         BN_free(n);
@@ -183,7 +213,7 @@ static void check_vector(fixture *fx, const cJSON *v, const char *msg)
         unsigned char *want = unhex(str(v, "public_key"), &wlen);
 
         if (plen != wlen || memcmp(pub, want, plen) != 0)
-            fail_msg("%s '%s': public key differs", str(v, "type"), str(v, "path"));
+            fail_msg("%s '%s': public key differs", str(v, "type"), vname(v));
         free(want);
     }
     if (t == DSK_KEY_ED25519)
@@ -206,9 +236,11 @@ static void test_every_vector(void **state)
         check_vector(fx, v, msg);
         seen[parse_type(str(v, "type"))]++;
     }
-    /* Every type is covered, most by several paths. */
-    for (int t = 0; t < DSK_KEY_TYPE_COUNT; t++)
+    /* Every type of contract v1's file is covered, most by several paths
+     * (tappd-p256 has its own file, tested below). */
+    for (int t = 0; t < DSK_KEY_TAPPD_P256; t++)
         assert_true(seen[t] >= 2);
+    assert_int_equal(seen[DSK_KEY_TAPPD_P256], 0);
 }
 
 /* out = HMAC-SHA256(key, a || b), in the test's own library context. */
@@ -408,6 +440,171 @@ static void test_concurrent_derivations(void **state)
         EVP_PKEY_free(ref[k]);
 }
 
+/* LP(x) = uint32_be(len) || x, appended at *n. */
+static void lp(unsigned char *buf, size_t *n, const void *x, size_t len)
+{
+    buf[*n] = (unsigned char)(len >> 24), buf[*n + 1] = (unsigned char)(len >> 16);
+    buf[*n + 2] = (unsigned char)(len >> 8), buf[*n + 3] = (unsigned char)len;
+    if (len)
+        memcpy(buf + *n + 4, x, len);
+    *n += 4 + len;
+}
+
+/* dstack's v1 rule, written here from docs/guest-api-v1.md: M =
+ * HKDF(salt "dstack-guest-v1", app key, LP(tag) || LP(alg) || LP(domain)). */
+static void v1_material(fixture *fx, const unsigned char app[32], const char *alg,
+                        const unsigned char *domain, size_t dlen, unsigned char out[32])
+{
+    unsigned char info[512], prk[32];
+    size_t n = 0;
+    const unsigned char one = 1;
+    assert_true(dlen < 256);
+    lp(info, &n, "dstack-guest-v1-key", 19);
+    lp(info, &n, alg, strlen(alg));
+    lp(info, &n, domain, dlen);
+    hmac_sha256(fx->libctx, (const unsigned char *)"dstack-guest-v1", 15, app, 32, NULL, 0, prk);
+    hmac_sha256(fx->libctx, prk, 32, info, n, &one, 1, out);
+}
+
+/* Every type from /v1 materials: M is recomputed from the app key by the v1
+ * rule, then the contract gives the file's keys. */
+static void test_api_v1_vectors(void **state)
+{
+    fixture *fx = *state;
+    const cJSON *v, *vecs = cJSON_GetObjectItemCaseSensitive(fx->doc_api_v1, "vectors");
+    size_t klen, n = 0;
+    unsigned seen = 0;
+    unsigned char *app = unhex(str(fx->doc_api_v1, "app_key"), &klen);
+
+    assert_int_equal(klen, 32);
+    cJSON_ArrayForEach(v, vecs)
+    {
+        size_t dlen, mlen;
+        unsigned char *d = unhex(str(v, "domain_hex"), &dlen);
+        unsigned char *m = unhex(str(v, "material"), &mlen);
+        unsigned char want[32];
+        assert_string_equal(str(v, "api"), "v1");
+        v1_material(fx, app, str(v, "getkey_algorithm"), d, dlen, want);
+        assert_int_equal(mlen, 32);
+        assert_memory_equal(m, want, 32);
+        check_vector(fx, v, str(fx->doc_api_v1, "message"));
+        seen |= 1u << parse_type(str(v, "type"));
+        free(d);
+        free(m);
+        n++;
+    }
+    free(app);
+    assert_int_equal(n, 16);
+    assert_int_equal(seen, (1u << DSK_KEY_TAPPD_P256) - 1); /* every type but tappd-p256 */
+}
+
+/* docs/guest-api-v1.md's own vectors: the agent's key as M gives, through
+ * dsk_derive_v1, the public key the document publishes. */
+static void test_api_v1_published(void **state)
+{
+    fixture *fx = *state;
+    const cJSON *v, *pubs = cJSON_GetObjectItemCaseSensitive(fx->doc_api_v1, "published");
+    size_t klen, n = 0;
+    unsigned char *app = unhex(str(fx->doc_api_v1, "published_app_key"), &klen);
+
+    cJSON_ArrayForEach(v, pubs)
+    {
+        size_t dlen, mlen, plen;
+        unsigned char *d = unhex(str(v, "domain_hex"), &dlen);
+        unsigned char *m = unhex(str(v, "key"), &mlen);
+        unsigned char *want = unhex(str(v, "public_key"), &plen);
+        unsigned char mine[32], pub[65];
+        size_t got = 0;
+        int ed = strcmp(str(v, "algorithm"), "ed25519") == 0;
+        EVP_PKEY *key = NULL;
+
+        v1_material(fx, app, str(v, "algorithm"), d, dlen, mine);
+        assert_memory_equal(mine, m, 32);
+        assert_int_equal(
+            dsk_derive_v1(fx->libctx, ed ? DSK_KEY_ED25519 : DSK_KEY_SECP256K1, m, &key, NULL),
+            DSK_OK);
+        if (ed) {
+            got = sizeof pub;
+            assert_int_equal(EVP_PKEY_get_raw_public_key(key, pub, &got), 1);
+        } else {
+            assert_int_equal(EVP_PKEY_get_octet_string_param(
+                                 key, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, sizeof pub, &got),
+                             1);
+            assert_int_equal(got, 65);
+            pub[0] = (unsigned char)(2 + (pub[64] & 1)); /* SEC1 compressed */
+            got = 33;
+        }
+        assert_int_equal(got, plen);
+        assert_memory_equal(pub, want, plen);
+        EVP_PKEY_free(key);
+        free(d);
+        free(m);
+        free(want);
+        n++;
+    }
+    free(app);
+    assert_int_equal(n, 6);
+}
+
+/* tappd-p256: M from the v0 rule, used as the P-256 scalar itself. */
+static void test_tappd_vectors(void **state)
+{
+    fixture *fx = *state;
+    const cJSON *v, *vecs = cJSON_GetObjectItemCaseSensitive(fx->doc_tappd, "vectors");
+    size_t klen, n = 0;
+    unsigned char *app = unhex(str(fx->doc_tappd, "app_key"), &klen);
+    const unsigned char one = 1;
+
+    cJSON_ArrayForEach(v, vecs)
+    {
+        size_t plen, mlen;
+        unsigned char *path = unhex(str(v, "path_hex"), &plen);
+        unsigned char *m = unhex(str(v, "material"), &mlen);
+        unsigned char prk[32], want[32];
+        assert_string_equal(str(v, "type"), "tappd-p256");
+        hmac_sha256(fx->libctx, (const unsigned char *)"RATLS", 5, app, klen, NULL, 0, prk);
+        hmac_sha256(fx->libctx, prk, 32, path, plen, &one, 1, want);
+        assert_memory_equal(m, want, 32);
+        check_vector(fx, v, "");
+        free(path);
+        free(m);
+        n++;
+    }
+    free(app);
+    assert_int_equal(n, 4);
+}
+
+/* M = 0, M = n and M = 2^256 - 1 are no P-256 scalar: refused, never reduced. */
+static void test_tappd_unusable(void **state)
+{
+    fixture *fx = *state;
+    static const char *const bad[] = {
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551",
+        "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+    };
+    for (size_t i = 0; i < 3; i++) {
+        unsigned char m[32];
+        EVP_PKEY *key = NULL;
+        dsk_error err = {0};
+        assert_int_equal(dsk_hex_decode(bad[i], 64, m, 32), 32);
+        assert_int_equal(dsk_derive_v1(fx->libctx, DSK_KEY_TAPPD_P256, m, &key, &err),
+                         DSK_E_BAD_INPUT);
+        assert_null(key);
+        assert_non_null(strstr(err.msg, "not a valid P-256 (tappd-p256) private key"));
+        assert_non_null(strstr(err.msg, "use another path"));
+    }
+    /* n - 1 is the largest scalar, and it is taken as it is. */
+    unsigned char m[32];
+    EVP_PKEY *key = NULL;
+    assert_int_equal(
+        dsk_hex_decode("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632550", 64, m,
+                       32),
+        32);
+    assert_int_equal(dsk_derive_v1(fx->libctx, DSK_KEY_TAPPD_P256, m, &key, NULL), DSK_OK);
+    EVP_PKEY_free(key);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -418,6 +615,10 @@ int main(void)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_domain_separation_and_determinism),
         cmocka_unit_test(test_concurrent_derivations),
+        cmocka_unit_test(test_api_v1_vectors),
+        cmocka_unit_test(test_api_v1_published),
+        cmocka_unit_test(test_tappd_vectors),
+        cmocka_unit_test(test_tappd_unusable),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
