@@ -109,7 +109,7 @@ static int verify_statement(const char *file, const unsigned char *data, size_t 
 
 static const dsk_evidence_kind kinds[] = {
     {"key statement", is_statement, verify_statement},
-    {"X.509 certificate", is_certificate, NULL},
+    {"X.509 certificate", is_certificate, dsk_tool_verify_certificate},
 };
 
 const dsk_evidence_kind *dsk_evidence_detect(const unsigned char *data, size_t len)

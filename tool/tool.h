@@ -225,6 +225,25 @@ const dsk_evidence_kind *dsk_evidence_detect(const unsigned char *data, size_t l
 #define DSK_TOOL_MAX_INPUT (1024 * 1024)
 dsk_status dsk_tool_read_file(const char *file, unsigned char **data, size_t *len, dsk_error *err);
 
+/* ---- RA-TLS (ratls.c) ---------------------------------------------------- */
+
+/* The extensions cert --ra-tls adds: the attestation (/Attest with report
+ * data SHA-512("ratls-cert:" || SPKI)), the app id (/Info) and, with
+ * with_statement, the key statement; each wrapped as dstack's ra-tls crate
+ * does (docs/ratls.md). */
+typedef struct dsk_tool_ratls {
+    dsk_x509_ext exts[3];
+    unsigned char *bufs[3];
+    size_t n;
+} dsk_tool_ratls;
+dsk_status dsk_tool_ratls_exts(dsk_tool_ctx *ctx, dsk_key *k, int with_statement, dsk_tool_ratls *r,
+                               dsk_error *err);
+void dsk_tool_ratls_clear(dsk_tool_ratls *r);
+/* verify's row for certificates: signature, validity, RA-TLS binding, app
+ * id, statement (if present); prints each check, returns an exit code. */
+int dsk_tool_verify_certificate(const char *file, const unsigned char *data, size_t len,
+                                const dsk_verify_opts *o);
+
 /* ---- the subcommands ----------------------------------------------------- */
 
 extern const dsk_tool_cmd dsk_cmd_list, dsk_cmd_pub, dsk_cmd_ref, dsk_cmd_csr, dsk_cmd_cert,

@@ -50,7 +50,7 @@ static int run(dsk_tool_ctx *ctx, const dsk_tool_args *a)
                               a->pos[0]);
     else if (kind->verify == NULL)
         code = dsk_tool_failf(DSK_EXIT_INPUT,
-                              "%s is an %s: this version verifies key statements only (make one "
+                              "%s is an %s: this version cannot verify it (make a statement "
                               "with 'dstack-key statement KEY')",
                               a->pos[0], kind->name);
     else
@@ -62,8 +62,10 @@ static int run(dsk_tool_ctx *ctx, const dsk_tool_args *a)
 const dsk_tool_cmd dsk_cmd_verify = {
     .name = "verify",
     .synopsis = "verify FILE --app-id HEX --kms-root HEX [--kms-root HEX]...",
-    .summary = "check a key statement offline against an app id and pinned KMS roots",
-    .description = "Check the evidence in FILE (a key statement; '-' reads standard input)\n"
+    .summary = "check a key statement or an RA-TLS certificate offline against an app id and "
+               "pinned KMS roots",
+    .description = "Check the evidence in FILE (a key statement or an RA-TLS certificate; '-' "
+                   "reads standard input)\n"
                    "against the app id and the KMS root keys you pinned, print each check and\n"
                    "the verdict. Exit 0 only when every check holds, 1 when one does not.\n"
                    "Never contacts the agent; needs no configuration.",

@@ -19,6 +19,7 @@ static void test_detect(void **state)
     k = dsk_evidence_detect((const unsigned char *)pem, sizeof pem - 1);
     assert_non_null(k);
     assert_string_equal(k->name, "X.509 certificate");
+    assert_ptr_equal(k->verify, dsk_tool_verify_certificate);
     k = dsk_evidence_detect(der, sizeof der);
     assert_non_null(k);
     assert_string_equal(k->name, "X.509 certificate");
