@@ -128,6 +128,7 @@ typedef struct dsk_conf {
     unsigned char app_id[DSK_CONF_APP_ID_LEN];
     dsk_verify_mode verify; /* default: REQUIRE with a kms_root, else OFF */
     dsk_api api;              /* [token] api =: the default of every key (v0) */
+    int verify_set;         /* verify was given explicitly */
     dsk_key_entry *keys;
     size_t nkeys;
 } dsk_conf;
@@ -158,6 +159,17 @@ const dsk_key_entry *dsk_conf_find(const dsk_conf *conf, const char *label);
  * made by dsk_conf_load/parse, which reject labels that do not fit). */
 const char *dsk_conf_key_token(const dsk_conf *conf, const dsk_key_entry *key,
                                char out[DSK_CONF_TOKEN_LABEL_MAX + 1]);
+
+/* Apply provenance settings given as text (the [token] settings, or the
+ * provider's openssl.cnf ones, which override the file's): kms_root (one or
+ * more SEC1-compressed secp256k1 keys in hex, separated by spaces or
+ * commas; replaces the roots), app_id (40 hex digits), verify (off, warn,
+ * require). NULL leaves a setting as it is. The default of verify is then
+ * recomputed (require with a root, else off); warn or require without a
+ * root is DSK_E_CONFIG. Messages name the setting and the fix; the caller
+ * adds where it was (file:line). */
+dsk_status dsk_conf_apply_trust(dsk_conf *conf, const char *kms_root, const char *app_id,
+                                const char *verify, dsk_error *err);
 
 /* Wipes user_pin, frees everything. NULL is fine. */
 void dsk_conf_free(dsk_conf *conf);

@@ -35,6 +35,7 @@ typedef struct dsk_conf_parser {
     size_t keys_cap;
     dsk_conf_seen token_seen, key_seen;
     int token_label_line;
+    int trust_line; /* the verify line, else the kms_root line (for cross-checks) */
     dsk_error *err;  /* never NULL */
     int failed_line; /* line of the first error recorded, 0 = none */
     dsk_status failed_code;
@@ -47,6 +48,13 @@ dsk_status dsk_conf_fail(dsk_conf_parser *p, dsk_status code, const char *fmt, .
 /* The same for an earlier line (checks made at the end of a section). */
 dsk_status dsk_conf_fail_at(dsk_conf_parser *p, int line, dsk_status code, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* provenance.c: set the given (non-NULL) provenance settings without the
+ * cross-checks; then settle: the default of verify, and warn/require need a
+ * root. dsk_conf_apply_trust is the two in a row. */
+dsk_status dsk_conf_trust_set(dsk_conf *conf, const char *kms_root, const char *app_id,
+                              const char *verify, dsk_error *err);
+dsk_status dsk_conf_trust_settle(dsk_conf *conf, dsk_error *err);
 
 /* Parse p->text into p->conf (which holds the defaults). parse.c. */
 dsk_status dsk_conf_run(dsk_conf_parser *p);

@@ -163,6 +163,33 @@ static dsk_status token_api(dsk_conf_parser *p, const char *v)
     return DSK_OK;
 }
 
+/* Provenance settings: the parsing is provenance.c's, shared with the
+ * provider's openssl.cnf; cross-checks wait for the end of the file. */
+static dsk_status token_trust(dsk_conf_parser *p, const char *kms, const char *app,
+                              const char *verify)
+{
+    dsk_error e;
+    dsk_status st = dsk_conf_trust_set(p->conf, kms, app, verify, &e);
+    return st == DSK_OK ? DSK_OK : dsk_conf_fail(p, st, "%s", e.msg);
+}
+
+static dsk_status token_kms_root(dsk_conf_parser *p, const char *v)
+{
+    p->trust_line = p->trust_line ? p->trust_line : p->line;
+    return token_trust(p, v, NULL, NULL);
+}
+
+static dsk_status token_app_id(dsk_conf_parser *p, const char *v)
+{
+    return token_trust(p, NULL, v, NULL);
+}
+
+static dsk_status token_verify(dsk_conf_parser *p, const char *v)
+{
+    p->trust_line = p->line;
+    return token_trust(p, NULL, NULL, v);
+}
+
 static const setting token_settings[] = {
     {"label", token_label},
     {"endpoint", token_endpoint},
@@ -172,9 +199,13 @@ static const setting token_settings[] = {
     {"pin", token_pin},
     {"secure_heap", token_secure_heap},
     {"api", token_api},
+    {"kms_root", token_kms_root},
+    {"app_id", token_app_id},
+    {"verify", token_verify},
 };
 #define TOKEN_VALID                                                                                \
-    "label, endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api"
+    "label, endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api, "             \
+    "kms_root, app_id, verify"
 
 /* ---- [key LABEL] ----------------------------------------------------- */
 
@@ -392,6 +423,11 @@ dsk_status dsk_conf_finish(dsk_conf_parser *p)
     for (size_t i = 0; i < c->nkeys; i++)
         if (resolve_api(p, &c->keys[i]) != DSK_OK)
             return p->failed_code;
+
+    dsk_error terr;
+
+    if (dsk_conf_trust_settle(c, &terr) != DSK_OK)
+        return dsk_conf_fail_at(p, p->trust_line, terr.code, "%s", terr.msg);
     for (size_t i = 0; i < c->nkeys; i++) {
         const dsk_key_entry *e = &c->keys[i];
         if (e->type == DSK_KEY_ED25519 && !e->token &&

@@ -47,6 +47,14 @@ typedef struct dsk_keymat {
     /* secp256k1 with a private part: the scalar, big-endian, in dsk_secret
      * memory, for libsecp256k1 (k1.c). Set before `ready`; NULL otherwise. */
     unsigned char *k1_sec;
+    /* The chain the agent gave with M (public), set before ready, for
+     * dsk_key_provenance and statements (provenance.c). */
+    int have_chain;
+    unsigned char chain_pub[DSK_SECP256K1_PUB_LEN]; /* public key of M the chain covers */
+    size_t chain_pub_len;
+    unsigned char link0[DSK_CHAIN_LINK_LEN], link1[DSK_CHAIN_LINK_LEN];
+    size_t link1_len;
+    atomic_int verdict_logged; /* the verdict is logged once per key */
     /* A signing context for pkey, initialised once (sign.c) and only ever
      * duplicated after that: creating one per signature cost a method fetch
      * and a sign-init. Published with compare-and-swap; owned; holds a
@@ -73,10 +81,17 @@ struct dsk_keystore {
     dsk_verify_mode verify;    /* provenance settings (provenance.c); set before use */
     unsigned char (*roots)[DSK_SECP256K1_PUB_LEN];
     size_t n_roots;
-    int have_app_id;
+    int have_app_id; /* configured, or 2 once read from /Info */
     unsigned char app_id[DSK_APP_ID_LEN];
     struct dsk_keystore *reg_next; /* fork.c's list of live stores */
 };
+
+/* After GetKey, before the key is installed (provenance.c): remember the
+ * chain in mat, and under verify = warn/require check it (logging the
+ * verdict once per key). Under require a key that is not anchored is
+ * DSK_E_REFUSED with a message naming the socket and both roots. reply->key
+ * is M, SECRET, only read. Caller holds mat->lock. */
+dsk_status dsk_keys_check_chain(dsk_key *k, const dsk_key_reply *reply, dsk_error *err);
 
 /* Keep a store's locks usable across fork (fork.c). */
 void dsk_keys_fork_register(dsk_keystore *ks);

@@ -145,6 +145,8 @@ static dsk_status fetch_and_install(dsk_key *k, dsk_error *err)
         st = dsk_client_get_key(k->ks->client, mat->path, mat->purpose, alg, reply, err);
     }
     if (st == DSK_OK)
+        st = dsk_keys_check_chain(k, reply, err);
+    if (st == DSK_OK)
         st = install_locked(k, reply->key, err);
     dsk_key_reply_clear(reply);
     dsk_secret_free(reply, sizeof *reply);

@@ -203,6 +203,10 @@ static CK_RV load(void)
     };
     dsk_keystore *ks = NULL;
     st = dsk_keystore_new(&copts, &ks, &err);
+    if (st == DSK_OK && (st = dsk_keystore_set_trust_conf(ks, conf, &err)) != DSK_OK) {
+        dsk_keystore_free(ks);
+        ks = NULL;
+    }
     if (st != DSK_OK) {
         dsk_log(DSK_LOG_ERROR, "%s", err.msg);
         dsk_conf_free(conf);

@@ -238,7 +238,26 @@ static void read_cnf(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_f
     *endpoint = dup_nonempty(ep);
 }
 
-static int init_keys(dsk_prov *p, const char *cnf_endpoint, dsk_error *err)
+/* openssl.cnf may also pin provenance: kms_root, app_id, verify (as in
+ * [token]; they override the file's). out[] gets copies, NULL if unset. */
+static void read_cnf_trust(const OSSL_CORE_HANDLE *handle,
+                           OSSL_FUNC_core_get_params_fn *get_params, char *out[3])
+{
+    char *v[3] = {NULL, NULL, NULL};
+    OSSL_PARAM req[] = {
+        OSSL_PARAM_utf8_ptr("kms_root", &v[0], 0),
+        OSSL_PARAM_utf8_ptr("app_id", &v[1], 0),
+        OSSL_PARAM_utf8_ptr("verify", &v[2], 0),
+        OSSL_PARAM_END,
+    };
+    if (get_params == NULL || !get_params(handle, req))
+        return;
+    for (int i = 0; i < 3; i++)
+        out[i] = dup_nonempty(v[i]);
+}
+
+static int init_keys(dsk_prov *p, const char *cnf_endpoint, char *const cnf_trust[3],
+                     dsk_error *err)
 {
     dsk_client_opts copts = {0};
     dsk_status st;
@@ -256,6 +275,10 @@ static int init_keys(dsk_prov *p, const char *cnf_endpoint, dsk_error *err)
     if (!locked)
         dsk_log(DSK_LOG_WARNING, "secure_heap: OpenSSL's secure heap could not be locked in "
                                  "memory (RLIMIT_MEMLOCK); it is still kept out of core dumps");
+    if (dsk_conf_apply_trust(p->conf, cnf_trust[0], cnf_trust[1], cnf_trust[2], err) != DSK_OK) {
+        dsk_error_prefix(err, "openssl.cnf provider section");
+        return 0;
+    }
 
     /* Workers of nginx lose their environment: copy the endpoint now
      * (openssl.cnf, config file, env) and hand it to keys/; a copy of the
@@ -275,7 +298,8 @@ static int init_keys(dsk_prov *p, const char *cnf_endpoint, dsk_error *err)
     dsk_log(DSK_LOG_DEBUG, "provider init: configuration %s, %zu keys, endpoint %s",
             p->conf->file != NULL ? p->conf->file : "(none)", p->conf->nkeys,
             p->endpoint != NULL ? p->endpoint : "(discover)");
-    if (dsk_keystore_new(&copts, &p->ks, err) != DSK_OK)
+    if (dsk_keystore_new(&copts, &p->ks, err) != DSK_OK ||
+        dsk_keystore_set_trust_conf(p->ks, p->conf, err) != DSK_OK)
         return 0;
     return dsk_keystore_add_conf(p->ks, p->conf, err) == DSK_OK;
 }
@@ -287,7 +311,7 @@ __attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HA
                                                               void **provctx)
 {
     OSSL_FUNC_core_get_params_fn *get_params = NULL;
-    char *cnf_endpoint = NULL;
+    char *cnf_endpoint = NULL, *cnf_trust[3] = {NULL, NULL, NULL};
     dsk_error err = {0};
     dsk_prov *p = calloc(1, sizeof *p);
     int ok = 0;
@@ -324,7 +348,8 @@ __attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HA
     }
     dsk_log_init("dstack-provider", DSK_LOG_WARNING);
     read_cnf(handle, get_params, &p->conf_file, &cnf_endpoint);
-    if (!init_keys(p, cnf_endpoint, &err)) {
+    read_cnf_trust(handle, get_params, cnf_trust);
+    if (!init_keys(p, cnf_endpoint, cnf_trust, &err)) {
         dsk_log(DSK_LOG_ERROR, "provider init: %s", err.msg);
         dsk_prov_raise(p, &err);
         goto done;
@@ -335,6 +360,8 @@ __attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HA
     ok = 1;
 done:
     free(cnf_endpoint);
+    for (int i = 0; i < 3; i++)
+        free(cnf_trust[i]);
     prov_free(p);
     return ok;
 }

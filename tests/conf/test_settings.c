@@ -402,7 +402,7 @@ static void unknown_and_duplicate_settings(void **state)
     (void)state;
     expect_error("[token]\nlabel = a\nlable = b\n", DSK_E_CONFIG,
                  "t.conf:3: unknown setting 'lable' in [token]: valid settings are label, "
-                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api");
+                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api, kms_root, app_id, verify");
     expect_error("[key web]\npaht = /x\n", DSK_E_CONFIG,
                  "t.conf:2: unknown setting 'paht' in [key web]: valid settings are path, type, "
                  "purpose, usage, certificate, id, token, api, domain");
@@ -412,7 +412,7 @@ static void unknown_and_duplicate_settings(void **state)
                  "type, purpose, usage, certificate, id, token, api, domain");
     expect_error("[token]\npath = /x\n", DSK_E_CONFIG,
                  "t.conf:2: unknown setting 'path' in [token]: valid settings are label, "
-                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api");
+                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api, kms_root, app_id, verify");
     expect_error("[key web]\ntype = ec-p256\n; note\ntype = ec-p384\n", DSK_E_CONFIG,
                  "t.conf:4: setting 'type' given twice in [key web] (first at line 2)");
     /* A second [token] section continues the first. */
