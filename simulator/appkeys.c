@@ -6,8 +6,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <unistd.h>
+
 #include "hex.h"
+#include "trust.h"
 #include "wipe.h"
+
+#define KMS_ISSUED "dstack-kms-issued:"
 
 /* The official dstack simulator's appkeys.json (development key, public). */
 static const uint8_t default_k256_key[32] = {
@@ -160,4 +167,64 @@ done:
         dsk_wipe_free(text, len + 1);
     dsk_sim_appkeys_wipe(&tmp);
     return rc;
+}
+
+dsk_status dsk_sim_appkeys_make(const uint8_t *kms_key, const uint8_t app_id[DSK_SIM_APP_ID_LEN],
+                                dsk_sim_appkeys *out, uint8_t kms_root[33], dsk_error *err)
+{
+    uint8_t app_pub[33], msg[sizeof KMS_ISSUED - 1 + DSK_SIM_APP_ID_LEN + 33], hash[32];
+    size_t len = 0;
+    dsk_status st;
+
+    memset(out, 0, sizeof *out);
+    memset(kms_root, 0, 33);
+    memcpy(out->app_id, app_id, DSK_SIM_APP_ID_LEN);
+    /* A random scalar; dsk_sim_public_key refuses the ~2^-128 invalid ones. */
+    do {
+        if (RAND_bytes(out->k256_key, sizeof out->k256_key) != 1)
+            return dsk_error_set(err, DSK_E_CRYPTO, "no random bytes for the app key");
+        st = dsk_sim_public_key(DSK_SIM_ALG_SECP256K1, out->k256_key, app_pub, &len, NULL);
+    } while (st != DSK_OK);
+    if (!kms_key)
+        return DSK_OK;
+    st = dsk_sim_public_key(DSK_SIM_ALG_SECP256K1, kms_key, kms_root, &len, err);
+    if (st != DSK_OK)
+        return st;
+    /* link 1, as the KMS signs it: "dstack-kms-issued:" || app id || app key */
+    memcpy(msg, KMS_ISSUED, sizeof KMS_ISSUED - 1);
+    memcpy(msg + sizeof KMS_ISSUED - 1, app_id, DSK_SIM_APP_ID_LEN);
+    memcpy(msg + sizeof KMS_ISSUED - 1 + DSK_SIM_APP_ID_LEN, app_pub, 33);
+    dsk_keccak256(msg, sizeof msg, hash);
+    st = dsk_sim_sign_recoverable(kms_key, hash, out->k256_signature, err);
+    if (st == DSK_OK)
+        out->k256_signature_len = DSK_SIM_SIG_LEN;
+    return st;
+}
+
+dsk_status dsk_sim_appkeys_write(const char *file, const dsk_sim_appkeys *keys, dsk_error *err)
+{
+    char key[65], sig[2 * DSK_SIM_SIG_LEN + 1] = "";
+    int fd;
+    FILE *f;
+    int ok;
+
+    fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return dsk_error_set(err, DSK_E_IO, "cannot create key file %s: %s (it must not exist)",
+                             file, strerror(errno));
+    f = fdopen(fd, "w");
+    if (!f) {
+        close(fd);
+        return dsk_error_set(err, DSK_E_IO, "cannot write key file %s: %s", file, strerror(errno));
+    }
+    dsk_hex_encode(keys->k256_key, sizeof keys->k256_key, key);
+    if (keys->k256_signature_len)
+        dsk_hex_encode(keys->k256_signature, keys->k256_signature_len, sig);
+    ok = fprintf(f, "{\n    \"k256_key\": \"%s\",\n    \"k256_signature\": \"%s\"\n}\n", key,
+                 sig) > 0;
+    ok = (fclose(f) == 0) && ok;
+    dsk_wipe(key, sizeof key);
+    if (!ok)
+        return dsk_error_set(err, DSK_E_IO, "cannot write key file %s", file);
+    return DSK_OK;
 }

@@ -40,6 +40,16 @@ dsk_status dsk_sim_appkeys_set_app_id(dsk_sim_appkeys *keys, const char *hex, ds
 /* Wipe the secret parts. */
 void dsk_sim_appkeys_wipe(dsk_sim_appkeys *keys);
 
+/* A fresh random app key for app_id, its link 1 signed by the KMS private
+ * key kms_key (a spoofed or test KMS), or no link 1 when kms_key is NULL (a
+ * key provider without KMS). kms_root gets kms_key's compressed public key
+ * (zeros without one). */
+dsk_status dsk_sim_appkeys_make(const uint8_t *kms_key, const uint8_t app_id[DSK_SIM_APP_ID_LEN],
+                                dsk_sim_appkeys *out, uint8_t kms_root[33], dsk_error *err);
+/* Write keys as an appkeys.json (k256_key, k256_signature; mode 0600, the
+ * file must not exist). */
+dsk_status dsk_sim_appkeys_write(const char *file, const dsk_sim_appkeys *keys, dsk_error *err);
+
 /* ---- chain.c: derivation and signature chain, as the real agent does ---- */
 
 typedef enum dsk_sim_algorithm {

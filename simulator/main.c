@@ -5,8 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "internal.h"
 #include "log.h"
+#include "wipe.h"
 
 #define EXIT_USAGE 2
 
@@ -16,6 +18,7 @@ static void usage(FILE *out)
             "Usage: dstack-simulator --socket PATH [--listen 127.0.0.1:PORT] [--keys FILE]\n"
             "                        [--fault SPEC] [--app-id HEX] [--pre-0.6]\n"
             "                        [--quiet | --verbose]\n"
+            "       dstack-simulator --make-appkeys FILE --kms-key HEX|none [--app-id HEX]\n"
             "\n"
             "Serves the dstack guest agent's API as dstack 0.6 does: the frozen v0 surface\n"
             "at / and /v0/ (GetKey Info Version GetQuote Attest) and the v1 surface at /v1/\n"
@@ -34,13 +37,18 @@ static void usage(FILE *out)
             "                    mount (they answer a plain HTML 404), version 0.5.8\n"
             "  --quiet           errors only\n"
             "  --verbose         one line per request (keys are never logged)\n"
+            "  --make-appkeys FILE  write a new appkeys.json with a random app key whose\n"
+            "                    link 1 is signed by --kms-key (a KMS private key, 64 hex\n"
+            "                    digits: a spoofed or test KMS) for --app-id (default: the\n"
+            "                    development app id), or has no link 1 (--kms-key none: a\n"
+            "                    key provider without KMS); prints the KMS root public key\n"
             "  --help            this text\n"
             "\n"
             "SIGTERM or SIGINT stops it cleanly and removes the socket file.\n");
 }
 
 typedef struct options {
-    const char *socket_path, *listen_addr, *keys_file, *fault, *app_id;
+    const char *socket_path, *listen_addr, *keys_file, *fault, *app_id, *make_appkeys, *kms_key;
     dsk_log_level level;
     int pre_v1;
 } options;
@@ -54,6 +62,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"app-id", required_argument, NULL, 'a'}, {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
         {"pre-0.6", no_argument, NULL, 'p'},
+        {"make-appkeys", required_argument, NULL, 'm'}, {"kms-key", required_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -69,6 +78,8 @@ static int parse_args(int argc, char **argv, options *o)
         case 'v': o->level = DSK_LOG_DEBUG; break;
         case 'p': o->pre_v1 = 1; break;
         case 'h': usage(stdout); return 1;
+        case 'm': o->make_appkeys = optarg; break;
+        case 'K': o->kms_key = optarg; break;
         case ':':
             fprintf(stderr, "dstack-simulator: %s needs a value (see --help)\n", argv[optind - 1]);
             return -1;
@@ -81,11 +92,54 @@ static int parse_args(int argc, char **argv, options *o)
         fprintf(stderr, "dstack-simulator: unexpected argument '%s' (see --help)\n", argv[optind]);
         return -1;
     }
+    if (o->make_appkeys) {
+        if (!o->kms_key) {
+            fprintf(stderr, "dstack-simulator: --make-appkeys needs --kms-key HEX or --kms-key none\n");
+            return -1;
+        }
+        return 0;
+    }
     if (!o->socket_path || !*o->socket_path) {
         fprintf(stderr, "dstack-simulator: --socket PATH is required (see --help)\n");
         return -1;
     }
     return 0;
+}
+
+/* --make-appkeys: write the file, print the KMS root. Exit status. */
+static int make_appkeys(const options *o)
+{
+    dsk_sim_appkeys keys, dev;
+    uint8_t kms[32], root[33];
+    char hex[67];
+    dsk_error err = {0};
+    int have_kms = strcmp(o->kms_key, "none") != 0;
+
+    dsk_sim_appkeys_default(&dev);
+    if (o->app_id && dsk_sim_appkeys_set_app_id(&dev, o->app_id, &err) != DSK_OK)
+        goto usage;
+    if (have_kms && dsk_hex_decode(o->kms_key, strlen(o->kms_key), kms, sizeof kms) != 32) {
+        dsk_error_set(&err, DSK_E_ARGS, "--kms-key must be 64 hex digits (a KMS private key) or none");
+        goto usage;
+    }
+    if (dsk_sim_appkeys_make(have_kms ? kms : NULL, dev.app_id, &keys, root, &err) != DSK_OK ||
+        dsk_sim_appkeys_write(o->make_appkeys, &keys, &err) != DSK_OK) {
+        fprintf(stderr, "dstack-simulator: %s\n", err.msg);
+        dsk_sim_appkeys_wipe(&keys);
+        dsk_sim_appkeys_wipe(&dev);
+        dsk_wipe(kms, sizeof kms);
+        return EXIT_FAILURE;
+    }
+    dsk_hex_encode(root, sizeof root, hex);
+    printf("%s\n", have_kms ? hex : "none");
+    dsk_sim_appkeys_wipe(&keys);
+    dsk_sim_appkeys_wipe(&dev);
+    dsk_wipe(kms, sizeof kms);
+    return EXIT_SUCCESS;
+usage:
+    fprintf(stderr, "dstack-simulator: %s\n", err.msg);
+    dsk_sim_appkeys_wipe(&dev);
+    return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -103,6 +157,8 @@ int main(int argc, char **argv)
     if (pa != 0)
         return pa > 0 ? EXIT_SUCCESS : EXIT_USAGE;
     dsk_log_init("dstack-simulator", o.level);
+    if (o.make_appkeys)
+        return make_appkeys(&o);
 
     dsk_sim_appkeys_default(&api.keys);
     api.pre_v1 = o.pre_v1 != 0;
