@@ -43,3 +43,102 @@ static inline void tt_assert_hex(const unsigned char *bytes, size_t len, const c
 }
 
 #endif
+
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
+#include <openssl/x509.h>
+#include <secp256k1.h>
+#include <secp256k1_recovery.h>
+#include <stdlib.h>
+
+/* A statement fixture: fields owned here, s points into them. */
+typedef struct tt_statement {
+    dsk_statement s;
+    unsigned char spki[1024];
+    char purpose[DSK_STATEMENT_PURPOSE_MAX];
+} tt_statement;
+
+/* SPKI DER of an EC public point (any encoding) on group. */
+static inline size_t tt_ec_spki(const char *group, const unsigned char *pt, size_t len,
+                                unsigned char *out)
+{
+    OSSL_PARAM_BLD *b = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *p;
+    EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+    EVP_PKEY *pk = NULL;
+    unsigned char *q = out;
+    int n;
+    OSSL_PARAM_BLD_push_utf8_string(b, OSSL_PKEY_PARAM_GROUP_NAME, group, 0);
+    OSSL_PARAM_BLD_push_octet_string(b, OSSL_PKEY_PARAM_PUB_KEY, pt, len);
+    p = OSSL_PARAM_BLD_to_param(b);
+    assert_int_equal(EVP_PKEY_fromdata_init(c), 1);
+    assert_int_equal(EVP_PKEY_fromdata(c, &pk, EVP_PKEY_PUBLIC_KEY, p), 1);
+    n = i2d_PUBKEY(pk, &q);
+    assert_true(n > 0);
+    EVP_PKEY_free(pk);
+    EVP_PKEY_CTX_free(c);
+    OSSL_PARAM_free(p);
+    OSSL_PARAM_BLD_free(b);
+    return (size_t)n;
+}
+
+/* Sign link 0 over s's claim with the simulator's (public, development)
+ * app key, as the agent would. */
+static inline void tt_sign_link0(dsk_statement *s)
+{
+    unsigned char key[32], claim[512], digest[32];
+    size_t len = sizeof claim;
+    dsk_chain_input in;
+    secp256k1_context *ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
+    secp256k1_ecdsa_recoverable_signature sig;
+    int recid;
+    memset(&in, 0, sizeof in);
+    in.api = s->api;
+    in.algorithm = s->algorithm;
+    in.purpose = s->purpose;
+    in.purpose_len = s->purpose_len;
+    in.pubkey = s->chain_pubkey;
+    in.pubkey_len = s->chain_pubkey_len;
+    assert_int_equal(dsk_chain_claim(&in, claim, &len), DSK_OK);
+    dsk_keccak256(claim, len, digest);
+    tt_hex(TT_APP_KEY, key, 32);
+    assert_true(secp256k1_ecdsa_sign_recoverable(ctx, &sig, digest, key, NULL, NULL));
+    secp256k1_ecdsa_recoverable_signature_serialize_compact(ctx, s->link0, &recid, &sig);
+    s->link0[64] = (unsigned char)recid;
+    secp256k1_context_destroy(ctx);
+}
+
+/* A valid statement: type "secp256k1" (the SPKI is the wallet key itself)
+ * or "ec-p256" (a fresh P-256 SPKI; the chain covers the wallet key). */
+static inline void tt_statement_make(tt_statement *t, const char *type)
+{
+    dsk_statement *s = &t->s;
+    memset(t, 0, sizeof *t);
+    s->format = DSK_STATEMENT_FORMAT;
+    s->api = DSK_CHAIN_V0;
+    tt_hex(TT_APP_ID, s->app_id, 20);
+    s->key_type = type;
+    s->algorithm = "secp256k1";
+    tt_hex(TT_WALLET_PUB, s->chain_pubkey, 33);
+    s->chain_pubkey_len = 33;
+    if (strcmp(type, "secp256k1") == 0) {
+        s->spki_len = tt_ec_spki("secp256k1", s->chain_pubkey, 33, t->spki);
+    } else {
+        EVP_PKEY *pk = EVP_EC_gen("P-256");
+        unsigned char *q = t->spki;
+        int n = i2d_PUBKEY(pk, &q);
+        assert_true(n > 0);
+        s->spki_len = (size_t)n;
+        EVP_PKEY_free(pk);
+    }
+    s->spki = t->spki;
+    assert_int_equal(dsk_statement_purpose(type, t->spki, s->spki_len, t->purpose, NULL), DSK_OK);
+    s->purpose = (const unsigned char *)t->purpose;
+    s->purpose_len = strlen(t->purpose);
+    tt_hex(TT_LINK1, s->link1, 65);
+    s->link1_len = 65;
+    s->label = "wallet";
+    s->path = "test/wallet";
+    tt_sign_link0(s);
+}
