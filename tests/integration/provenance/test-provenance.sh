@@ -17,8 +17,13 @@ NGINX=/usr/sbin/nginx
 [ -x "$NGINX" ] || fail "nginx not installed: $NGINX"
 
 # Keys the PKCS#11 module reads too: the provider's key set with ids.
+declare -A KID=([web]=01 [p384]=02 [k1]=03 [ed]=04 [rsa]=05)
 p11conf() { # p11conf VERIFY-LINES...
+    local l
     provconf "[token]" "kms_root = $DEV_ROOT" "$@"
+    for l in $PROV_LABELS; do
+        sed -i "s/^\[key $l\]\$/&\nid = ${KID[$l]}/" "$DSKCONF"
+    done
 }
 MSG="$TMP/msg.txt"
 echo "provenance" >"$MSG"
@@ -43,7 +48,7 @@ p11sign() {
     slot=$(slot_of "$token")
     [ -n "$slot" ] || { echo "no token $token" >&2; return 1; }
     DSTACK_PKCS11_CONF=$DSKCONF "$P11TOOL" --module "$PKCS11_MODULE" --slot "$slot" \
-        --sign --label "$l" -m "$mech" -i "$in" -o "$TMP/$name.sig"
+        --sign --id "${KID[$l]}" -m "$mech" -i "$in" -o "$TMP/$name.sig"
 }
 
 # ---- the development KMS pinned: everything works ----------------------
