@@ -161,7 +161,10 @@ static dsk_status verify_chain(dsk_keystore *ks, const dsk_keymat *mat, const un
     if (st != DSK_OK)
         return st;
     memset(&in, 0, sizeof in);
-    in.api = DSK_CHAIN_V0;
+    /* v1 keys: the claim binds the domain (kept in mat->path), not a purpose. */
+    in.api = mat->api == DSK_API_V1 ? DSK_CHAIN_V1 : DSK_CHAIN_V0;
+    if (mat->api == DSK_API_V1)
+        purpose = mat->path;
     in.algorithm = dsk_derive_getkey_algorithm(mat->type);
     in.purpose = (const unsigned char *)purpose;
     in.purpose_len = strlen(purpose);
@@ -274,6 +277,9 @@ dsk_status dsk_key_statement(dsk_key *k, char **json, dsk_error *err)
     st = dsk_key_derive(k, err);
     if (st != DSK_OK)
         return st;
+    if (mat->api == DSK_API_V1)
+        return dsk_error_set(err, DSK_E_UNSUPPORTED,
+                             "key '%s': statements for v1 keys are not specified yet", k->label);
     alg = dsk_derive_getkey_algorithm(mat->type);
     memset(&s, 0, sizeof s);
     st = dsk_statement_purpose(dsk_type_info_get(mat->type)->name, mat->spki, mat->spki_len,
