@@ -206,9 +206,15 @@ static dsk_status to_pem(void *obj, pem_fn write, char **pem, dsk_error *err)
     long n;
     dsk_status st = DSK_OK;
 
+    /* BIO memory is not NUL-terminated: copy by length (strndup may read
+     * past it, and ASan's strict_string_checks says so). */
     if (b == NULL || !write(b, obj) || (n = BIO_get_mem_data(b, &data)) <= 0 ||
-        (*pem = strndup(data, (size_t)n)) == NULL)
+        (*pem = malloc((size_t)n + 1)) == NULL) {
         st = dsk_error_set(err, DSK_E_NOMEM, "cannot write PEM: out of memory");
+    } else {
+        memcpy(*pem, data, (size_t)n);
+        (*pem)[n] = '\0';
+    }
     BIO_free(b);
     return st;
 }

@@ -205,7 +205,10 @@ static void test_attest(void **state)
     assert_int_equal(at.n_events, 5);
     assert_int_equal(at.events[1].imr, 3);
     assert_memory_equal(at.events[1].event, "app-id", 6);
-    char *cfg = strndup(at.config, at.config_len);
+    char *cfg = malloc(at.config_len + 1); /* config is not NUL-terminated */
+    assert_non_null(cfg);
+    memcpy(cfg, at.config, at.config_len);
+    cfg[at.config_len] = '\0';
     cJSON *vm = cJSON_Parse(cfg);
     assert_true(cJSON_IsObject(vm));
     cJSON_Delete(vm);
