@@ -167,6 +167,30 @@ static dsk_status token_api(dsk_conf_parser *p, const char *v)
     return DSK_OK;
 }
 
+static dsk_status token_agent_uid(dsk_conf_parser *p, const char *v)
+{
+    size_t n = strlen(v);
+    errno = 0;
+    long uid = n > 0 && n <= 10 && strspn(v, "0123456789") == n ? strtol(v, NULL, 10) : -1;
+    if (uid < 0 || uid > 2147483646L)
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "agent_uid '%.64s' is not a user id: write the number that `id -u` "
+                             "prints for the agent's user, e.g. agent_uid = 1000",
+                             v);
+    p->conf->agent_uid = uid;
+    return DSK_OK;
+}
+
+static dsk_status token_inline_keys(dsk_conf_parser *p, const char *v)
+{
+    if (dsk_conf_parse_bool(v, &p->conf->inline_keys) != 0)
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "inline_keys '%.64s' is not yes or no: write inline_keys = no to "
+                             "refuse dstack:path=... URIs and reference files",
+                             v);
+    return DSK_OK;
+}
+
 static const setting token_settings[] = {
     {"label", token_label, 0},
     {"endpoint", token_endpoint, 1},
@@ -176,9 +200,12 @@ static const setting token_settings[] = {
     {"pin", token_pin, 0},
     {"secure_heap", token_secure_heap, 0},
     {"api", token_api, 0},
+    {"inline_keys", token_inline_keys, 0},
+    {"agent_uid", token_agent_uid, 0},
 };
 #define TOKEN_VALID                                                                                \
-    "label, endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api"
+    "label, endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api, "          \
+    "inline_keys, agent_uid"
 
 /* ---- [key LABEL] ----------------------------------------------------- */
 
@@ -352,7 +379,7 @@ dsk_status dsk_conf_close_key(dsk_conf_parser *p)
                                     e->label, bad, dsk_key_type_name(e->type), good);
         }
     } else {
-        e->usage = can;
+        e->usage = dsk_key_type_default_usages(e->type);
     }
     /* path/domain defaults wait for dsk_conf_finish: the key's api may come
      * from a [token] section written after it. */
