@@ -15,7 +15,7 @@ static int run(dsk_tool_ctx *ctx, const dsk_tool_args *a)
     dsk_info info = {0};
     dsk_error err = {0};
     dsk_key *probe = NULL;
-    dsk_key_desc d = {"(info probe)", PROBE_PATH, NULL, DSK_KEY_SECP256K1, 0};
+    dsk_key_desc d = {.label = "(info probe)", .path = PROBE_PATH, .type = DSK_KEY_SECP256K1};
     dsk_status st;
     int code;
 

@@ -7,7 +7,8 @@
 # and .err, and fails unless it exits with CODE; a failing CMD must print
 # exactly one line on standard error.
 
-DSTACK_KEY="$DSK_BUILDDIR/tool/dstack-key"
+# The installed-package runs (DSK_INSTALLED=1) set DSTACK_KEY in lib.sh.
+DSTACK_KEY=${DSTACK_KEY:-$DSK_BUILDDIR/tool/dstack-key}
 [ -x "$DSTACK_KEY" ] || fail "dstack-key not built: $DSTACK_KEY"
 K() { "$DSTACK_KEY" "$@"; }
 
