@@ -3,10 +3,10 @@
 #   1. unit + integration tests (real programs against the simulator),
 #   2. unit tests again under ASan + UBSan,
 #   3. unit tests again under valgrind memcheck,
-#   4. the Debian packages (dpkg-buildpackage, lintian), the integration
-#      tests against them installed in a clean Debian 12 root, the Debian 13
-#      build from source with its unit and integration suites, and the
-#      container example (examples/dstack-app) carried out in Debian 13 roots.
+#   4. the Debian packages (dpkg-buildpackage, lintian); with DSK_TEST_ROOTS=1
+#      also the integration tests against them installed in a clean Debian 12
+#      root and the Debian 13 build from source with its unit and integration
+#      suites (see below why these are not yet run by default).
 # Installs missing Debian packages first (scripts/deps.sh). Exit status is
 # non-zero on any failure; the last line counts every test run.
 set -euo pipefail
