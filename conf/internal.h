@@ -39,6 +39,10 @@ typedef struct dsk_conf_parser {
     dsk_error *err;  /* never NULL */
     int failed_line; /* line of the first error recorded, 0 = none */
     dsk_status failed_code;
+    /* The value of the current line when it was written in double quotes
+     * (parse.c decodes it; inih sees an empty value): malloc'd, wiped (it
+     * may be the PIN), NULL when the value was not quoted. */
+    char *quoted;
 } dsk_conf_parser;
 
 /* Record "name:line: <message>" as the parse's error unless one is already
@@ -59,8 +63,9 @@ dsk_status dsk_conf_trust_settle(dsk_conf *conf, dsk_error *err);
 /* Parse p->text into p->conf (which holds the defaults). parse.c. */
 dsk_status dsk_conf_run(dsk_conf_parser *p);
 
-/* Apply "name = value" to the current section. settings.c. */
-dsk_status dsk_conf_setting(dsk_conf_parser *p, const char *name, const char *value);
+/* Apply "name = value" to the current section; quoted: the value was
+ * written in double quotes (so an empty one was meant). settings.c. */
+dsk_status dsk_conf_setting(dsk_conf_parser *p, const char *name, const char *value, int quoted);
 /* Checks that need the whole key section (usage against type) and fills the
  * defaults (path = label, usage = all the type supports). settings.c. */
 dsk_status dsk_conf_close_key(dsk_conf_parser *p);

@@ -130,6 +130,65 @@ static dsk_status section_line(dsk_conf_parser *p, const char *s, size_t n)
                          (int)(len > 64 ? 64 : len), in);
 }
 
+/* A value written in double quotes: s[0] is the opening quote, n bytes of
+ * line are left. Inside, \\ and \" stand for \ and "; everything else,
+ * ';' and '#' included, is itself. After the closing quote only blanks or a
+ * comment may follow. The decoded value goes to p->quoted. */
+static dsk_status quoted_value(dsk_conf_parser *p, const char *s, size_t n)
+{
+    char *out = malloc(n), *o = out;
+    size_t i = 1;
+
+    if (out == NULL)
+        return dsk_conf_fail(p, DSK_E_NOMEM, "out of memory");
+    for (; i < n && s[i] != '"'; i++) {
+        if (s[i] == '\\' && i + 1 < n && (s[i + 1] == '"' || s[i + 1] == '\\'))
+            i++;
+        else if (s[i] == '\\')
+            break;
+        *o++ = s[i];
+    }
+    *o = '\0';
+    if (i >= n || s[i] != '"') {
+        dsk_wipe(out, n);
+        free(out);
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             i < n ? "quoted value: write \\\\ for a backslash and \\\" for a quote"
+                                   : "quoted value without its closing '\"'");
+    }
+    for (i++; i < n && is_blank(s[i]); i++)
+        ;
+    if (i < n && s[i] != ';' && s[i] != '#') {
+        dsk_wipe(out, n);
+        free(out);
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "text after the closing '\"' of a quoted value: only a comment "
+                             "(';' or '#') may follow");
+    }
+    p->quoted = out;
+    return DSK_OK;
+}
+
+/* A "name = value" line whose value starts with '"': decode it into
+ * p->quoted and shorten the line to "name =" for inih. *n is updated. */
+static dsk_status take_quoted(dsk_conf_parser *p, const char *s, size_t *n)
+{
+    size_t eq = 0, v;
+
+    if (*n == 0 || *s == ';' || *s == '#')
+        return DSK_OK;
+    while (eq < *n && s[eq] != '=' && s[eq] != ':')
+        eq++;
+    for (v = eq + 1; v < *n && is_blank(s[v]); v++)
+        ;
+    if (eq >= *n || v >= *n || s[v] != '"')
+        return DSK_OK;
+    if (quoted_value(p, s + v, *n - v) != DSK_OK)
+        return p->failed_code;
+    *n = eq + 1;
+    return DSK_OK;
+}
+
 /* inih's fgets-style reader: one line per call, so inih's line count and
  * ours agree. */
 static char *read_line(char *str, int num, void *stream)
@@ -158,6 +217,8 @@ static char *read_line(char *str, int num, void *stream)
     } else if (n + 2 > (size_t)num) {
         dsk_conf_fail(p, DSK_E_CONFIG, "line too long (%zu characters; at most %d)", n, num - 2);
         return NULL;
+    } else if (take_quoted(p, s, &n) != DSK_OK) {
+        return NULL;
     }
     memcpy(str, s, n);
     /* inih takes only ';' as an inline comment; make " # ..." one too. */
@@ -174,12 +235,26 @@ static int on_setting(void *user, const char *section, const char *name, const c
 {
     (void)section; /* we track sections ourselves, see above */
     dsk_conf_parser *p = user;
-    return dsk_conf_setting(p, name, value) == DSK_OK;
+    char *quoted = p->quoted;
+    dsk_status st;
+
+    p->quoted = NULL;
+    st = dsk_conf_setting(p, name, quoted != NULL ? quoted : value, quoted != NULL);
+    if (quoted != NULL) {
+        dsk_wipe(quoted, strlen(quoted));
+        free(quoted);
+    }
+    return st == DSK_OK;
 }
 
 dsk_status dsk_conf_run(dsk_conf_parser *p)
 {
     int bad = ini_parse_stream(read_line, p, on_setting, p);
+    if (p->quoted != NULL) { /* a quoted line inih did not hand over */
+        dsk_wipe(p->quoted, strlen(p->quoted));
+        free(p->quoted);
+        p->quoted = NULL;
+    }
     if (bad > 0 && (!p->failed_line || bad < p->failed_line)) {
         /* inih found a line that is neither a section, a comment nor
          * name = value; it comes before any error of ours. */

@@ -17,6 +17,10 @@ typedef dsk_status (*setter)(dsk_conf_parser *p, const char *value);
 typedef struct setting {
     const char *name;
     setter set;
+    /* The setting accepts an empty value, which must then be written "":
+     * an unquoted empty one is refused, as it is what a value that starts
+     * with ';' or '#' (a comment) leaves behind. */
+    int empty_quoted;
 } setting;
 
 static dsk_key_entry *cur(dsk_conf_parser *p)
@@ -191,17 +195,17 @@ static dsk_status token_verify(dsk_conf_parser *p, const char *v)
 }
 
 static const setting token_settings[] = {
-    {"label", token_label},
-    {"endpoint", token_endpoint},
-    {"connect_timeout_ms", token_connect_timeout},
-    {"timeout_ms", token_timeout},
-    {"log_level", token_log_level},
-    {"pin", token_pin},
-    {"secure_heap", token_secure_heap},
-    {"api", token_api},
-    {"kms_root", token_kms_root},
-    {"app_id", token_app_id},
-    {"verify", token_verify},
+    {"label", token_label, 0},
+    {"endpoint", token_endpoint, 1},
+    {"connect_timeout_ms", token_connect_timeout, 0},
+    {"timeout_ms", token_timeout, 0},
+    {"log_level", token_log_level, 0},
+    {"pin", token_pin, 0},
+    {"secure_heap", token_secure_heap, 0},
+    {"api", token_api, 0},
+    {"kms_root", token_kms_root, 0},
+    {"app_id", token_app_id, 0},
+    {"verify", token_verify, 0},
 };
 #define TOKEN_VALID                                                                                \
     "label, endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api, "             \
@@ -302,15 +306,15 @@ static dsk_status key_domain(dsk_conf_parser *p, const char *v)
 }
 
 static const setting key_settings[] = {
-    {"path", key_path},
-    {"type", key_type},
-    {"purpose", key_purpose},
-    {"usage", key_usage},
-    {"certificate", key_certificate},
-    {"id", key_id},
-    {"token", key_token},
-    {"api", key_api},
-    {"domain", key_domain},
+    {"path", key_path, 1},
+    {"type", key_type, 0},
+    {"purpose", key_purpose, 1},
+    {"usage", key_usage, 0},
+    {"certificate", key_certificate, 0},
+    {"id", key_id, 0},
+    {"token", key_token, 0},
+    {"api", key_api, 0},
+    {"domain", key_domain, 1},
 };
 #define KEY_VALID "path, type, purpose, usage, certificate, id, token, api, domain"
 #define USAGE_INDEX 3
@@ -320,7 +324,7 @@ _Static_assert(sizeof token_settings / sizeof token_settings[0] <= DSK_CONF_MAX_
 _Static_assert(sizeof key_settings / sizeof key_settings[0] <= DSK_CONF_MAX_SETTINGS,
                "dsk_conf_seen too small");
 
-dsk_status dsk_conf_setting(dsk_conf_parser *p, const char *name, const char *value)
+dsk_status dsk_conf_setting(dsk_conf_parser *p, const char *name, const char *value, int quoted)
 {
     const setting *table;
     size_t count;
@@ -349,6 +353,12 @@ dsk_status dsk_conf_setting(dsk_conf_parser *p, const char *name, const char *va
             return dsk_conf_fail(p, DSK_E_CONFIG,
                                  "setting '%s' given twice in %s (first at line %d)", name, where,
                                  seen->line[i]);
+        if (table[i].empty_quoted && !quoted && value[0] == '\0')
+            return dsk_conf_fail(p, DSK_E_CONFIG,
+                                 "setting '%s' in %s has no value (';' or '#' after a blank "
+                                 "starts a comment): quote a value that holds them, e.g. "
+                                 "%s = \"#1\", and write %s = \"\" for an empty one",
+                                 name, where, name, name);
         seen->seen |= 1u << i;
         seen->line[i] = p->line;
         return table[i].set(p, value);

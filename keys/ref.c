@@ -133,7 +133,9 @@ static dsk_status parse_inline(const char *rest, dsk_ref *r, dsk_error *err)
                            rest);
         goto done;
     }
-    if (r->api == DSK_API_V0 && (r->path == NULL || r->path[0] == '\0')) {
+    /* path= with nothing after it names the empty path, a valid getKey
+     * path; only a missing path= is an error. */
+    if (r->api == DSK_API_V0 && r->path == NULL) {
         st = dsk_error_set(err, DSK_E_CONFIG,
                            "URI dstack:%s: no path (write dstack:path=/my-app/key;type=ec-p256)",
                            rest);
@@ -159,7 +161,7 @@ dsk_status dsk_ref_parse(const char *uri, dsk_ref *out, dsk_error *err)
     memset(out, 0, sizeof *out);
     if (uri == NULL || strncasecmp(uri, DSK_URI_SCHEME, slen) != 0)
         return dsk_error_set(err, DSK_E_ARGS, "'%s' is not a dstack: URI", uri ? uri : "(null)");
-    if (strlen(uri) >= DSK_URI_MAX)
+    if (strlen(uri) > DSK_URI_MAX)
         return dsk_error_set(err, DSK_E_ARGS, "dstack: URI longer than %d bytes", DSK_URI_MAX);
     rest = uri + slen;
     if (*rest == '\0') {
@@ -256,9 +258,9 @@ dsk_status dsk_ref_from_base64(const char *b64, size_t len, char **uri, dsk_erro
     /* The limit is on the URI, i.e. the decoded bytes without the padding,
      * so that every URI dsk_ref_parse accepts can be written and read back. */
     pad = (clean[n - 1] == '=') + (clean[n - 2] == '=');
-    if (n / 4 * 3 - pad >= DSK_URI_MAX) {
+    if (n / 4 * 3 - pad > DSK_URI_MAX) {
         st = dsk_error_set(err, DSK_E_BAD_INPUT,
-                           DSK_REF_PEM_LABEL " block: URI longer than %d bytes", DSK_URI_MAX - 1);
+                           DSK_REF_PEM_LABEL " block: URI longer than %d bytes", DSK_URI_MAX);
         goto done;
     }
     if ((bin = malloc(n / 4 * 3 + 1)) == NULL) {

@@ -145,17 +145,19 @@ static int ref_decode(void *vctx, OSSL_CORE_BIO *cin, int selection, OSSL_CALLBA
     dsk_error err = {0};
     dsk_ref ref = {0};
     dsk_key *key = NULL;
-    char buf[DSK_URI_MAX + 1];
+    char buf[DSK_URI_MAX + 2];
     size_t n = 0, got = 0;
     int ok = 0;
 
     /* Only our own URI text: any real DER that reaches us is passed over. */
-    while (n < DSK_URI_MAX && p->bio_read_ex(cin, buf + n, DSK_URI_MAX - n, &got) && got > 0)
+    /* One byte past the limit tells a URI of exactly DSK_URI_MAX bytes from
+     * a longer one. */
+    while (n <= DSK_URI_MAX && p->bio_read_ex(cin, buf + n, DSK_URI_MAX + 1 - n, &got) && got > 0)
         n += got;
     buf[n] = '\0';
     dsk_log(DSK_LOG_DEBUG, "reference decoder: %zu bytes%s", n,
             strncasecmp(buf, DSK_URI_SCHEME, strlen(DSK_URI_SCHEME)) == 0 ? ", a dstack: URI" : "");
-    if (n < strlen(DSK_URI_SCHEME) || n >= DSK_URI_MAX || memchr(buf, '\0', n) != NULL ||
+    if (n < strlen(DSK_URI_SCHEME) || n > DSK_URI_MAX || memchr(buf, '\0', n) != NULL ||
         strncasecmp(buf, DSK_URI_SCHEME, strlen(DSK_URI_SCHEME)) != 0)
         return 1;
     /* No derivation here: in the file: store an error raised now would be

@@ -114,6 +114,10 @@ int dsk_http_rx_done(const dsk_http_rx *rx);
  * allowed) that cJSON parses whole; 0 otherwise.  Allocates nothing, so a
  * rejected body that holds a key leaves no copy behind. */
 int dsk_json_check(const char *text, size_t len);
+/* The same, and *has_nul = 1 when a string holds the escape \u0000: cJSON
+ * keeps such a string as a C string that strlen cuts at the NUL, so its
+ * length cannot be checked (a "key" of 64 hex digits, \u0000, and more). */
+int dsk_json_check_nul(const char *text, size_t len, int *has_nul);
 
 /* ---- reply.c ------------------------------------------------------------- */
 

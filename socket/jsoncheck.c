@@ -14,6 +14,7 @@
 
 typedef struct cursor {
     const unsigned char *p, *end;
+    int nul; /* a string holds \u0000 */
 } cursor;
 
 static void skip_ws(cursor *c)
@@ -72,6 +73,9 @@ static int string(cursor *c)
             continue;
         if (ch != 'u' || !hex4(c, &u))
             return 0;
+        /* cJSON keeps a NUL in a C string, which every reader then cuts. */
+        if (u == 0)
+            c->nul = 1;
         /* cJSON refuses lone surrogates; so do we. */
         if (u >= 0xDC00 && u <= 0xDFFF)
             return 0;
@@ -175,13 +179,21 @@ static int value(cursor *c, int depth)
     }
 }
 
-int dsk_json_check(const char *text, size_t len)
+int dsk_json_check_nul(const char *text, size_t len, int *has_nul)
 {
+    *has_nul = 0;
     if (!text)
         return 0;
-    cursor c = {(const unsigned char *)text, (const unsigned char *)text + len};
+    cursor c = {(const unsigned char *)text, (const unsigned char *)text + len, 0};
     if (!value(&c, 0))
         return 0;
     skip_ws(&c);
+    *has_nul = c.nul;
     return c.p == c.end;
+}
+
+int dsk_json_check(const char *text, size_t len)
+{
+    int nul;
+    return dsk_json_check_nul(text, len, &nul);
 }

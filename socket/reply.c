@@ -75,8 +75,13 @@ static dsk_status parse(const char *where, long status, const char *body, size_t
     dsk_status st = DSK_OK;
     const char *end = NULL;
     char show[SHOW_MAX * 4 + 8] = "";
-    /* cJSON only sees text it will parse whole: see jsoncheck.c. */
-    cJSON *j = dsk_json_check(body, len) ? cJSON_ParseWithLengthOpts(body, len, &end, 0) : NULL;
+    int nul = 0;
+    /* cJSON only sees text it will parse whole (see jsoncheck.c), and no
+     * string with a NUL in it: its length would be strlen's, not the
+     * decoded one, so "<64 hex>\u0000anything" would pass as 64 digits. */
+    cJSON *j = dsk_json_check_nul(body, len, &nul) && !nul
+                   ? cJSON_ParseWithLengthOpts(body, len, &end, 0)
+                   : NULL;
 
     *out = NULL;
     if (j && !only_space(end, body + len)) {
@@ -106,6 +111,13 @@ static dsk_status parse(const char *where, long status, const char *body, size_t
     }
     if (!len) {
         st = dsk_error_set(err, DSK_E_MALFORMED, "%s: empty reply", where);
+        goto done;
+    }
+    if (nul) {
+        st = dsk_error_set(err, DSK_E_MALFORMED,
+                           "%s: a string of the reply holds \\u0000 (a NUL byte), which no "
+                           "dstack reply has",
+                           where);
         goto done;
     }
     if (!j) {

@@ -93,7 +93,7 @@ static void token_endpoint_forms(void **state)
     expect_error(text, DSK_E_CONFIG,
                  "t.conf:2: endpoint socket path is 108 bytes long: unix sockets allow at most "
                  "107");
-    c = parse_ok("[token]\nendpoint =\n"); /* empty: discover */
+    c = parse_ok("[token]\nendpoint = \"\"\n"); /* empty: discover */
     assert_null(c->endpoint);
     dsk_conf_free(c);
     expect_error("[token]\nendpoint = dstack.sock\n", DSK_E_CONFIG,
@@ -260,7 +260,7 @@ static void key_path_byte_for_byte(void **state)
 {
     (void)state;
     dsk_conf *c = parse_ok("[key a]\npath = /caf\xc3\xa9/k=1;x #2\n"
-                           "[key b]\npath =\n"
+                           "[key b]\npath = \"\"\n"
                            "[key c]\npath = a:b\n");
     /* " #2" starts a comment; ";x" without a blank before it does not. */
     assert_string_equal(c->keys[0].path, "/caf\xc3\xa9/k=1;x");
@@ -271,6 +271,50 @@ static void key_path_byte_for_byte(void **state)
                  "t.conf:2: key 'a': path is not valid UTF-8");
     expect_error("[key a]\npurpose = \xc3\n", DSK_E_CONFIG,
                  "t.conf:2: key 'a': purpose is not valid UTF-8");
+}
+
+/* A value is never silently emptied (issue 13, item 12): a path or purpose
+ * that starts with ';' or '#' would be a comment, so quotes keep it, and an
+ * unquoted empty value is an error. */
+static void quoted_values(void **state)
+{
+    (void)state;
+    dsk_conf *c = parse_ok("[key a]\npath = \";secret\"\n"
+                           "[key b]\npath = \"#1 ; x\"  ; a comment\n"
+                           "purpose = \"say \\\"hi\\\" \\\\ o/\" # another\n"
+                           "[key c]\npath = \"\"\npurpose = \"\"\n"
+                           "[token]\nendpoint = \"/run/x #1.sock\"\npin = \";pin\"\n");
+    assert_string_equal(c->keys[0].path, ";secret");
+    assert_string_equal(c->keys[1].path, "#1 ; x");
+    assert_string_equal(c->keys[1].purpose, "say \"hi\" \\ o/");
+    assert_string_equal(c->keys[2].path, "");
+    assert_string_equal(c->keys[2].purpose, "");
+    assert_string_equal(c->endpoint, "/run/x #1.sock");
+    assert_string_equal(c->user_pin, ";pin");
+    dsk_conf_free(c);
+    expect_error("[key a]\npath = ;secret\n", DSK_E_CONFIG,
+                 "t.conf:2: setting 'path' in [key a] has no value (';' or '#' after a blank "
+                 "starts a comment): quote a value that holds them, e.g. path = \"#1\", and "
+                 "write path = \"\" for an empty one");
+    expect_error("[key a]\npath = # x\n", DSK_E_CONFIG,
+                 "t.conf:2: setting 'path' in [key a] has no value (';' or '#' after a blank "
+                 "starts a comment): quote a value that holds them, e.g. path = \"#1\", and "
+                 "write path = \"\" for an empty one");
+    expect_error("[key a]\npath =\n", DSK_E_CONFIG,
+                 "t.conf:2: setting 'path' in [key a] has no value (';' or '#' after a blank "
+                 "starts a comment): quote a value that holds them, e.g. path = \"#1\", and "
+                 "write path = \"\" for an empty one");
+    expect_error("[key a]\npurpose = ;x\n", DSK_E_CONFIG,
+                 "t.conf:2: setting 'purpose' in [key a] has no value (';' or '#' after a blank "
+                 "starts a comment): quote a value that holds them, e.g. purpose = \"#1\", and "
+                 "write purpose = \"\" for an empty one");
+    expect_error("[key a]\npath = \"/a\n", DSK_E_CONFIG,
+                 "t.conf:2: quoted value without its closing '\"'");
+    expect_error("[key a]\npath = \"/a\" b\n", DSK_E_CONFIG,
+                 "t.conf:2: text after the closing '\"' of a quoted value: only a comment (';' "
+                 "or '#') may follow");
+    expect_error("[key a]\npath = \"/a\\n\"\n", DSK_E_CONFIG,
+                 "t.conf:2: quoted value: write \\\\ for a backslash and \\\" for a quote");
 }
 
 static void key_bad_type(void **state)
@@ -520,6 +564,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(key_every_setting, setup, teardown),
         cmocka_unit_test(key_defaults),
         cmocka_unit_test(key_path_byte_for_byte),
+        cmocka_unit_test(quoted_values),
         cmocka_unit_test(key_bad_type),
         cmocka_unit_test(key_usage_against_type),
         cmocka_unit_test(key_ids),

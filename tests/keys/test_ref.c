@@ -45,6 +45,52 @@ static void test_inline(void **state)
     dsk_ref_clear(&r);
 }
 
+/* Issue 13, items 11-12: the empty path can be named inline, and a URI of
+ * exactly DSK_URI_MAX bytes is accepted everywhere (one more is refused). */
+static void test_empty_path_and_limit(void **state)
+{
+    char uri[DSK_URI_MAX + 2], *pem, *back = NULL;
+    const char *body, *end;
+    dsk_ref r;
+    dsk_error err = {0};
+
+    assert_int_equal(dsk_ref_parse("dstack:path=;type=ec-p384", &r, &err), DSK_OK);
+    assert_string_equal(r.path, "");
+    assert_int_equal(r.type, DSK_KEY_EC_P384);
+    dsk_ref_clear(&r);
+    assert_int_equal(dsk_ref_parse("dstack:path=", &r, &err), DSK_OK);
+    assert_string_equal(r.path, "");
+    dsk_ref_clear(&r);
+
+    memcpy(uri, "dstack:path=", 12);
+    memset(uri + 12, 'p', DSK_URI_MAX - 12);
+    uri[DSK_URI_MAX] = '\0';
+    assert_int_equal(strlen(uri), DSK_URI_MAX);
+    if (dsk_ref_parse(uri, &r, &err) != DSK_OK)
+        fail_msg("%d-byte URI refused: %s", DSK_URI_MAX, err.msg);
+    assert_int_equal(strlen(r.path), DSK_URI_MAX - 12);
+    dsk_ref_clear(&r);
+    pem = dsk_ref_pem(uri);
+    body = pem + 37;
+    end = strstr(body, "-----END");
+    if (dsk_ref_from_base64(body, (size_t)(end - body), &back, &err) != DSK_OK)
+        fail_msg("%d-byte URI in a reference refused: %s", DSK_URI_MAX, err.msg);
+    assert_string_equal(back, uri);
+    free(back);
+    free(pem);
+
+    uri[DSK_URI_MAX] = 'p';
+    uri[DSK_URI_MAX + 1] = '\0';
+    assert_int_not_equal(dsk_ref_parse(uri, &r, &err), DSK_OK);
+    assert_string_equal(err.msg, "dstack: URI longer than 2048 bytes");
+    pem = dsk_ref_pem(uri);
+    body = pem + 37;
+    end = strstr(body, "-----END");
+    assert_int_not_equal(dsk_ref_from_base64(body, (size_t)(end - body), &back, &err), DSK_OK);
+    assert_string_equal(err.msg, "DSTACK KEY REFERENCE block: URI longer than 2048 bytes");
+    free(pem);
+}
+
 static void test_errors(void **state)
 {
     static const struct {
@@ -167,6 +213,7 @@ int main(void)
         cmocka_unit_test(test_label),         cmocka_unit_test(test_inline),
         cmocka_unit_test(test_errors),        cmocka_unit_test(test_resolve),
         cmocka_unit_test(test_pem_roundtrip), cmocka_unit_test(test_base64_rejects),
+        cmocka_unit_test(test_empty_path_and_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

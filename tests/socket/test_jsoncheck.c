@@ -49,6 +49,20 @@ static void test_valid(void **state)
     }
 }
 
+/* \u0000 is valid JSON, but flagged: cJSON would keep a string cut short. */
+static void test_nul_flag(void **state)
+{
+    (void)state;
+    int nul = 7;
+    assert_true(dsk_json_check_nul("{\"k\":\"ab\\u0000cd\"}", strlen("{\"k\":\"ab\\u0000cd\"}"), &nul));
+    assert_int_equal(nul, 1);
+    assert_true(dsk_json_check_nul("{\"k\":\"ab\\\\u0000\"}", strlen("{\"k\":\"ab\\\\u0000\"}"), &nul));
+    assert_int_equal(nul, 0); /* an escaped backslash, then text */
+    assert_true(dsk_json_check_nul("{\"\\u0000\":1}", strlen("{\"\\u0000\":1}"), &nul));
+    assert_int_equal(nul, 1);
+    assert_false(dsk_json_check_nul("{\"k\":", strlen("{\"k\":"), &nul));
+}
+
 static void test_invalid(void **state)
 {
     (void)state;
@@ -148,6 +162,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_valid),
         cmocka_unit_test(test_invalid),
+        cmocka_unit_test(test_nul_flag),
         cmocka_unit_test(test_depth),
         cmocka_unit_test(test_never_laxer_than_cjson),
     };

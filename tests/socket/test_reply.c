@@ -119,6 +119,14 @@ static void test_key_malformed(void **state)
     expect_bad_key(200, "{\"key\":\"" KEY "\",\"signature_chain\":[\"" SIG0 "\",\"\"]} dead",
                    "not shown");
     expect_bad_key(200, "[\"" KEY "\"]", "reply is JSON but not an object");
+    /* The key's length is its decoded length (issue 13, item 11). */
+    expect_bad_key(200,
+                   "{\"key\":\"" KEY "\\u0000anything\",\"signature_chain\":[\"" SIG0
+                   "\",\"\"]}",
+                   "a string of the reply holds \\u0000 (a NUL byte), which no dstack reply has");
+    expect_bad_key(200,
+                   "{\"key\":\"" KEY "\",\"signature_chain\":[\"" SIG0 "\",\"\"],\"x\":\"\\u0000\"}",
+                   "holds \\u0000");
     expect_bad_key(200, "", "empty reply");
 }
 
