@@ -136,6 +136,84 @@ static const char *string_field(const cJSON *root, const char *name, const char 
     return NULL;
 }
 
+/* Past the string token at s (its opening quote), counting the \u0000
+ * escapes in it. The text is valid JSON: cJSON has parsed it. */
+static const char *skip_string(const char *s, const char *end, size_t *nuls)
+{
+    for (s++; s < end && *s != '"'; s++) {
+        if (*s != '\\')
+            continue;
+        s++;
+        if (s + 5 <= end && *s == 'u' && memcmp(s + 1, "0000", 4) == 0)
+            (*nuls)++;
+    }
+    return s + 1;
+}
+
+/* Past the value at s (a string, number, literal, object or array). */
+static const char *skip_value(const char *s, const char *end)
+{
+    size_t depth = 0, nuls = 0;
+
+    if (s < end && *s == '"')
+        return skip_string(s, end, &nuls);
+    if (s < end && *s != '{' && *s != '[') {
+        while (s < end && !strchr(",}] \t\r\n", *s))
+            s++;
+        return s;
+    }
+    while (s < end) {
+        if (*s == '"') {
+            s = skip_string(s, end, &nuls);
+            continue;
+        }
+        if (*s == '{' || *s == '[')
+            depth++;
+        else if ((*s == '}' || *s == ']') && --depth == 0)
+            return s + 1;
+        s++;
+    }
+    return s;
+}
+
+static const char *skip_ws(const char *s, const char *end)
+{
+    while (s < end && strchr(" \t\r\n", *s) && *s)
+        s++;
+    return s;
+}
+
+/* cJSON keeps a string as a C string, so a path holding \u0000 would be cut
+ * at its first NUL; the real agent derives over every byte. Count the
+ * escapes of the top-level "path" member in the text: each made exactly one
+ * NUL, the only NULs there are. A member name holding \u0000 is refused. */
+static const char *path_nuls(const char *body, size_t len, size_t *nuls)
+{
+    const char *p = skip_ws(body, body + len), *end = body + len;
+
+    *nuls = 0;
+    for (p = skip_ws(p + 1, end); p < end && *p == '"';) {
+        const char *name = p;
+        size_t name_nuls = 0;
+        cJSON *decoded;
+        int is_path;
+
+        p = skip_string(p, end, &name_nuls);
+        if (name_nuls != 0)
+            return "Failed to decode request: a field name holds a NUL";
+        decoded = cJSON_ParseWithLength(name, (size_t)(p - name));
+        is_path = cJSON_IsString(decoded) && strcmp(decoded->valuestring, "path") == 0;
+        cJSON_Delete(decoded);
+        p = skip_ws(skip_ws(p, end) + 1, end); /* past ':' */
+        if (is_path && p < end && *p == '"')
+            skip_string(p, end, nuls);
+        p = skip_ws(skip_value(p, end), end);
+        if (p < end && *p == ',')
+            p = skip_ws(p + 1, end);
+    }
+    return NULL;
+}
+
 const char *dsk_sim_request_from_json(const char *body, size_t len, dsk_sim_request *req,
                                       cJSON **json_out)
 {
@@ -174,8 +252,18 @@ const char *dsk_sim_request_from_json(const char *body, size_t len, dsk_sim_requ
             return bad;
         }
     }
-    if (req->path)
+    if (req->path) {
+        size_t nuls = 0;
+        bad = path_nuls(body, len, &nuls);
+        if (bad) {
+            cJSON_Delete(root);
+            memset(req, 0, sizeof *req);
+            return bad;
+        }
         req->path_len = strlen(req->path);
+        while (nuls-- > 0)
+            req->path_len += 1 + strlen(req->path + req->path_len + 1);
+    }
     if (req->domain)
         req->domain_len = strlen(req->domain);
     *json_out = root;

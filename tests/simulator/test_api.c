@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <cjson/cJSON.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -162,6 +163,41 @@ static void test_utf8_and_long_paths(void **state)
     assert_null(json);
 }
 
+/* The real agent derives over every byte of the path, a NUL included
+ * (issue 13, item 11): the simulator must not cut at it. */
+static void test_path_with_nul(void **state)
+{
+    (void)state;
+    dsk_sim_request req;
+    cJSON *json = NULL;
+    uint8_t want[32], cut[32];
+    dsk_error err = {0};
+    unsigned st;
+    char hex[65];
+    const char *body = "{\"purpose\":\"x\\u0000y\", \"path\" : \"a\\u0000b\\u0000\\u0000c\","
+                       "\"x\":{\"path\":\"q\\u0000\"}}";
+    assert_null(dsk_sim_request_from_json(body, strlen(body), &req, &json));
+    assert_int_equal(req.path_len, 6);
+    assert_memory_equal(req.path, "a\0b\0\0c", 6);
+    cJSON_Delete(json);
+    body = "{\"p\\u0061th\":\"\\u0000\"}"; /* an escaped name is still "path" */
+    assert_null(dsk_sim_request_from_json(body, strlen(body), &req, &json));
+    assert_int_equal(req.path_len, 1);
+    cJSON_Delete(json);
+    body = "{\"path\\u0000\":\"a\"}";
+    assert_non_null(dsk_sim_request_from_json(body, strlen(body), &req, &json));
+
+    assert_int_equal(dsk_sim_derive_key(api.keys.k256_key, "a\0b", 3, want, &err), DSK_OK);
+    assert_int_equal(dsk_sim_derive_key(api.keys.k256_key, "a", 1, cut, &err), DSK_OK);
+    assert_memory_not_equal(want, cut, 32);
+    cJSON *a = get_key_json("{\"path\":\"a\\u0000b\"}", &st, false);
+    assert_int_equal(st, 200);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", want[i]);
+    assert_string_equal(str(a, "key"), hex);
+    cJSON_Delete(a);
+}
+
 /* Mutated bodies (fixed seed, so a failure reproduces): every one decodes
  * or is refused, and every decoded one gets a 200 or a 400 reply. Run
  * under ASan/valgrind this is the parser's fuzz test. */
@@ -230,7 +266,8 @@ int main(void)
         cmocka_unit_test(test_get_key_any_key_order), cmocka_unit_test(test_get_key_defaults),
         cmocka_unit_test(test_get_key_ed25519),       cmocka_unit_test(test_unsupported_algorithm),
         cmocka_unit_test(test_short_key),             cmocka_unit_test(test_bad_bodies),
-        cmocka_unit_test(test_utf8_and_long_paths),   cmocka_unit_test(test_methods),
+        cmocka_unit_test(test_utf8_and_long_paths),
+        cmocka_unit_test(test_path_with_nul),   cmocka_unit_test(test_methods),
         cmocka_unit_test(test_mutated_bodies),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
