@@ -29,6 +29,12 @@
 typedef struct dsk_keymat {
     pthread_mutex_t lock; /* serialises derivation only */
     atomic_int ready;     /* 1 once pkey and the public forms are set (release) */
+    /* Failed GetKey attempts so far, and the error of the last (both under
+     * lock): a caller that was already waiting when an attempt failed gets
+     * that attempt's error instead of starting another full timeout behind
+     * it; a caller that arrives after it tries again (key.c). */
+    atomic_ulong failures;
+    dsk_error last_error;
     char *path;    /* v0: the path; v1: the domain */
     char *purpose; /* v0 only; "" under v1 */
     dsk_key_type type;

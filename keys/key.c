@@ -4,7 +4,13 @@
  * takes its own mutex, and the thread that wins it does the GetKey request
  * while the others wait, then find it ready. A failure leaves ready at 0, so
  * the next use tries again. Material survives fork (the child inherits a
- * derived key; the client opens a new connection per request anyway). */
+ * derived key; the client opens a new connection per request anyway).
+ *
+ * A failed attempt is shared with the callers that were waiting on the mutex
+ * while it ran (they asked at the same time, so its answer is theirs):
+ * against a hung agent, eight threads at first use return after one timeout,
+ * not one after another. A caller that asks after the failure was reported
+ * starts a new attempt: no failure is kept for later uses. */
 #include "internal.h"
 
 #include <stdio.h>
@@ -155,18 +161,38 @@ static dsk_status fetch_and_install(dsk_key *k, dsk_error *err)
 
 dsk_status dsk_key_derive(dsk_key *k, dsk_error *err)
 {
+    dsk_keymat *mat;
     dsk_status st = DSK_OK;
+    unsigned long seen;
 
     if (k == NULL)
         return dsk_error_set(err, DSK_E_ARGS, "derive: NULL key");
-    if (atomic_load_explicit(&k->mat->ready, memory_order_acquire))
+    mat = k->mat;
+    if (atomic_load_explicit(&mat->ready, memory_order_acquire))
         return DSK_OK;
-    pthread_mutex_lock(&k->mat->lock);
-    if (!atomic_load_explicit(&k->mat->ready, memory_order_relaxed))
-        st = fetch_and_install(k, err);
-    pthread_mutex_unlock(&k->mat->lock);
-    if (st != DSK_OK)
-        dsk_key_name_prefix(k, err);
+    /* Read before waiting: a change seen under the lock is a failure that
+     * happened while this caller waited. */
+    seen = atomic_load(&mat->failures);
+    pthread_mutex_lock(&mat->lock);
+    if (atomic_load_explicit(&mat->ready, memory_order_relaxed)) {
+        st = DSK_OK;
+    } else if (atomic_load(&mat->failures) != seen) {
+        st = mat->last_error.code;
+        if (err != NULL)
+            *err = mat->last_error;
+    } else {
+        dsk_error mine;
+        dsk_error_clear(&mine);
+        st = fetch_and_install(k, &mine);
+        if (st != DSK_OK) {
+            dsk_key_name_prefix(k, &mine);
+            mat->last_error = mine;
+            atomic_fetch_add(&mat->failures, 1);
+            if (err != NULL)
+                *err = mine;
+        }
+    }
+    pthread_mutex_unlock(&mat->lock);
     return st;
 }
 

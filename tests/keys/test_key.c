@@ -279,6 +279,54 @@ static void test_derive_once_under_contention(void **state)
     dsk_keystore_free(ks);
 }
 
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* Issue 13, item 1: eight threads at first use while the agent hangs. Each
+ * waiter used to retry after the one before it timed out (the k-th returned
+ * after k timeouts); now the waiters behind the failed attempt share its
+ * error, so all return within one timeout (plus a margin), and nothing is
+ * cached: the next use after the agent recovers derives. */
+static void test_hung_agent_waiters_share_failure(void **state)
+{
+    fix *f = *state;
+    dsk_client_opts o = {.endpoint = f->sim.sock, .timeout_ms = 600};
+    dsk_keystore *ks = NULL;
+    pthread_barrier_t go;
+    pthread_t t[8];
+    racer r[8];
+    double t0, took;
+    assert_int_equal(dsk_keystore_new(&o, &ks, NULL), DSK_OK);
+    dsk_key *k = add(ks, "web", "app/hung", DSK_KEY_EC_P256);
+    assert_int_equal(dsk_test_sim_fault(&f->sim, "hang"), 0);
+    pthread_barrier_init(&go, NULL, 8);
+    t0 = now_ms();
+    for (int i = 0; i < 8; i++) {
+        r[i] = (racer){.k = k, .go = &go, .st = DSK_OK};
+        assert_int_equal(pthread_create(&t[i], NULL, derive_now, &r[i]), 0);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(r[i].st, DSK_E_TIMEOUT);
+    }
+    took = now_ms() - t0;
+    pthread_barrier_destroy(&go);
+    if (took > 600 + 900)
+        fail_msg("8 waiters took %.0f ms against a hung agent (timeout 600 ms)", took);
+    /* The barrier lets a late thread start after the first attempt ended:
+     * it then makes its own (a later use), so 1 or 2 requests. */
+    assert_in_range(dsk_keystore_getkey_calls(ks), 1, 2);
+    assert_false(dsk_key_is_derived(k));
+    assert_int_equal(dsk_test_sim_fault(&f->sim, "none"), 0);
+    if (dsk_key_derive(k, NULL) != DSK_OK)
+        fail_msg("the failure was cached");
+    dsk_keystore_free(ks);
+}
+
 /* dstack down: a clear error naming the key; then the agent appears at that
  * socket and the SAME key object derives. */
 static void test_down_then_up(void **state)
@@ -388,6 +436,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_derive_once_under_contention, setup, teardown),
         cmocka_unit_test_setup_teardown(test_down_then_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_faults_not_cached, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hung_agent_waiters_share_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_keeps_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
