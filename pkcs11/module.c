@@ -20,6 +20,8 @@
 
 dsk_p11_mod dsk_p11;
 
+#define DSK_P11_ENDPOINT_ENV "DSTACK_SIMULATOR_ENDPOINT"
+
 /* Serialises C_Initialize and C_Finalize; never held across fork by us. */
 static pthread_mutex_t init_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int initialised;
@@ -138,7 +140,7 @@ static void log_setup(const dsk_conf *conf)
     /* dsk_conf_load already applied DSTACK_PKCS11_DEBUG; without a usable
      * configuration the variable is read here with the same meaning. */
     dsk_log_level level = conf ? (dsk_log_level)conf->log_level : DSK_LOG_WARNING;
-    const char *env = getenv(DSK_CONF_DEBUG_ENV);
+    const char *env = secure_getenv(DSK_CONF_DEBUG_ENV);
     if (!conf && env && *env) {
         if (!strcmp(env, "1") || !strcasecmp(env, "yes") || !strcasecmp(env, "true") ||
             !strcasecmp(env, "on") || dsk_log_level_parse(env, &level) != 0)
@@ -201,6 +203,13 @@ static CK_RV load(void)
         .connect_timeout_ms = conf->connect_timeout_ms,
         .timeout_ms = conf->timeout_ms,
     };
+    /* The agent named by the environment is read once, here, and not at
+     * all in a set-uid or set-gid program (secure_getenv), as the provider
+     * does: the caller of such a program must not choose its keys. */
+    if (copts.endpoint == NULL || copts.endpoint[0] == '\0') {
+        copts.endpoint = secure_getenv(DSK_P11_ENDPOINT_ENV);
+        copts.endpoint_from_env = copts.endpoint != NULL && copts.endpoint[0] != '\0';
+    }
     dsk_keystore *ks = NULL;
     st = dsk_keystore_new(&copts, &ks, &err);
     if (st == DSK_OK && (st = dsk_keystore_set_trust_conf(ks, conf, &err)) != DSK_OK) {

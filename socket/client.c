@@ -61,8 +61,9 @@ static dsk_status resolve(const dsk_client *c, dsk_endpoint *ep, dsk_error *err)
      * so messages name it. */
     if (c->endpoint_from_env)
         return dsk_endpoint_resolve(NULL, c->endpoint, dsk_default_sockets, ep, err);
-    return dsk_endpoint_resolve(c->endpoint, getenv(DSK_ENDPOINT_ENV), dsk_default_sockets, ep,
-                                err);
+    /* secure_getenv: a set-uid program never obeys its caller's agent. */
+    return dsk_endpoint_resolve(c->endpoint, secure_getenv(DSK_ENDPOINT_ENV), dsk_default_sockets,
+                                ep, err);
 }
 
 void dsk_client_describe(dsk_client *c, char *buf, size_t len)
