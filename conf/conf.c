@@ -21,6 +21,7 @@ dsk_status dsk_conf_new_default(dsk_conf **out, dsk_error *err)
         return dsk_error_set(err, DSK_E_NOMEM, "out of memory");
     }
     c->log_level = DSK_LOG_WARNING;
+    c->inline_keys = 1;
     *out = c;
     return DSK_OK;
 }

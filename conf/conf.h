@@ -66,6 +66,13 @@ enum {
 };
 /* What a type can do: sign for all; decrypt for RSA; derive for EC (not Ed25519). */
 unsigned dsk_key_type_usages(dsk_key_type t);
+/* yes/no, true/false, on/off, 1/0 (any case) into *out as 1 or 0; -1 if
+ * text is none of them (*out unchanged). */
+int dsk_conf_parse_bool(const char *text, int *out);
+
+/* What a key of type t may do when its configuration says no `usage`: all it
+ * can, except decrypt (RSA keys default to sign; decrypt must be asked for). */
+unsigned dsk_key_type_default_usages(dsk_key_type t);
 /* Parse "sign, derive" (words separated by commas and/or spaces, any case)
  * into DSK_USAGE_* bits; DSK_E_CONFIG for an empty list or an unknown word
  * (the message lists the valid words). */
@@ -97,7 +104,7 @@ typedef struct dsk_key_entry {
                               v1: NULL */
     dsk_key_type type;     /* default ec-p256 */
     char *purpose;         /* default "" (as the SDKs) */
-    unsigned usage;        /* DSK_USAGE_* bits; default dsk_key_type_usages(type) */
+    unsigned usage;        /* DSK_USAGE_* bits; default dsk_key_type_default_usages(type) */
     char *token;           /* token label; NULL = the default token (see docs) */
     char *cert_file;       /* NULL if none */
     unsigned char *cert;   /* contents of cert_file (PEM or DER), NULL if none */
@@ -121,6 +128,8 @@ typedef struct dsk_conf {
     int log_level;            /* dsk_log_level; default DSK_LOG_WARNING */
     char *user_pin;           /* NULL = no PIN (token needs no login); SECRET, wiped */
     size_t secure_heap;       /* bytes of OpenSSL secure heap to set up; 0 = none */
+    int inline_keys;          /* 0: the provider refuses dstack:path=... (inline_keys = no) */
+    long agent_uid;           /* > 0: the agent's socket may be served by this uid too */
     /* Provenance ([token] kms_root, app_id, verify). */
     unsigned char (*kms_roots)[DSK_CONF_KMS_ROOT_LEN]; /* NULL if none */
     size_t n_kms_roots;

@@ -15,7 +15,7 @@ enum dsk_conf_section { DSK_SEC_NONE, DSK_SEC_TOKEN, DSK_SEC_KEY };
 
 /* Settings of one section: bit i of `seen` set when setting i was given,
  * line[i] where. Indexes are those of the settings table (settings.c). */
-#define DSK_CONF_MAX_SETTINGS 12
+#define DSK_CONF_MAX_SETTINGS 16
 typedef struct dsk_conf_seen {
     unsigned seen;
     int line[DSK_CONF_MAX_SETTINGS];

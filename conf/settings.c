@@ -194,6 +194,30 @@ static dsk_status token_verify(dsk_conf_parser *p, const char *v)
     return token_trust(p, NULL, NULL, v);
 }
 
+static dsk_status token_agent_uid(dsk_conf_parser *p, const char *v)
+{
+    size_t n = strlen(v);
+    errno = 0;
+    long uid = n > 0 && n <= 10 && strspn(v, "0123456789") == n ? strtol(v, NULL, 10) : -1;
+    if (uid < 0 || uid > 2147483646L)
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "agent_uid '%.64s' is not a user id: write the number that `id -u` "
+                             "prints for the agent's user, e.g. agent_uid = 1000",
+                             v);
+    p->conf->agent_uid = uid;
+    return DSK_OK;
+}
+
+static dsk_status token_inline_keys(dsk_conf_parser *p, const char *v)
+{
+    if (dsk_conf_parse_bool(v, &p->conf->inline_keys) != 0)
+        return dsk_conf_fail(p, DSK_E_CONFIG,
+                             "inline_keys '%.64s' is not yes or no: write inline_keys = no to "
+                             "refuse dstack:path=... URIs and reference files",
+                             v);
+    return DSK_OK;
+}
+
 static const setting token_settings[] = {
     {"label", token_label, 0},
     {"endpoint", token_endpoint, 1},
@@ -206,10 +230,12 @@ static const setting token_settings[] = {
     {"kms_root", token_kms_root, 0},
     {"app_id", token_app_id, 0},
     {"verify", token_verify, 0},
+    {"inline_keys", token_inline_keys, 0},
+    {"agent_uid", token_agent_uid, 0},
 };
 #define TOKEN_VALID                                                                                \
-    "label, endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api, "             \
-    "kms_root, app_id, verify"
+    "label, endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api, "          \
+    "kms_root, app_id, verify, inline_keys, agent_uid"
 
 /* ---- [key LABEL] ----------------------------------------------------- */
 
@@ -383,7 +409,7 @@ dsk_status dsk_conf_close_key(dsk_conf_parser *p)
                                     e->label, bad, dsk_key_type_name(e->type), good);
         }
     } else {
-        e->usage = can;
+        e->usage = dsk_key_type_default_usages(e->type);
     }
     /* path/domain defaults wait for dsk_conf_finish: the key's api may come
      * from a [token] section written after it. */

@@ -63,6 +63,13 @@ dsk_status dsk_key_type_parse(const char *name, dsk_key_type *out, dsk_error *er
                          name);
 }
 
+unsigned dsk_key_type_default_usages(dsk_key_type t)
+{
+    /* RSA decryption is a padding oracle in the wrong hands (PKCS#1 v1.5 on
+     * OpenSSL 3.0): a key decrypts only when its configuration asks. */
+    return dsk_key_type_usages(t) & ~DSK_USAGE_DECRYPT;
+}
+
 unsigned dsk_key_type_usages(dsk_key_type t)
 {
     switch (t) {
@@ -196,4 +203,16 @@ dsk_status dsk_verify_mode_parse(const char *text, dsk_verify_mode *out, dsk_err
     }
     return dsk_error_set(err, DSK_E_CONFIG, "unknown verify mode '%s': valid modes are off, warn, "
                          "require", text ? text : "");
+}
+
+int dsk_conf_parse_bool(const char *text, int *out)
+{
+    static const char *const yes[] = {"yes", "true", "on", "1"}, *const no[] = {"no", "false", "off", "0"};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        if (strcasecmp(text, yes[i]) == 0 || strcasecmp(text, no[i]) == 0) {
+            *out = strcasecmp(text, yes[i]) == 0;
+            return 0;
+        }
+    }
+    return -1;
 }

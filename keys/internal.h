@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -15,6 +16,29 @@
 #define DSK_MAX_POINT 97
 /* Largest RSA modulus in bytes (rsa-4096). */
 #define DSK_MAX_RSA_BYTES 512
+
+/* A hash index (index.c): items embed a link (as their first member, so a
+ * link is also the item); chains are walked comparing link->hash first. */
+typedef struct dsk_index_link {
+    struct dsk_index_link *next;
+    uint64_t hash;
+} dsk_index_link;
+typedef struct dsk_index {
+    dsk_index_link **bucket;
+    size_t nbucket, count;
+} dsk_index;
+/* FNV-1a of n bytes continuing from h (0 to start). */
+uint64_t dsk_index_hash(const void *p, size_t n, uint64_t h);
+/* Insert (growing the table); -1 if out of memory (nothing changed). */
+int dsk_index_add(dsk_index *ix, dsk_index_link *l, uint64_t hash);
+/* The chain where items of this hash are; walk ->next, compare ->hash. */
+dsk_index_link *dsk_index_first(const dsk_index *ix, uint64_t hash);
+void dsk_index_free(dsk_index *ix);
+
+/* Keys made at run time (inline URIs, C_GenerateKeyPair, imported public
+ * keys) stay until the store is freed: these caps bound that growth. */
+#define DSK_KEYSTORE_MAX_KEYS 16384
+#define DSK_KEYSTORE_MAX_PUBLIC 4096
 
 /* What the derivation gives: one per distinct (path, purpose, type), shared
  * by every label configured with that triple so that it is derived once.
@@ -27,6 +51,7 @@
  * wiped. The public forms are computed once, before `ready` is published, and
  * never change after: readers need no lock. */
 typedef struct dsk_keymat {
+    dsk_index_link link;  /* first: ks->mat_index by (path, purpose, type) */
     pthread_mutex_t lock; /* serialises derivation only */
     atomic_int ready;     /* 1 once pkey and the public forms are set (release) */
     /* Failed GetKey attempts so far, and the error of the last (both under
@@ -70,6 +95,7 @@ typedef struct dsk_keymat {
 } dsk_keymat;
 
 struct dsk_key {
+    dsk_index_link link; /* first: ks->key_index by label, or pub_index by SPKI */
     char *label;
     unsigned usage;
     dsk_keymat *mat; /* owned by the store */
@@ -83,8 +109,11 @@ struct dsk_keystore {
     dsk_key *keys;    /* labelled keys */
     dsk_key *pubkeys; /* public-only keys */
     dsk_keymat *mats;
-    atomic_ulong getkey_calls; /* test aid: GetKey requests sent */
-    dsk_verify_mode verify;    /* provenance settings (provenance.c); set before use */
+    dsk_index key_index, mat_index, pub_index; /* over the three lists above */
+    size_t nkeys, npubkeys;
+    size_t max_keys, max_public; /* DSK_KEYSTORE_MAX_*; tests lower them */
+    atomic_ulong getkey_calls;     /* test aid: GetKey requests sent */
+    dsk_verify_mode verify;        /* provenance settings (provenance.c); set before use */
     unsigned char (*roots)[DSK_SECP256K1_PUB_LEN];
     size_t n_roots;
     int have_app_id; /* configured, or 2 once read from /Info */
@@ -166,6 +195,9 @@ EVP_PKEY_CTX *dsk_key_pkey_ctx(const dsk_key *k);
 /* Usages a type supports (same rule as conf's dsk_key_type_usages, kept here
  * so keys/ does not need conf's code at link time). */
 unsigned dsk_keys_type_usages(dsk_key_type t);
+/* The usage of a key described without one: all but decrypt (conf's
+ * dsk_key_type_default_usages, the same rule). */
+unsigned dsk_keys_type_default_usages(dsk_key_type t);
 
 /* secp256k1 ECDSA: s = n - s when s > n/2 (sig owns s; replaced in place),
  * so every signature keys/ makes on that curve is low-S. 1 on success. */

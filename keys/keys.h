@@ -53,7 +53,7 @@ typedef struct dsk_key_desc {
     const char *path;    /* v0: NULL = label. v1: must be NULL */
     const char *purpose; /* v0: NULL = "". v1: must be NULL or "" */
     dsk_key_type type;
-    unsigned usage; /* DSK_USAGE_*; 0 = dsk_key_type_usages(type) */
+    unsigned usage;     /* DSK_USAGE_*; 0 = all the type can do but decrypt (RSA: sign only) */
     dsk_api api;        /* DSK_API_V0 (0, the default) or DSK_API_V1 */
     const char *domain; /* v1: the GetKey domain, NULL = label. v0: must be NULL */
 } dsk_key_desc;

@@ -56,7 +56,7 @@ void dsk_ref_clear(dsk_ref *r)
 
 static dsk_status parse_inline(const char *rest, dsk_ref *r, dsk_error *err)
 {
-    char *type = NULL, *api = NULL;
+    char *type = NULL, *api = NULL, *usage = NULL;
     dsk_status st = DSK_OK;
     const char *p = rest;
     struct {
@@ -64,7 +64,7 @@ static dsk_status parse_inline(const char *rest, dsk_ref *r, dsk_error *err)
         char **slot;
     } fields[] = {
         {"path", &r->path}, {"type", &type},        {"purpose", &r->purpose},
-        {"api", &api},      {"domain", &r->domain},
+        {"api", &api},      {"domain", &r->domain}, {"usage", &usage},
     };
 
     while (*p != '\0') {
@@ -87,7 +87,7 @@ static dsk_status parse_inline(const char *rest, dsk_ref *r, dsk_error *err)
         if (slot == NULL) {
             st = dsk_error_set(err, DSK_E_CONFIG,
                                "URI dstack:%s: unknown field '%.*s' (valid: path, type, purpose, "
-                               "api, domain)",
+                               "api, domain, usage)",
                                rest, (int)(eq - p), p);
             goto done;
         }
@@ -146,9 +146,15 @@ static dsk_status parse_inline(const char *rest, dsk_ref *r, dsk_error *err)
         dsk_error_prefix(err, "URI dstack:%s", rest);
         goto done;
     }
+    /* RSA keys decrypt only when asked: usage=sign,decrypt. */
+    if (usage != NULL && (st = dsk_key_usage_parse(usage, &r->usage, err)) != DSK_OK) {
+        dsk_error_prefix(err, "URI dstack:%s", rest);
+        goto done;
+    }
 done:
     free(type);
     free(api);
+    free(usage);
     return st;
 }
 
@@ -204,8 +210,21 @@ dsk_status dsk_ref_resolve(dsk_keystore *ks, const dsk_conf *conf, const char *c
                              r->label, missing != NULL ? missing : "(none)",
                              conf_hint != NULL ? conf_hint : "set DSTACK_PKCS11_CONF");
     }
-    dsk_key_desc d = {r->uri + strlen(DSK_URI_SCHEME), r->path, r->purpose, r->type, 0, r->api,
-                      r->domain};
+    /* inline_keys = no (the configuration, or openssl.cnf through the
+     * provider): a reference file or URI that a user hands to a service must
+     * not make it sign with any key of the app. */
+    if (conf != NULL && !conf->inline_keys)
+        return dsk_error_set(err, DSK_E_CONFIG,
+                             "inline dstack: URIs are turned off (inline_keys = no): name a "
+                             "configured key, dstack:LABEL, instead of %s",
+                             r->uri);
+    dsk_key_desc d = {.label = r->uri + strlen(DSK_URI_SCHEME),
+                      .path = r->path,
+                      .purpose = r->purpose,
+                      .type = r->type,
+                      .usage = r->usage,
+                      .api = r->api,
+                      .domain = r->domain};
     return dsk_keystore_add(ks, &d, out, err);
 }
 

@@ -3,8 +3,8 @@
  * wherever it is written.
  *
  *   dstack:LABEL                         a key configured as [key LABEL]
- *   dstack:path=P;type=T[;purpose=U]     a key named inline (no config)
- *   dstack:api=v1;domain=D;type=T        a dstack 0.6 /v1 key named inline
+ *   dstack:path=P;type=T[;purpose=U][;usage=sign,decrypt]   a key named inline
+ *   dstack:api=v1;domain=D;type=T[;usage=sign,decrypt]      a dstack 0.6 /v1 key named inline
  *
  * LABEL and the values P, T, U, D are percent-decoded (%2F, %3B, %3D, %25 ...).
  * A reference file is one PEM block labelled "DSTACK KEY REFERENCE" whose
@@ -28,9 +28,10 @@ typedef struct dsk_ref {
     char *path;    /* inline: percent-decoded */
     char *purpose; /* inline: NULL = "" */
     dsk_key_type type;
-    dsk_api api;  /* inline: api=v0 (default) or api=v1 */
-    char *domain; /* inline, v1: percent-decoded */
-    char *uri;    /* canonical text written into reference files */
+    dsk_api api;    /* inline: api=v0 (default) or api=v1 */
+    char *domain;   /* inline, v1: percent-decoded */
+    unsigned usage; /* inline usage=; 0 = the default (RSA: sign only) */
+    char *uri;      /* canonical text written into reference files */
 } dsk_ref;
 
 /* DSK_E_ARGS for text that is not a dstack: URI (or is too long),
@@ -39,7 +40,8 @@ dsk_status dsk_ref_parse(const char *uri, dsk_ref *out, dsk_error *err);
 void dsk_ref_clear(dsk_ref *r);
 
 /* The key r names in ks (no I/O): a configured label (looked up in ks; conf
- * only names the file in the message) or an inline key (added to ks).
+ * only names the file in the message) or an inline key (added to ks, and
+ * refused with DSK_E_CONFIG when conf says inline_keys = no).
  * DSK_E_NOT_FOUND for an unknown label; conf_hint tells the user how this
  * front end is pointed at a configuration file ("use --conf FILE or set
  * DSTACK_PKCS11_CONF"). conf may be NULL. */

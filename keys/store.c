@@ -29,6 +29,8 @@ dsk_status dsk_keystore_new(const dsk_client_opts *copts, dsk_keystore **out, ds
         return dsk_error_set(err, DSK_E_NOMEM, "keystore: cannot create a mutex");
     }
     atomic_init(&ks->getkey_calls, 0);
+    ks->max_keys = DSK_KEYSTORE_MAX_KEYS;
+    ks->max_public = DSK_KEYSTORE_MAX_PUBLIC;
     st = dsk_client_new(copts, &ks->client, err);
     if (st != DSK_OK) {
         pthread_mutex_destroy(&ks->lock);
@@ -80,6 +82,9 @@ static void store_free(dsk_keystore *ks, int alive)
         keymat_free(ks->mats, alive);
         ks->mats = next;
     }
+    dsk_index_free(&ks->key_index);
+    dsk_index_free(&ks->mat_index);
+    dsk_index_free(&ks->pub_index);
     dsk_client_free(ks->client);
     free(ks->roots);
     pthread_mutex_destroy(&ks->lock);
@@ -120,14 +125,41 @@ static dsk_keymat *keymat_new(dsk_api api, const char *path, const char *purpose
     return m;
 }
 
+static uint64_t mat_hash(const char *path, const char *purpose, dsk_key_type type)
+{
+    /* The NULs keep ("ab", "c") and ("a", "bc") apart. */
+    uint64_t h = dsk_index_hash(path, strlen(path) + 1, 0);
+    h = dsk_index_hash(purpose, strlen(purpose) + 1, h);
+    return dsk_index_hash(&type, sizeof type, h);
+}
+
+static uint64_t label_hash(const char *label)
+{
+    return dsk_index_hash(label, strlen(label), 0);
+}
+
 /* Caller holds ks->lock. */
 static dsk_keymat *keymat_find(dsk_keystore *ks, dsk_api api, const char *path, const char *purpose,
                                dsk_key_type type)
 {
-    for (dsk_keymat *m = ks->mats; m != NULL; m = m->next)
-        if (m->has_private && m->api == api && m->type == type && strcmp(m->path, path) == 0 &&
+    uint64_t h = mat_hash(path, purpose, type);
+    for (dsk_index_link *l = dsk_index_first(&ks->mat_index, h); l != NULL; l = l->next) {
+        dsk_keymat *m = (dsk_keymat *)l;
+        if (l->hash == h && m->has_private && m->api == api && m->type == type &&
+            strcmp(m->path, path) == 0 &&
             strcmp(m->purpose, purpose) == 0)
             return m;
+    }
+    return NULL;
+}
+
+/* Caller holds ks->lock. */
+static dsk_key *key_find_locked(dsk_keystore *ks, const char *label)
+{
+    uint64_t h = label_hash(label);
+    for (dsk_index_link *l = dsk_index_first(&ks->key_index, h); l != NULL; l = l->next)
+        if (l->hash == h && strcmp(((dsk_key *)l)->label, label) == 0)
+            return (dsk_key *)l;
     return NULL;
 }
 
@@ -143,7 +175,7 @@ static dsk_status check_desc(const dsk_key_desc *d, unsigned *usage, dsk_error *
         return dsk_error_set(err, DSK_E_CONFIG, "key '%s': unknown key type %d", d->label,
                              (int)d->type);
     can = dsk_keys_type_usages(d->type);
-    *usage = d->usage == 0 ? can : d->usage;
+    *usage = d->usage == 0 ? dsk_keys_type_default_usages(d->type) : d->usage;
     if (d->api != DSK_API_V0 && d->api != DSK_API_V1)
         return dsk_error_set(err, DSK_E_CONFIG, "key '%s': unknown api %d", d->label, (int)d->api);
     if (d->api == DSK_API_V1 && (d->path != NULL || (d->purpose != NULL && *d->purpose)))
@@ -189,9 +221,8 @@ dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key 
     purpose = desc->purpose != NULL ? desc->purpose : "";
 
     pthread_mutex_lock(&ks->lock);
-    for (k = ks->keys; k != NULL; k = k->next) {
-        if (strcmp(k->label, desc->label) != 0)
-            continue;
+    k = key_find_locked(ks, desc->label);
+    if (k != NULL) {
         if (k->mat->type == desc->type && k->usage == usage && k->mat->api == desc->api &&
             strcmp(k->mat->path, path) == 0 && strcmp(k->mat->purpose, purpose) == 0)
             goto done; /* the same key again */
@@ -202,10 +233,23 @@ dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key 
         k = NULL;
         goto done;
     }
+    /* Every distinct inline URI or generated label stays until the store
+     * is freed (keys may be in use anywhere): a cap, not unbounded growth. */
+    if (ks->nkeys >= ks->max_keys) {
+        st = dsk_error_set(err, DSK_E_NOMEM,
+                           "key '%s': the key store is full (%zu keys; inline dstack: URIs and "
+                           "generated key pairs are kept until the process ends): use fewer "
+                           "distinct keys, or configure them",
+                           desc->label, ks->nkeys);
+        goto done;
+    }
     m = keymat_find(ks, desc->api, path, purpose, desc->type);
     if (m == NULL) {
         m = keymat_new(desc->api, path, purpose, desc->type);
-        if (m == NULL) {
+        if (m == NULL || dsk_index_add(&ks->mat_index, &m->link,
+                                       mat_hash(path, purpose, desc->type)) != 0) {
+            if (m != NULL)
+                keymat_free(m, 1);
             st = dsk_error_set(err, DSK_E_NOMEM, "key '%s': out of memory", desc->label);
             goto done;
         }
@@ -214,7 +258,10 @@ dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key 
         ks->mats = m;
     }
     k = calloc(1, sizeof *k);
-    if (k == NULL || (k->label = strdup(desc->label)) == NULL) {
+    if (k == NULL || (k->label = strdup(desc->label)) == NULL ||
+        dsk_index_add(&ks->key_index, &k->link, label_hash(desc->label)) != 0) {
+        if (k != NULL)
+            free(k->label);
         free(k);
         k = NULL;
         st = dsk_error_set(err, DSK_E_NOMEM, "key '%s': out of memory", desc->label);
@@ -225,6 +272,7 @@ dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key 
     k->ks = ks;
     k->next = ks->keys;
     ks->keys = k;
+    ks->nkeys++;
 done:
     pthread_mutex_unlock(&ks->lock);
     if (out != NULL)
@@ -258,9 +306,7 @@ dsk_key *dsk_keystore_find(dsk_keystore *ks, const char *label)
     if (ks == NULL || label == NULL)
         return NULL;
     pthread_mutex_lock(&ks->lock);
-    for (k = ks->keys; k != NULL; k = k->next)
-        if (strcmp(k->label, label) == 0)
-            break;
+    k = key_find_locked(ks, label);
     pthread_mutex_unlock(&ks->lock);
     return k;
 }
@@ -307,13 +353,26 @@ dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, 
         goto done;
     atomic_store_explicit(&m->ready, 1, memory_order_release);
 
+    uint64_t h = dsk_index_hash(m->spki, m->spki_len, 0);
     pthread_mutex_lock(&ks->lock);
-    for (k = ks->pubkeys; k != NULL; k = k->next)
-        if (k->mat->spki_len == m->spki_len && memcmp(k->mat->spki, m->spki, m->spki_len) == 0)
-            break;
-    if (k == NULL) {
+    for (dsk_index_link *l = dsk_index_first(&ks->pub_index, h); l != NULL && k == NULL;
+         l = l->next) {
+        dsk_key *c = (dsk_key *)l;
+        if (l->hash == h && c->mat->spki_len == m->spki_len &&
+            memcmp(c->mat->spki, m->spki, m->spki_len) == 0)
+            k = c;
+    }
+    if (k == NULL && ks->npubkeys >= ks->max_public) {
+        st = dsk_error_set(err, DSK_E_NOMEM,
+                           "public key: the key store is full (%zu distinct public keys "
+                           "imported, kept until the process ends)",
+                           ks->npubkeys);
+    } else if (k == NULL) {
         k = calloc(1, sizeof *k);
-        if (k == NULL || (k->label = strdup("(public key)")) == NULL) {
+        if (k == NULL || (k->label = strdup("(public key)")) == NULL ||
+            dsk_index_add(&ks->pub_index, &k->link, h) != 0) {
+            if (k != NULL)
+                free(k->label);
             free(k);
             k = NULL;
             st = dsk_error_set(err, DSK_E_NOMEM, "public key: out of memory");
@@ -323,6 +382,7 @@ dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, 
             k->ks = ks;
             k->next = ks->pubkeys;
             ks->pubkeys = k;
+            ks->npubkeys++;
             m->next = ks->mats;
             ks->mats = m;
             m = NULL;

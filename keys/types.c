@@ -45,6 +45,11 @@ const dsk_type_info *dsk_type_info_get(dsk_key_type t)
     return &type_table[t];
 }
 
+unsigned dsk_keys_type_default_usages(dsk_key_type t)
+{
+    return dsk_keys_type_usages(t) & ~DSK_USAGE_DECRYPT;
+}
+
 unsigned dsk_keys_type_usages(dsk_key_type t)
 {
     switch (t) {

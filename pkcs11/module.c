@@ -202,6 +202,7 @@ static CK_RV load(void)
         .endpoint = conf->endpoint,
         .connect_timeout_ms = conf->connect_timeout_ms,
         .timeout_ms = conf->timeout_ms,
+        .agent_uid = conf->agent_uid,
     };
     /* The agent named by the environment is read once, here, and not at
      * all in a set-uid or set-gid program (secure_getenv), as the provider

@@ -222,20 +222,28 @@ static char *dup_nonempty(const char *s)
     return s != NULL && *s != '\0' ? strdup(s) : NULL;
 }
 
-/* openssl.cnf: the provider's section may hold dstack_conf and endpoint. */
+/* openssl.cnf: the provider's section may hold dstack_conf, endpoint and
+ * inline_keys (*inline_keys: -1 when absent, else 0 or 1; a value that is
+ * not a boolean counts as no, the safe side). */
 static void read_cnf(const OSSL_CORE_HANDLE *handle, OSSL_FUNC_core_get_params_fn *get_params,
-                     char **conf_file, char **endpoint)
+                     char **conf_file, char **endpoint, int *inline_keys)
 {
-    char *cf = NULL, *ep = NULL;
+    char *cf = NULL, *ep = NULL, *ik = NULL;
     OSSL_PARAM req[] = {
         OSSL_PARAM_utf8_ptr("dstack_conf", &cf, 0),
         OSSL_PARAM_utf8_ptr("endpoint", &ep, 0),
+        OSSL_PARAM_utf8_ptr("inline_keys", &ik, 0),
         OSSL_PARAM_END,
     };
+    *inline_keys = -1;
     if (get_params == NULL || !get_params(handle, req))
         return;
     *conf_file = dup_nonempty(cf);
     *endpoint = dup_nonempty(ep);
+    if (ik != NULL && *ik != '\0' && dsk_conf_parse_bool(ik, inline_keys) != 0) {
+        dsk_log(DSK_LOG_WARNING, "openssl.cnf: inline_keys = %s is not yes or no: taken as no", ik);
+        *inline_keys = 0;
+    }
 }
 
 /* openssl.cnf may also pin provenance: kms_root, app_id, verify (as in
@@ -295,6 +303,7 @@ static int init_keys(dsk_prov *p, const char *cnf_endpoint, char *const cnf_trus
     copts.endpoint = p->endpoint;
     copts.connect_timeout_ms = p->conf->connect_timeout_ms;
     copts.timeout_ms = p->conf->timeout_ms;
+    copts.agent_uid = p->conf->agent_uid;
     dsk_log(DSK_LOG_DEBUG, "provider init: configuration %s, %zu keys, endpoint %s",
             p->conf->file != NULL ? p->conf->file : "(none)", p->conf->nkeys,
             p->endpoint != NULL ? p->endpoint : "(discover)");
@@ -312,6 +321,7 @@ __attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HA
 {
     OSSL_FUNC_core_get_params_fn *get_params = NULL;
     char *cnf_endpoint = NULL, *cnf_trust[3] = {NULL, NULL, NULL};
+    int cnf_inline = -1;
     dsk_error err = {0};
     dsk_prov *p = calloc(1, sizeof *p);
     int ok = 0;
@@ -347,13 +357,17 @@ __attribute__((visibility("default"))) int OSSL_provider_init(const OSSL_CORE_HA
         }
     }
     dsk_log_init("dstack-provider", DSK_LOG_WARNING);
-    read_cnf(handle, get_params, &p->conf_file, &cnf_endpoint);
+    read_cnf(handle, get_params, &p->conf_file, &cnf_endpoint, &cnf_inline);
     read_cnf_trust(handle, get_params, cnf_trust);
     if (!init_keys(p, cnf_endpoint, cnf_trust, &err)) {
         dsk_log(DSK_LOG_ERROR, "provider init: %s", err.msg);
         dsk_prov_raise(p, &err);
         goto done;
     }
+    /* openssl.cnf's inline_keys wins over the configuration file's; keys/
+     * (dsk_ref_resolve) reads it from the configuration. */
+    if (cnf_inline >= 0)
+        p->conf->inline_keys = cnf_inline;
     *out = prov_functions;
     *provctx = p;
     p = NULL;

@@ -15,6 +15,7 @@ struct dsk_client {
     int endpoint_from_env; /* endpoint is a saved DSTACK_SIMULATOR_ENDPOINT */
     long connect_timeout_ms, timeout_ms;
     size_t max_reply;
+    long agent_uid;
 };
 
 dsk_status dsk_client_new(const dsk_client_opts *opts, dsk_client **out, dsk_error *err)
@@ -40,6 +41,7 @@ dsk_status dsk_client_new(const dsk_client_opts *opts, dsk_client **out, dsk_err
             return dsk_error_set(err, DSK_E_NOMEM, "out of memory creating the dstack client");
         }
         c->endpoint_from_env = c->endpoint != NULL && opts->endpoint_from_env;
+        c->agent_uid = opts->agent_uid;
     }
     *out = c;
     return DSK_OK;
@@ -108,6 +110,7 @@ static dsk_status call(const dsk_client *c, const char *method, const cJSON *req
         .connect_timeout_ms = c->connect_timeout_ms,
         .timeout_ms = c->timeout_ms,
         .max_reply = c->max_reply,
+        .agent_uid = c->agent_uid,
     };
     st = dsk_http_post(&hr, status, reply, err);
     free(body);

@@ -187,6 +187,10 @@ static dsk_status open_unix(call *c, int *fd_out, dsk_error *err)
     if (fd < 0)
         return cannot_connect(c, errno, err);
     dsk_status st = connect_fd(c, fd, (struct sockaddr *)&a, sizeof a, err);
+    /* Connected, nothing sent: who serves this socket (peer.c)? */
+    if (st == DSK_OK &&
+        (st = dsk_socket_peer_check(fd, c->req->ep->where, c->req->agent_uid, err)) != DSK_OK)
+        dsk_error_prefix(err, "%s", c->where);
     if (st != DSK_OK) {
         close(fd);
         return st;

@@ -63,6 +63,7 @@ typedef struct dsk_http_req {
     size_t body_len;
     long connect_timeout_ms, timeout_ms;
     size_t max_reply;
+    long agent_uid; /* unix sockets: a uid trusted besides root (> 0), see peer.c */
 } dsk_http_req;
 
 /* POST one request on a fresh connection and collect the reply (HTTP/1.1
@@ -107,6 +108,15 @@ dsk_status dsk_http_rx_feed(dsk_http_rx *rx, const char *data, size_t len, size_
  * reply is complete, else DSK_E_MALFORMED (why set). */
 dsk_status dsk_http_rx_eof(dsk_http_rx *rx, size_t unparsed);
 int dsk_http_rx_done(const dsk_http_rx *rx);
+
+/* ---- peer.c -------------------------------------------------------------- */
+
+/* Check the server of a connected unix socket fd at path: its uid must be
+ * root, our effective uid, or agent_uid (> 0); and path's directory must not
+ * be world-writable without the sticky bit. DSK_E_UNREACHABLE with the
+ * reason and what to do (the caller prefixes where). The transport calls it
+ * after connect() and before sending anything. */
+dsk_status dsk_socket_peer_check(int fd, const char *path, long agent_uid, dsk_error *err);
 
 /* ---- jsoncheck.c --------------------------------------------------------- */
 

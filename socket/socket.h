@@ -30,6 +30,9 @@ typedef struct dsk_client_opts {
      * environment). Only changes messages: they name the variable instead
      * of the configuration. */
     int endpoint_from_env;
+    /* The server of a unix socket must be root or this process's own uid;
+     * > 0: this uid is trusted too (`agent_uid` in the configuration). */
+    long agent_uid;
 } dsk_client_opts;
 
 typedef struct dsk_client dsk_client;

@@ -49,4 +49,29 @@ struct dsk_drbg;
 dsk_status dsk_derive_find_prime(struct dsk_drbg *drbg, int bits, const BIGNUM *other, BIGNUM *out,
                                  BN_CTX *bnctx, dsk_error *err);
 
+/* What one prime search did, step by step (tests/vectors/rsa-search-v1.json
+ * pins it): every candidate drawn is counted once, as rejected by the first
+ * rule that refused it or as tested by Miller-Rabin; every base drawn is
+ * counted, and the redrawn ones (b <= 1 or b >= w - 1) again separately. */
+typedef struct dsk_prime_trace {
+    long candidates;
+    long rejected_trial_division; /* an odd prime below 2048 divides it */
+    long rejected_e_rule;         /* w mod 65537 == 1 */
+    long rejected_distance;       /* |w - other| <= 2^(bits - 100) */
+    long rejected_miller_rabin;   /* composite */
+    long mr_tested;
+    long base_draws;
+    long base_redraws;
+} dsk_prime_trace;
+
+/* dsk_derive_find_prime that also fills *trace (zeroed first). */
+dsk_status dsk_derive_find_prime_traced(struct dsk_drbg *drbg, int bits, const BIGNUM *other,
+                                        BIGNUM *out, BN_CTX *bnctx, dsk_prime_trace *trace,
+                                        dsk_error *err);
+
+/* dsk_derive_rsa that also reports both searches: trace[0] the first prime
+ * found, trace[1] the second (before p and q are ordered). */
+dsk_status dsk_derive_rsa_traced(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],
+                                 EVP_PKEY **out, dsk_prime_trace trace[2], dsk_error *err);
+
 #endif

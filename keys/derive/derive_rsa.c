@@ -90,6 +90,13 @@ done:
 dsk_status dsk_derive_rsa(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],
                           EVP_PKEY **out, dsk_error *err)
 {
+    dsk_prime_trace unused[2];
+    return dsk_derive_rsa_traced(libctx, t, m, out, unused, err);
+}
+
+dsk_status dsk_derive_rsa_traced(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned char m[32],
+                                 EVP_PKEY **out, dsk_prime_trace trace[2], dsk_error *err)
+{
     dsk_status st = DSK_E_NOMEM;
     int bits = rsa_bits(t);
     unsigned char seed[RSA_SEED_LEN];
@@ -115,8 +122,10 @@ dsk_status dsk_derive_rsa(OSSL_LIB_CTX *libctx, dsk_key_type t, const unsigned c
     if ((st = dsk_drbg_init(&drbg, libctx, seed, sizeof seed, err)) != DSK_OK)
         goto done;
     have_drbg = 1;
-    if ((st = dsk_derive_find_prime(&drbg, bits / 2, NULL, k.p, bnctx, err)) != DSK_OK ||
-        (st = dsk_derive_find_prime(&drbg, bits / 2, k.p, k.q, bnctx, err)) != DSK_OK)
+    if ((st = dsk_derive_find_prime_traced(&drbg, bits / 2, NULL, k.p, bnctx, &trace[0], err)) !=
+            DSK_OK ||
+        (st = dsk_derive_find_prime_traced(&drbg, bits / 2, k.p, k.q, bnctx, &trace[1], err)) !=
+            DSK_OK)
         goto done;
     if (BN_cmp(k.p, k.q) < 0) {
         BIGNUM *tmp = k.p;

@@ -83,7 +83,7 @@ static dsk_status draw(dsk_drbg *drbg, unsigned char *buf, size_t bytes, BIGNUM 
  * is drawn as wlen bits and redrawn while b <= 1 or b >= w - 1. A failing
  * round ends the test, so no further bases are drawn. *prime = 1 or 0. */
 static dsk_status miller_rabin(dsk_drbg *drbg, const BIGNUM *w, int bits, unsigned char *buf,
-                               BN_CTX *bnctx, int *prime, dsk_error *err)
+                               BN_CTX *bnctx, int *prime, dsk_prime_trace *tr, dsk_error *err)
 {
     dsk_status st = DSK_E_CRYPTO;
     size_t bytes = (size_t)bits / 8;
@@ -110,11 +110,15 @@ static dsk_status miller_rabin(dsk_drbg *drbg, const BIGNUM *w, int bits, unsign
     for (int round = 0; round < DSK_DERIVE_MR_ROUNDS; round++) {
         int passed = 0;
 
-        do {
+        for (;;) {
             if ((st = draw(drbg, buf, bytes, b, err)) != DSK_OK)
                 goto done;
             st = DSK_E_CRYPTO;
-        } while (BN_cmp(b, BN_value_one()) <= 0 || BN_cmp(b, w1) >= 0);
+            tr->base_draws++;
+            if (BN_cmp(b, BN_value_one()) > 0 && BN_cmp(b, w1) < 0)
+                break;
+            tr->base_redraws++; /* no cap: see docs/derivation.md */
+        }
         if (BN_mod_exp_mont(z, b, m, w, bnctx, mont) != 1)
             goto done;
         passed = BN_is_one(z) || BN_cmp(z, w1) == 0;
@@ -144,6 +148,13 @@ done:
 dsk_status dsk_derive_find_prime(dsk_drbg *drbg, int bits, const BIGNUM *other, BIGNUM *out,
                                  BN_CTX *bnctx, dsk_error *err)
 {
+    dsk_prime_trace unused;
+    return dsk_derive_find_prime_traced(drbg, bits, other, out, bnctx, &unused, err);
+}
+
+dsk_status dsk_derive_find_prime_traced(dsk_drbg *drbg, int bits, const BIGNUM *other, BIGNUM *out,
+                                        BN_CTX *bnctx, dsk_prime_trace *tr, dsk_error *err)
+{
     dsk_status st = DSK_E_NOMEM;
     size_t bytes = (size_t)bits / 8;
     unsigned char *buf = OPENSSL_secure_malloc(bytes);
@@ -157,31 +168,44 @@ dsk_status dsk_derive_find_prime(dsk_drbg *drbg, int bits, const BIGNUM *other, 
         dsk_error_set(err, DSK_E_NOMEM, "derive: out of memory (RSA)");
         goto done;
     }
+    memset(tr, 0, sizeof *tr);
     small_primes_init(&sp);
+    /* The limit counts candidates drawn, whatever rule rejects them. */
     for (long tries = 0; tries < DSK_DERIVE_MAX_CANDIDATES; tries++) {
         int ok;
 
         if ((st = draw(drbg, buf, bytes, out, err)) != DSK_OK)
             goto done;
         st = DSK_E_CRYPTO;
+        tr->candidates++;
         if (BN_set_bit(out, bits - 1) != 1 || BN_set_bit(out, bits - 2) != 1 ||
             BN_set_bit(out, 0) != 1)
             goto done;
         if ((ok = small_prime_free(&sp, out)) < 0)
             goto done;
-        if (!ok || BN_mod_word(out, PUBLIC_EXPONENT) == 1)
+        if (!ok) {
+            tr->rejected_trial_division++;
             continue;
+        }
+        if (BN_mod_word(out, PUBLIC_EXPONENT) == 1) {
+            tr->rejected_e_rule++;
+            continue;
+        }
         if (other != NULL) {
             if (BN_sub(diff, out, other) != 1)
                 goto done;
             BN_set_negative(diff, 0);
-            if (BN_cmp(diff, limit) <= 0)
+            if (BN_cmp(diff, limit) <= 0) {
+                tr->rejected_distance++;
                 continue;
+            }
         }
-        if ((st = miller_rabin(drbg, out, bits, buf, bnctx, &ok, err)) != DSK_OK)
+        tr->mr_tested++;
+        if ((st = miller_rabin(drbg, out, bits, buf, bnctx, &ok, tr, err)) != DSK_OK)
             goto done;
         if (ok)
             goto done;
+        tr->rejected_miller_rabin++;
     }
     st = dsk_error_set(err, DSK_E_BAD_INPUT,
                        "derive: no RSA prime within %d candidates for this material; "

@@ -338,8 +338,11 @@ static void shipped_example(void **state)
     if (dsk_conf_parse(example, "example", &c, &e) != DSK_OK)
         fail_msg("%s", e.msg);
     char t[DSK_CONF_TOKEN_LABEL_MAX + 1];
-    assert_int_equal(c->nkeys, 4);
+    assert_int_equal(c->nkeys, 5);
     assert_null(c->endpoint);
+    assert_int_equal(c->inline_keys, 1);
+    assert_int_equal(c->agent_uid, 0);
+    assert_string_equal(dsk_conf_find(c, "odd")->path, "#1 ; the whole line is the path");
     assert_null(c->user_pin);
     const dsk_key_entry *k = dsk_conf_find(c, "web");
     assert_string_equal(k->path, "/my-app/tls");

@@ -157,7 +157,8 @@ static void syntax_errors(void **state)
                  "dir/p.conf:2: expected 'name = value', a [section] or a comment");
     expect_error("[token]\nbogus = 1\nnonsense\n",
                  "dir/p.conf:2: unknown setting 'bogus' in [token]: valid settings are label, "
-                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api, kms_root, app_id, verify");
+                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api, "
+                 "kms_root, app_id, verify, inline_keys, agent_uid");
     expect_error("[token]\nnonsense\n[nope]\n",
                  "dir/p.conf:2: expected 'name = value', a [section] or a comment");
 }

@@ -251,9 +251,39 @@ static void key_defaults(void **state)
     assert_int_equal(k->id_len, 0);
     assert_int_equal(c->keys[1].usage, DSK_USAGE_SIGN);
     assert_string_equal(c->keys[1].path, "ssh");
-    assert_int_equal(c->keys[2].usage, DSK_USAGE_SIGN | DSK_USAGE_DECRYPT);
+    /* RSA decrypts only when asked (issue 13, item 14). */
+    assert_int_equal(c->keys[2].usage, DSK_USAGE_SIGN);
     assert_int_equal(c->keys[2].line, 4);
     dsk_conf_free(c);
+    c = parse_ok("[key rsa]\ntype=rsa-2048\nusage = sign, decrypt\n");
+    assert_int_equal(c->keys[0].usage, DSK_USAGE_SIGN | DSK_USAGE_DECRYPT);
+    dsk_conf_free(c);
+}
+
+/* inline_keys (issue 13, item 14) and agent_uid (item 4) in [token]. */
+static void token_inline_keys_and_agent_uid(void **state)
+{
+    (void)state;
+    dsk_conf *c = parse_ok("[token]\n");
+    assert_int_equal(c->inline_keys, 1);
+    assert_int_equal(c->agent_uid, 0);
+    dsk_conf_free(c);
+    c = parse_ok("[token]\ninline_keys = no\nagent_uid = 1000\n");
+    assert_int_equal(c->inline_keys, 0);
+    assert_int_equal(c->agent_uid, 1000);
+    dsk_conf_free(c);
+    c = parse_ok("[token]\ninline_keys = Yes\n");
+    assert_int_equal(c->inline_keys, 1);
+    dsk_conf_free(c);
+    expect_error("[token]\ninline_keys = maybe\n", DSK_E_CONFIG,
+                 "t.conf:2: inline_keys 'maybe' is not yes or no: write inline_keys = no to refuse "
+                 "dstack:path=... URIs and reference files");
+    expect_error("[token]\nagent_uid = dstack\n", DSK_E_CONFIG,
+                 "t.conf:2: agent_uid 'dstack' is not a user id: write the number that `id -u` "
+                 "prints for the agent's user, e.g. agent_uid = 1000");
+    expect_error("[token]\nagent_uid = 99999999999\n", DSK_E_CONFIG,
+                 "t.conf:2: agent_uid '99999999999' is not a user id: write the number that `id "
+                 "-u` prints for the agent's user, e.g. agent_uid = 1000");
 }
 
 static void key_path_byte_for_byte(void **state)
@@ -446,7 +476,8 @@ static void unknown_and_duplicate_settings(void **state)
     (void)state;
     expect_error("[token]\nlabel = a\nlable = b\n", DSK_E_CONFIG,
                  "t.conf:3: unknown setting 'lable' in [token]: valid settings are label, "
-                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api, kms_root, app_id, verify");
+                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api, "
+                 "kms_root, app_id, verify, inline_keys, agent_uid");
     expect_error("[key web]\npaht = /x\n", DSK_E_CONFIG,
                  "t.conf:2: unknown setting 'paht' in [key web]: valid settings are path, type, "
                  "purpose, usage, certificate, id, token, api, domain");
@@ -456,7 +487,8 @@ static void unknown_and_duplicate_settings(void **state)
                  "type, purpose, usage, certificate, id, token, api, domain");
     expect_error("[token]\npath = /x\n", DSK_E_CONFIG,
                  "t.conf:2: unknown setting 'path' in [token]: valid settings are label, "
-                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api, kms_root, app_id, verify");
+                 "endpoint, connect_timeout_ms, timeout_ms, log_level, pin, secure_heap, api, "
+                 "kms_root, app_id, verify, inline_keys, agent_uid");
     expect_error("[key web]\ntype = ec-p256\n; note\ntype = ec-p384\n", DSK_E_CONFIG,
                  "t.conf:4: setting 'type' given twice in [key web] (first at line 2)");
     /* A second [token] section continues the first. */
@@ -563,6 +595,7 @@ int main(void)
         cmocka_unit_test(token_pin_is_not_echoed),
         cmocka_unit_test_setup_teardown(key_every_setting, setup, teardown),
         cmocka_unit_test(key_defaults),
+        cmocka_unit_test(token_inline_keys_and_agent_uid),
         cmocka_unit_test(key_path_byte_for_byte),
         cmocka_unit_test(quoted_values),
         cmocka_unit_test(key_bad_type),

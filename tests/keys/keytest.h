@@ -31,11 +31,13 @@ static inline dsk_keystore *kt_store(const char *endpoint)
     return ks;
 }
 
-/* A key derived from M = SHA-256(seed), without the agent. */
-static inline dsk_key *kt_key(dsk_keystore *ks, const char *label, dsk_key_type t, const char *seed)
+/* A key derived from M = SHA-256(seed), without the agent; usage 0 is the
+ * default (all the type can do but decrypt). */
+static inline dsk_key *kt_key_u(dsk_keystore *ks, const char *label, dsk_key_type t,
+                                const char *seed, unsigned usage)
 {
     unsigned char m[32];
-    dsk_key_desc d = {.label = label, .type = t};
+    dsk_key_desc d = {.label = label, .type = t, .usage = usage};
     dsk_key *k = NULL;
     dsk_error e = {0};
     EVP_Digest(seed, strlen(seed), m, NULL, EVP_sha256(), NULL);
@@ -45,6 +47,11 @@ static inline dsk_key *kt_key(dsk_keystore *ks, const char *label, dsk_key_type 
         fail_msg("derive %s: %s", label, e.msg);
     OPENSSL_cleanse(m, sizeof m);
     return k;
+}
+
+static inline dsk_key *kt_key(dsk_keystore *ks, const char *label, dsk_key_type t, const char *seed)
+{
+    return kt_key_u(ks, label, t, seed, 0);
 }
 
 /* The key's public half in the application's DEFAULT context, for checks

@@ -16,7 +16,7 @@ static int setup(void **state)
 {
     fix *f = calloc(1, sizeof *f);
     f->ks = kt_store(NULL);
-    f->rsa = kt_key(f->ks, "rsa", DSK_KEY_RSA_2048, "cipher");
+    f->rsa = kt_key_u(f->ks, "rsa", DSK_KEY_RSA_2048, "cipher", DSK_USAGE_SIGN | DSK_USAGE_DECRYPT);
     f->ec = kt_key(f->ks, "web", DSK_KEY_EC_P256, "cipher");
     f->pub = kt_default_pub(f->rsa);
     *state = f;
@@ -243,6 +243,13 @@ static void test_rules(void **state)
     assert_int_equal(dsk_keystore_add(f->ks, &d, &k, NULL), DSK_OK);
     assert_int_equal(dsk_key_decrypt(k, &p, ct, 256, pt, &pl, &e), DSK_E_UNSUPPORTED);
     assert_string_equal(e.msg, "key 'signer' (rsa-2048) does not allow decrypt");
+    /* and so does one described without a usage: decrypt must be asked for
+     * (issue 13, item 14) */
+    d = (dsk_key_desc){.label = "default", .path = "cipher", .type = DSK_KEY_RSA_2048};
+    assert_int_equal(dsk_keystore_add(f->ks, &d, &k, NULL), DSK_OK);
+    assert_int_equal(dsk_key_usage(k), DSK_USAGE_SIGN);
+    assert_int_equal(dsk_key_decrypt(k, &p, ct, 256, pt, &pl, &e), DSK_E_UNSUPPORTED);
+    assert_string_equal(e.msg, "key 'default' (rsa-2048) does not allow decrypt");
     /* encrypt output size rule */
     size_t ol = 0;
     assert_int_equal(dsk_key_encrypt(f->rsa, &p, pt, 10, NULL, &ol, NULL), DSK_OK);

@@ -144,6 +144,32 @@ static void test_resolve(void **state)
     assert_string_equal(dsk_key_path(k2), "/app/web");
     dsk_ref_clear(&r);
 
+    /* RSA keys sign only unless the URI asks for decrypt (issue 13, 14). */
+    assert_int_equal(dsk_ref_parse("dstack:path=/r;type=rsa-2048", &r, &err), DSK_OK);
+    assert_int_equal(dsk_ref_resolve(p.ks, p.conf, "use --conf", &r, &k2, &err), DSK_OK);
+    assert_int_equal(dsk_key_usage(k2), DSK_USAGE_SIGN);
+    dsk_ref_clear(&r);
+    assert_int_equal(dsk_ref_parse("dstack:path=/r;type=rsa-2048;usage=sign,decrypt", &r, &err),
+                     DSK_OK);
+    assert_int_equal(dsk_ref_resolve(p.ks, p.conf, "use --conf", &r, &k2, &err), DSK_OK);
+    assert_int_equal(dsk_key_usage(k2), DSK_USAGE_SIGN | DSK_USAGE_DECRYPT);
+    dsk_ref_clear(&r);
+    assert_int_not_equal(dsk_ref_parse("dstack:path=/r;usage=fly", &r, &err), DSK_OK);
+    assert_non_null(strstr(err.msg, "unknown usage 'fly'"));
+
+    /* inline_keys = no: only configured labels resolve. */
+    p.conf->inline_keys = 0;
+    assert_int_equal(dsk_ref_parse("dstack:path=/app/web;type=ec-p384", &r, &err), DSK_OK);
+    assert_int_equal(dsk_ref_resolve(p.ks, p.conf, "use --conf", &r, &k2, &err), DSK_E_CONFIG);
+    assert_string_equal(err.msg, "inline dstack: URIs are turned off (inline_keys = no): name a "
+                                 "configured key, dstack:LABEL, instead of "
+                                 "dstack:path=/app/web;type=ec-p384");
+    dsk_ref_clear(&r);
+    assert_int_equal(dsk_ref_parse("dstack:web", &r, &err), DSK_OK);
+    assert_int_equal(dsk_ref_resolve(p.ks, p.conf, "use --conf", &r, &k, &err), DSK_OK);
+    dsk_ref_clear(&r);
+    p.conf->inline_keys = 1;
+
     assert_int_equal(dsk_ref_parse("dstack:other", &r, &err), DSK_OK);
     assert_int_equal(dsk_ref_resolve(p.ks, p.conf, "use --conf", &r, &k, &err), DSK_E_NOT_FOUND);
     assert_non_null(strstr(err.msg, "'other'"));

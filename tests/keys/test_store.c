@@ -262,6 +262,75 @@ static void test_unusable_material(void **state)
  * freeing the store then must not touch OpenSSL objects. */
 static EVP_PKEY *volatile kept_for_exit; /* still reachable: not a leak for valgrind */
 
+/* Issue 13, item 6: distinct run-time keys (inline URIs, generated pairs,
+ * imported public keys) are bounded by a cap with a clear error, the same
+ * key again costs nothing, and lookups go through the index (20000 labels
+ * found, each the right one). */
+static void test_growth_is_bounded(void **state)
+{
+    (void)state;
+    dsk_keystore *ks = kt_store(NULL);
+    dsk_error e = {0};
+    dsk_key *k = NULL, *again = NULL;
+    char label[32], path[32];
+
+    ks->max_keys = 20000;
+    for (int i = 0; i < 20000; i++) {
+        snprintf(label, sizeof label, "k%d", i);
+        snprintf(path, sizeof path, "p/%d", i % 5000); /* 4 labels share each path */
+        dsk_key_desc d = {.label = label, .path = path, .type = DSK_KEY_EC_P256};
+        assert_int_equal(dsk_keystore_add(ks, &d, NULL, &e), DSK_OK);
+    }
+    for (int i = 0; i < 20000; i++) {
+        snprintf(label, sizeof label, "k%d", i);
+        snprintf(path, sizeof path, "p/%d", i % 5000);
+        k = dsk_keystore_find(ks, label);
+        assert_non_null(k);
+        assert_string_equal(dsk_key_label(k), label);
+        assert_string_equal(dsk_key_path(k), path);
+    }
+    assert_null(dsk_keystore_find(ks, "k20000"));
+    assert_int_equal(ks->nkeys, 20000);
+    /* one material per distinct path: 5000 */
+    size_t nmat = 0;
+    for (dsk_keymat *m = ks->mats; m != NULL; m = m->next)
+        nmat++;
+    assert_int_equal(nmat, 5000);
+
+    /* full: a new key is refused clearly; an existing one is still found */
+    dsk_key_desc d = {.label = "one-more", .path = "x", .type = DSK_KEY_EC_P256};
+    assert_int_equal(dsk_keystore_add(ks, &d, NULL, &e), DSK_E_NOMEM);
+    assert_string_equal(e.msg, "key 'one-more': the key store is full (20000 keys; inline dstack: "
+                               "URIs and generated key pairs are kept until the process ends): "
+                               "use fewer distinct keys, or configure them");
+    dsk_key_desc same = {.label = "k7", .path = "p/7", .type = DSK_KEY_EC_P256};
+    assert_int_equal(dsk_keystore_add(ks, &same, &again, &e), DSK_OK);
+    assert_ptr_equal(again, dsk_keystore_find(ks, "k7"));
+    assert_int_equal(ks->nkeys, 20000);
+
+    /* public keys: the same SPKI again adds nothing; past the cap, refused */
+    ks->max_public = 2;
+    ks->max_keys = 20003; /* room for the three private keys below */
+    const unsigned char *spki;
+    size_t spki_len;
+    dsk_key *pk[3], *pub = NULL;
+    for (int i = 0; i < 3; i++) {
+        snprintf(label, sizeof label, "pub%d", i);
+        pk[i] = kt_key(ks, label, DSK_KEY_EC_P256, label);
+    }
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(dsk_key_spki(pk[i], &spki, &spki_len, NULL), DSK_OK);
+        assert_int_equal(dsk_keystore_add_public(ks, spki, spki_len, &pub, &e), DSK_OK);
+        assert_int_equal(dsk_keystore_add_public(ks, spki, spki_len, &again, &e), DSK_OK);
+        assert_ptr_equal(pub, again);
+    }
+    assert_int_equal(ks->npubkeys, 2);
+    assert_int_equal(dsk_key_spki(pk[2], &spki, &spki_len, NULL), DSK_OK);
+    assert_int_equal(dsk_keystore_add_public(ks, spki, spki_len, &pub, &e), DSK_E_NOMEM);
+    assert_non_null(strstr(e.msg, "the key store is full (2 distinct public keys"));
+    dsk_keystore_free(ks);
+}
+
 static void test_free_after_openssl_cleanup(void **state)
 {
     int status;
@@ -296,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_domain_separation),
         cmocka_unit_test(test_unusable_material),
         cmocka_unit_test(test_free_after_openssl_cleanup),
+        cmocka_unit_test(test_growth_is_bounded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,7 +32,7 @@ typedef struct pt_env {
 #define PT_CONF                                                                                    \
     "[key web]\npath = /my-app/web\ntype = ec-p256\n\n"                                            \
     "[key p384]\ntype = ec-p384\n\n[key k1]\ntype = secp256k1\n\n"                                 \
-    "[key ed]\ntype = ed25519\n\n[key rsa]\ntype = rsa-2048\n"
+    "[key ed]\ntype = ed25519\n\n[key rsa]\ntype = rsa-2048\nusage = sign, decrypt\n"
 
 /* with_sim: start a simulator (else the endpoint is a socket nobody serves).
  * Sets DSTACK_PKCS11_CONF and DSTACK_SIMULATOR_ENDPOINT, then loads the

@@ -292,16 +292,28 @@ def nist_scalar(key_type, m):
     return c % (curve.n - 1) + 1
 
 
-def _miller_rabin(drbg, w, wbytes, stats):
+# Deliberately wrong readings of the contract, used only to show that the
+# search vectors (rsa-search-v1.json) tell each of them from the contract.
+VARIANTS = {
+    "no_trial_division": {"trial_division": False},
+    "no_e_rule": {"e_rule": False},
+    "no_distance_rule": {"distance_rule": False},
+    "mr_4_rounds": {"mr_rounds": 4},
+}
+CONTRACT = {"trial_division": True, "e_rule": True, "distance_rule": True, "mr_rounds": MR_ROUNDS}
+
+
+def _miller_rabin(drbg, w, wbytes, stats, rules=CONTRACT):
     w1 = w - 1
     a = (w1 & -w1).bit_length() - 1
     m = w1 >> a
-    for _ in range(MR_ROUNDS):
+    for _ in range(rules["mr_rounds"]):
         while True:
             b = int.from_bytes(drbg.generate(wbytes), "big")
             stats["base_draws"] += 1
             if 1 < b < w1:
                 break
+            stats["base_redraws"] += 1
         z = pow(b, m, w)
         if z in (1, w1):
             continue
@@ -316,30 +328,38 @@ def _miller_rabin(drbg, w, wbytes, stats):
     return True
 
 
-def _find_prime(drbg, bits, other, stats):
+def _find_prime(drbg, bits, other, stats, rules=CONTRACT):
     for _ in range(MAX_CANDIDATES):
         c = int.from_bytes(drbg.generate(bits // 8), "big") | (3 << (bits - 2)) | 1
         stats["candidates"] += 1
-        if math.gcd(c, SMALL_PRIMES_PRODUCT) != 1:
+        if rules["trial_division"] and math.gcd(c, SMALL_PRIMES_PRODUCT) != 1:
+            stats["rejected_trial_division"] += 1
             continue
-        if c % RSA_E == 1:
+        if rules["e_rule"] and c % RSA_E == 1:
+            stats["rejected_e_rule"] += 1
             continue
-        if other is not None and abs(c - other) <= 1 << (bits - 100):
+        if rules["distance_rule"] and other is not None and abs(c - other) <= 1 << (bits - 100):
+            stats["rejected_distance"] += 1
             continue
         stats["mr_tested"] += 1
-        if _miller_rabin(drbg, c, bits // 8, stats):
+        if _miller_rabin(drbg, c, bits // 8, stats, rules):
             return c
+        stats["rejected_miller_rabin"] += 1
     raise UnusableMaterial("no prime within %d candidates" % MAX_CANDIDATES)
 
 
-def rsa_key(key_type, m, trace=None):
+SEARCH_COUNTS = ("candidates", "rejected_trial_division", "rejected_e_rule", "rejected_distance",
+                 "rejected_miller_rabin", "mr_tested", "base_draws", "base_redraws")
+
+
+def rsa_key(key_type, m, trace=None, rules=CONTRACT):
     nlen = RSA_BITS[key_type]
     seed = hkdf_sha256(m, SALT, key_type.encode(), 48)
     drbg = HmacDrbg(seed)
-    sp = {"candidates": 0, "mr_tested": 0, "base_draws": 0}
+    sp = dict.fromkeys(SEARCH_COUNTS, 0)
     sq = dict(sp)
-    p = _find_prime(drbg, nlen // 2, None, sp)
-    q = _find_prime(drbg, nlen // 2, p, sq)
+    p = _find_prime(drbg, nlen // 2, None, sp, rules)
+    q = _find_prime(drbg, nlen // 2, p, sq, rules)
     if trace is not None:
         trace.update({"drbg_seed": seed.hex(), "first_prime": "%x" % p, "first_prime_search": sp,
                       "second_prime": "%x" % q, "second_prime_search": sq})

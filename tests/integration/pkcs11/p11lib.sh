@@ -35,6 +35,7 @@ type = secp256k1
 path = it/rsa2048
 id = 04
 type = rsa-2048
+usage = sign, decrypt
 
 [key ed]
 path = it/ed

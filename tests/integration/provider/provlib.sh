@@ -26,7 +26,10 @@ provconf() {
     local l
     : >"$DSKCONF"
     for l in $PROV_LABELS; do
-        printf '[key %s]\npath = %s\ntype = %s\n\n' "$l" "${KPATH[$l]}" "${KTYPE[$l]}" >>"$DSKCONF"
+        printf '[key %s]\npath = %s\ntype = %s\n' "$l" "${KPATH[$l]}" "${KTYPE[$l]}" >>"$DSKCONF"
+        # RSA keys sign only unless decrypt is asked for.
+        [ "$l" != rsa ] || printf 'usage = sign, decrypt\n' >>"$DSKCONF"
+        printf '\n' >>"$DSKCONF"
     done
     [ $# -eq 0 ] || printf '%s\n' "$@" >>"$DSKCONF"
     # Installed, OpenSSL finds dstack.so in its modules directory by name.
@@ -66,7 +69,11 @@ CNF
 }
 
 # The inline URI naming the same key as label $1.
-inline_uri() { echo "dstack:path=${KPATH[$1]};type=${KTYPE[$1]}"; }
+inline_uri() {
+    local u="dstack:path=${KPATH[$1]};type=${KTYPE[$1]}"
+    [ "$1" != rsa ] || u="$u;usage=sign,decrypt" # RSA: decrypt must be asked for
+    echo "$u"
+}
 
 P() { OPENSSL_CONF="$CNF_DSTACK" openssl "$@"; }
 D() { OPENSSL_CONF="$CNF_DEFAULT" openssl "$@"; }
