@@ -39,7 +39,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         DSK_FUZZ_ASSERT(ref.uri != NULL && strcmp(ref.uri, text) == 0);
         DSK_FUZZ_ASSERT((ref.label != NULL) != (ref.path != NULL));
         DSK_FUZZ_ASSERT(ref.label == NULL || ref.label[0] != '\0');
-        DSK_FUZZ_ASSERT(ref.path == NULL || ref.path[0] != '\0');
         DSK_FUZZ_ASSERT(dsk_key_type_name(ref.type) != NULL);
         check_pem_round_trip(ref.uri);
         dsk_ref_clear(&ref);
