@@ -7,6 +7,9 @@ text of docs/derivation.md, SP 800-90A, FIPS 186-5, RFC 5869 and RFC 8032.
 
     derive_ref.py --write FILE   compute every vector and write FILE
     derive_ref.py --check FILE   recompute every vector; exit 1 on any difference
+    derive_ref.py --write-search FILE / --check-search FILE
+                                 the same for the RSA prime search step by step
+                                 (tests/vectors/rsa-search-v1.json)
 
 Both run the self-tests first (published known answers for HKDF, Keccak-256,
 Ed25519, HMAC_DRBG and the curves), so a broken primitive cannot silently
@@ -436,6 +439,104 @@ def compute(app_key_hex):
     }
 
 
+# ------------------------------------------------- RSA search, step by step
+
+# Paths whose prime searches are pinned count by count. Each is there for a
+# reason (why): together they make every rule of the search change a key, so
+# that an implementation that skips a rule, or runs 4 Miller-Rabin rounds,
+# cannot match this file by luck. search/NNN paths were found by trying
+# search/0, search/1, ... for the first whose search rejects a candidate by
+# the w mod 65537 rule (about one RSA-2048 key in 600 does).
+SEARCH_PATHS = [
+    ("rsa-2048", "", "the empty path; bases redrawn in both searches"),
+    ("rsa-2048", "test/wallet", "a common path"),
+    ("rsa-3072", "", "1536-bit primes"),
+]
+SEARCH_E_RULE_PATH = ("rsa-2048", "search/3000",
+                      "the w mod 65537 rule rejects a candidate of the second prime")
+
+
+def search_vector(key_type, path, app_key, why):
+    pb = path.encode("utf-8")
+    m = dstack_material(app_key, pb)
+    t = {}
+    key = rsa_key(key_type, m, t)
+    v = {"type": key_type, "path": path, "path_hex": pb.hex(), "material": m.hex(), "why": why,
+         "first_prime_search": t["first_prime_search"],
+         "second_prime_search": t["second_prime_search"],
+         "p": "%x" % key["p"], "q": "%x" % key["q"], "d": "%x" % key["d"],
+         "n": "%x" % key["n"], "e": key["e"]}
+    other_key, other_counts = [], []
+    for name, change in VARIANTS.items():
+        t2 = {}
+        try:
+            n2 = rsa_key(key_type, m, t2, dict(CONTRACT, **change))["n"]
+        except UnusableMaterial:
+            n2 = None
+        if n2 != key["n"]:
+            other_key.append(name)
+        if n2 != key["n"] or t2.get("first_prime_search") != t["first_prime_search"] or \
+                t2.get("second_prime_search") != t["second_prime_search"]:
+            other_counts.append(name)
+    v["variants_with_another_key"] = other_key
+    v["variants_with_other_counts"] = other_counts
+    return v
+
+
+def compute_search(app_key_hex):
+    app_key = bytes.fromhex(app_key_hex)
+    paths = SEARCH_PATHS + ([SEARCH_E_RULE_PATH] if SEARCH_E_RULE_PATH else [])
+    out = [search_vector(t, p, app_key, why) for t, p, why in paths]
+    return {
+        "contract": "dstack-pkcs11 derivation v1 (docs/derivation.md), RSA prime search",
+        "generator": "tests/vectors/derive_ref.py --write-search",
+        "app_key": app_key_hex,
+        "material_rule": "material = HKDF-SHA256(salt='RATLS', IKM=app_key, info=path, L=32)",
+        "counts": "per prime search: candidates drawn; each rejected by the first rule that "
+                  "refused it (trial division by the odd primes below 2048, w mod 65537 == 1, "
+                  "|w - p| <= 2^(bits-100)) or tested by Miller-Rabin (mr_tested) and found "
+                  "composite (rejected_miller_rabin); base_draws counts every base drawn, "
+                  "base_redraws those drawn again because b <= 1 or b >= w - 1",
+        "numbers": "p (the larger prime), q, d, n: lower-case hex, no 0x, no leading zeros; "
+                   "e: a JSON number; first/second_prime_search are in the order found",
+        "variants": "variants_with_another_key lists the wrong readings of the contract "
+                    "(VARIANTS in derive_ref.py) that give this path another key, "
+                    "variants_with_other_counts those that change a count above (a trace "
+                    "checked count by count tells them apart). Skipping the 65537 rule gives "
+                    "another key only when the candidate it rejects is prime (about one "
+                    "RSA-2048 key in 30 000); no_distance_rule never shows: |p - q| <= "
+                    "2^(bits-100) has probability about 2^-98",
+        "vectors": out,
+    }
+
+
+def check_search(path, computed):
+    with open(path, encoding="utf-8") as f:
+        stored = json.load(f)
+    bad = 0
+    if stored != computed:
+        for s, c in zip(stored.get("vectors", []), computed["vectors"]):
+            for k in sorted(set(s) | set(c)):
+                if s.get(k) != c.get(k):
+                    print("%s %r: %s stored %r computed %r" % (c["type"], c["path"], k, s.get(k),
+                                                             c.get(k)))
+                    bad += 1
+        bad = bad or 1
+    keyed, counted = set(), set()
+    for v in computed["vectors"]:
+        keyed.update(v["variants_with_another_key"])
+        counted.update(v["variants_with_other_counts"])
+    for name in ("no_trial_division", "mr_4_rounds"):
+        if name not in keyed:
+            print("no vector's key tells the contract from %s" % name)
+            bad += 1
+    for name in ("no_trial_division", "no_e_rule", "mr_4_rounds"):
+        if name not in counted:
+            print("no vector's counts tell the contract from %s" % name)
+            bad += 1
+    return bad
+
+
 # -------------------------------------------------------------- self-tests
 
 
@@ -514,6 +615,8 @@ def main():
     g = ap.add_mutually_exclusive_group(required=True)
     g.add_argument("--write", metavar="FILE")
     g.add_argument("--check", metavar="FILE")
+    g.add_argument("--write-search", metavar="FILE")
+    g.add_argument("--check-search", metavar="FILE")
     g.add_argument("--trace", nargs=2, metavar=("TYPE", "PATH"),
                    help="print the intermediate values of one derivation (for docs/derivation.md)")
     ap.add_argument("--app-key", default="d6e88992cdeeee35fe70b5db61ab66cdb191fb9b6ec9313757ef162dd7214d5d",
@@ -522,6 +625,21 @@ def main():
     selftest()
     if args.trace:
         return trace(args.trace[0], args.trace[1], bytes.fromhex(args.app_key))
+    if args.write_search or args.check_search:
+        data = compute_search(args.app_key)
+        if args.write_search:
+            with open(args.write_search, "w", encoding="utf-8") as f:
+                json.dump(data, f, indent=1, ensure_ascii=False)
+                f.write("\n")
+            print("wrote %d search vectors to %s" % (len(data["vectors"]), args.write_search))
+            return 0
+        bad = check_search(args.check_search, data)
+        if bad:
+            print("FAIL: %d differences against %s" % (bad, args.check_search))
+            return 1
+        print("OK: %d search vectors in %s match, and they tell the contract from every "
+              "variant that can be told" % (len(data["vectors"]), args.check_search))
+        return 0
     data = compute(args.app_key)
     by = {(v["type"], v["path"]): v for v in data["vectors"]}
     # The SDK equivalences documented in dstack-protocol.md.
