@@ -77,13 +77,14 @@ static int verify_statement(const char *file, const unsigned char *data, size_t 
     dsk_statement *s = NULL;
     dsk_statement_report r;
     dsk_error err = {0};
-    const char *failed = NULL;
+    const dsk_statement_check *failed = NULL;
 
     if (dsk_statement_parse((const char *)data, len, &s, &err) != DSK_OK) {
         /* A document that does not even parse is evidence that fails. */
         printf("FAIL parse: %s\nverdict: NOT VALID (%s is not a well-formed key statement)\n",
                err.msg, file);
-        return DSK_EXIT_FAILED;
+        fflush(stdout);
+        return dsk_tool_failf(DSK_EXIT_FAILED, "%s is not valid: %s", file, err.msg);
     }
     if (dsk_statement_verify(s, o->app_id, o->roots, o->n_roots, &r) != DSK_OK) {
         dsk_statement_free(s);
@@ -94,17 +95,23 @@ static int verify_statement(const char *file, const unsigned char *data, size_t 
         int m = c->ok < 0 ? 0 : c->ok > 0 ? 2 : 1;
         printf("%s %s: %s\n", check_mark[m], c->name, c->ok < 0 ? "not run" : c->detail);
         if (c->ok == 0 && failed == NULL)
-            failed = c->name;
+            failed = c;
     }
     if (r.all_ok && failed == NULL)
         printf("verdict: VALID: the app with this id, under this KMS root, vouched for this "
                "public key\n");
     else
-        printf("verdict: NOT VALID (failed: %s)\n", failed != NULL ? failed : "incomplete");
+        printf("verdict: NOT VALID (failed: %s)\n", failed != NULL ? failed->name : "incomplete");
     if (r.not_checked != NULL)
         printf("not checked: %s\n", r.not_checked);
     dsk_statement_free(s);
-    return r.all_ok && failed == NULL ? DSK_EXIT_OK : DSK_EXIT_FAILED;
+    if (r.all_ok && failed == NULL)
+        return DSK_EXIT_OK;
+    /* The report is data (stdout); the verdict is also the one-line message. */
+    fflush(stdout);
+    return dsk_tool_failf(DSK_EXIT_FAILED, "%s is not valid: %s: %s", file,
+                          failed != NULL ? failed->name : "verification incomplete",
+                          failed != NULL ? failed->detail : "not every check ran");
 }
 
 static const dsk_evidence_kind kinds[] = {

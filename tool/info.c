@@ -40,7 +40,15 @@ static int run(dsk_tool_ctx *ctx, const dsk_tool_args *a)
         return dsk_tool_fail(&err);
     printf("chain (probe key %s):", PROBE_PATH);
     code = dsk_tool_chain_status(ctx, probe, stdout);
-    return dsk_tool_out(NULL, 0) != DSK_EXIT_OK ? DSK_EXIT_INTERNAL : code;
+    if (dsk_tool_out(NULL, 0) != DSK_EXIT_OK)
+        return DSK_EXIT_INTERNAL;
+    if (code == DSK_EXIT_FAILED)
+        return dsk_tool_failf(code,
+                              "the agent's key chain is not anchored to a configured "
+                              "kms_root (see above): check kms_root and app_id, and that "
+                              "%s is your app's dstack agent",
+                              endpoint);
+    return code;
 }
 
 const dsk_tool_cmd dsk_cmd_info = {

@@ -22,6 +22,7 @@ static int run(dsk_tool_ctx *ctx, const dsk_tool_args *a)
 {
     const dsk_conf *c = ctx->conf;
     int wl = 5, wt = 4, wp = 4, code = DSK_EXIT_OK;
+    size_t bad = 0;
     int check = dsk_tool_opt_count(a, "check") > 0;
     char tok[DSK_CONF_TOKEN_LABEL_MAX + 1], name[1024];
 
@@ -43,6 +44,7 @@ static int run(dsk_tool_ctx *ctx, const dsk_tool_args *a)
             int r = dsk_tool_chain_status(ctx, dsk_keystore_find(ctx->ks, e->label), stdout);
             if (r != DSK_EXIT_OK && r != DSK_EXIT_FAILED)
                 return r; /* the agent failed: the next key would fail alike */
+            bad += r == DSK_EXIT_FAILED;
             code = code == DSK_EXIT_OK ? r : code;
         } else {
             putchar('\n');
@@ -51,7 +53,15 @@ static int run(dsk_tool_ctx *ctx, const dsk_tool_args *a)
     if (c->nkeys == 0)
         fprintf(stderr, DSK_TOOL_NAME ": no keys configured in %s\n",
                 c->file != NULL ? c->file : c->missing_file);
-    return dsk_tool_out(NULL, 0) != DSK_EXIT_OK ? DSK_EXIT_INTERNAL : code;
+    if (dsk_tool_out(NULL, 0) != DSK_EXIT_OK)
+        return DSK_EXIT_INTERNAL;
+    if (bad > 0)
+        return dsk_tool_failf(DSK_EXIT_FAILED,
+                              "%zu of %zu keys are not anchored to a configured kms_root (see "
+                              "CHAIN): check kms_root and app_id in %s, and that the socket is "
+                              "your app's dstack agent",
+                              bad, c->nkeys, c->file != NULL ? c->file : "the configuration");
+    return code;
 }
 
 const dsk_tool_cmd dsk_cmd_list = {
