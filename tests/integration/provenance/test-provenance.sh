@@ -3,9 +3,10 @@
 # development KMS root pinned, pkcs11-tool, openssl through the provider
 # and nginx sign as before; a spoofed agent (an app key signed by another
 # KMS, made by dstack-simulator --make-appkeys) is refused under require by
-# every front end, for every key, with a message naming the recovered root
-# and the pinned one (nginx's error log too); warn logs and works; off works
-# silently; a KMS-less agent (empty link 1) is refused under require.
+# every front end (openssl, pkcs11-tool, nginx, dstack-key), for every key,
+# with a message naming the recovered root and the pinned one (nginx's error
+# log too); warn logs and works, off works silently (all four front ends); a
+# KMS-less agent (empty link 1) is refused under require.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 . "$here/../provider/provlib.sh"
@@ -15,6 +16,11 @@ SPOOF_KMS=0202020202020202020202020202020202020202020202020202020202020202
 P11TOOL=$(command -v pkcs11-tool) || fail "pkcs11-tool not installed (opensc)"
 NGINX=/usr/sbin/nginx
 [ -x "$NGINX" ] || fail "nginx not installed: $NGINX"
+if [ -n "${DSK_INSTALLED:-}" ]; then
+    DSTACK_KEY=$(installed_file dstack-pkcs11 '^/usr/bin/dstack-key$')
+else
+    DSTACK_KEY="$DSK_BUILDDIR/tool/dstack-key"
+fi
 
 # Keys the PKCS#11 module reads too: the provider's key set with ids.
 declare -A KID=([web]=01 [p384]=02 [k1]=03 [ed]=04 [rsa]=05)
@@ -99,16 +105,22 @@ ng_stop() {
     NG_PID=""
 }
 on_exit ng_stop
-PORT=$(free_port)
-ng_conf
-: >"$NG/logs/error.log"
-"$NGINX" -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log" -g 'daemon off;' \
-    >"$TMP/nginx.out" 2>"$TMP/nginx.err" &
-NG_PID=$!
-wait_listen "$PORT" "$NG_PID" || fail "nginx did not start: $(cat "$TMP/nginx.err" "$NG/logs/error.log")"
-run dev-curl curl -sS --fail --cacert "$TMP/web.crt" --resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/"
-grep -qx anchored "$TMP/dev-curl.out" || fail "nginx answered: $(cat "$TMP/dev-curl.out")"
-ng_stop
+# ng_serve NAME: nginx starts with the key and serves one page over TLS;
+# its error log is kept in $TMP/NAME.log.
+ng_serve() {
+    PORT=$(free_port)
+    ng_conf
+    : >"$NG/logs/error.log"
+    "$NGINX" -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log" -g 'daemon off;' \
+        >"$TMP/nginx.out" 2>"$TMP/nginx.err" &
+    NG_PID=$!
+    wait_listen "$PORT" "$NG_PID" || fail "$1: nginx did not start: $(cat "$TMP/nginx.err" "$NG/logs/error.log")"
+    run "$1-curl" curl -sS --fail --cacert "$TMP/web.crt" --resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/"
+    grep -qx anchored "$TMP/$1-curl.out" || fail "$1: nginx answered: $(cat "$TMP/$1-curl.out")"
+    ng_stop
+    cat "$TMP/nginx.err" "$NG/logs/error.log" >"$TMP/$1.log"
+}
+ng_serve dev
 ok "nginx serves with the key under verify = require and the development root pinned"
 
 # ---- a spoofed agent ---------------------------------------------------
@@ -148,6 +160,12 @@ names_roots "$TMP/nginx-all.log" "nginx"
 grep -q "$DEV_ROOT" "$NG/logs/error.log" || fail "nginx's error log does not name the pinned root: $(cat "$NG/logs/error.log")"
 ok "spoofed agent, verify = require: nginx does not start; its error log names both roots"
 
+# dstack-key, the third front end: refuses too, naming both roots.
+must_fail spoof-tool "$DSTACK_KEY" --conf "$DSKCONF" pub web
+names_roots "$TMP/spoof-tool.err" "dstack-key pub web"
+[ "$(wc -l <"$TMP/spoof-tool.err")" = 1 ] || fail "dstack-key: not one line: $(cat "$TMP/spoof-tool.err")"
+ok "spoofed agent, verify = require: dstack-key pub refuses in one line naming both roots"
+
 # warn: works, says so once.
 p11conf "verify = warn"
 run warn-prov P dgst -sha256 -sign dstack:web -out "$TMP/warn.sig" "$MSG"
@@ -155,16 +173,25 @@ grep -q "verify = warn" "$TMP/warn-prov.err" && names_roots "$TMP/warn-prov.err"
     fail "verify = warn: no warning naming the roots: $(cat "$TMP/warn-prov.err")"
 run warn-p11 p11sign warn-p11 web
 names_roots "$TMP/warn-p11.err" "warn (pkcs11-tool)"
-ok "spoofed agent, verify = warn: openssl and pkcs11-tool sign and warn naming both roots"
+# The spoofed agent's app key gives other keys: a certificate for its web key.
+run warn-cert P req -x509 -new -key dstack:web -subj /CN=localhost -days 2 -out "$TMP/web.crt"
+ng_serve warn-nginx
+grep -q "verify = warn" "$TMP/warn-nginx.log" && names_roots "$TMP/warn-nginx.log" "warn (nginx)" ||
+    fail "verify = warn: nginx logged no warning naming the roots: $(cat "$TMP/warn-nginx.log")"
+run warn-tool "$DSTACK_KEY" --conf "$DSKCONF" pub web
+ok "spoofed agent, verify = warn: openssl, pkcs11-tool, nginx and dstack-key work and warn naming both roots"
 
 # off: works silently.
 p11conf "verify = off"
 run off-prov P dgst -sha256 -sign dstack:web -out "$TMP/off.sig" "$MSG"
 run off-p11 p11sign off-p11 web
-if grep -q "$SPOOF_ROOT\|anchored\|verify" "$TMP/off-prov.err" "$TMP/off-p11.err"; then
-    fail "verify = off said something: $(cat "$TMP/off-prov.err" "$TMP/off-p11.err")"
+ng_serve off-nginx
+run off-tool "$DSTACK_KEY" --conf "$DSKCONF" pub web
+if grep -q "$SPOOF_ROOT\|anchored\|verify" "$TMP/off-prov.err" "$TMP/off-p11.err" "$TMP/off-nginx.log" \
+    "$TMP/off-tool.err"; then
+    fail "verify = off said something: $(cat "$TMP/off-prov.err" "$TMP/off-p11.err" "$TMP/off-nginx.log" "$TMP/off-tool.err")"
 fi
-ok "spoofed agent, verify = off: openssl and pkcs11-tool sign, nothing logged"
+ok "spoofed agent, verify = off: openssl, pkcs11-tool, nginx and dstack-key work, nothing logged"
 
 # ---- a KMS-less agent --------------------------------------------------
 sim_stop
