@@ -1,6 +1,8 @@
 /* ECDH with a peer public key given as a point or a SubjectPublicKeyInfo. */
 #include "internal.h"
 
+#include "derive.h"
+
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -24,9 +26,8 @@ static EVP_PKEY *peer_key(const dsk_type_info *ti, const unsigned char *peer, si
         len -= 2;
     }
     if (len > 0 && peer[0] == 0x30) {
-        const unsigned char *p = peer;
-        pkey = d2i_PUBKEY_ex(NULL, &p, (long)len, dsk_keys_libctx(), NULL);
-        if (pkey == NULL || p != peer + len || !EVP_PKEY_is_a(pkey, "EC")) {
+        pkey = dsk_keys_d2i_spki(peer, len);
+        if (pkey == NULL || !EVP_PKEY_is_a(pkey, "EC")) {
             dsk_error_set(err, DSK_E_BAD_INPUT, "the peer key is not an EC public key");
             goto fail;
         }
@@ -49,7 +50,7 @@ static EVP_PKEY *peer_key(const dsk_type_info *ti, const unsigned char *peer, si
     params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)ti->group, 0);
     params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)peer, len);
     params[2] = OSSL_PARAM_construct_end();
-    pctx = EVP_PKEY_CTX_new_from_name(dsk_keys_libctx(), "EC", NULL);
+    pctx = EVP_PKEY_CTX_new_from_name(dsk_keys_libctx(), DSK_KEYMGMT_EC, NULL);
     /* fromdata decodes the point, which checks that it is on the curve. */
     if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
         EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {

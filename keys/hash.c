@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include <openssl/core_names.h>
 #include <openssl/rand.h>
 
 struct dsk_hash_ctx {
@@ -111,15 +112,27 @@ void dsk_hash_free(dsk_hash_ctx *c)
 dsk_status dsk_random(unsigned char *out, size_t len, dsk_error *err)
 {
     OSSL_LIB_CTX *ctx = dsk_keys_libctx();
+    EVP_RAND_CTX *rand;
+    size_t max = 0;
+    OSSL_PARAM params[2];
 
     if (out == NULL && len > 0)
         return dsk_error_set(err, DSK_E_ARGS, "random: NULL output");
     if (ctx == NULL)
         return dsk_error_set(err, DSK_E_CRYPTO, "random: no OpenSSL library context");
-    /* RAND_bytes_ex takes an int-sized request at most per call. */
+    /* The context's public DRBG itself: RAND_bytes_ex would first ask for a
+     * default RAND ENGINE (libctx.c). One request is at most max_request
+     * bytes (64 KiB for OpenSSL's DRBGs). */
+    rand = RAND_get0_public(ctx);
+    if (rand == NULL)
+        return dsk_error_set(err, DSK_E_CRYPTO, "random: no DRBG");
+    params[0] = OSSL_PARAM_construct_size_t(OSSL_RAND_PARAM_MAX_REQUEST, &max);
+    params[1] = OSSL_PARAM_construct_end();
+    if (EVP_RAND_CTX_get_params(rand, params) != 1 || max == 0)
+        max = 4096;
     while (len > 0) {
-        size_t n = len > (1u << 30) ? (1u << 30) : len;
-        if (RAND_bytes_ex(ctx, out, n, 0) != 1)
+        size_t n = len > max ? max : len;
+        if (EVP_RAND_generate(rand, out, n, 0, 0, NULL, 0) != 1)
             return dsk_error_set(err, DSK_E_CRYPTO, "random: the DRBG failed");
         out += n;
         len -= n;

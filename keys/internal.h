@@ -135,6 +135,17 @@ void dsk_keys_fork_unregister(dsk_keystore *ks);
 /* The private library context: created once, only the "default" provider,
  * never freed (see libctx.c). NULL only if OpenSSL cannot allocate it. */
 OSSL_LIB_CTX *dsk_keys_libctx(void);
+/* The shield (shield.c): a new library context whose only provider
+ * re-exports OpenSSL's default provider (loaded in a second private context)
+ * with key types named by OID first and RSA/EC objects stripped of any
+ * ENGINE method, so that no application ENGINE reaches our keys. NULL if
+ * OpenSSL cannot build it. Called once, by libctx.c. */
+OSSL_LIB_CTX *dsk_keys_shield_ctx(void);
+/* A public key from a DER SubjectPublicKeyInfo (exactly len bytes) in the
+ * private context, through the provider decoders only: d2i_PUBKEY asks the
+ * ENGINE tables first and may return an engine's legacy key. NULL if the
+ * bytes are not one. */
+EVP_PKEY *dsk_keys_d2i_spki(const unsigned char *der, size_t len);
 /* 0 once OpenSSL has run its exit-time cleanup (OPENSSL_cleanup): from then
  * on no OpenSSL object may be touched, so teardown only wipes what it owns
  * and leaves OpenSSL's objects to the exiting process. */

@@ -322,7 +322,6 @@ unsigned long dsk_keystore_getkey_calls(const dsk_keystore *ks)
 dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, size_t len,
                                    dsk_key **out, dsk_error *err)
 {
-    const unsigned char *p = spki;
     EVP_PKEY *pkey = NULL;
     dsk_keymat *m = NULL;
     dsk_key *k = NULL;
@@ -334,8 +333,8 @@ dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, 
     *out = NULL;
     if (dsk_keys_libctx() == NULL)
         return dsk_error_set(err, DSK_E_CRYPTO, "no OpenSSL library context");
-    pkey = d2i_PUBKEY_ex(NULL, &p, (long)len, dsk_keys_libctx(), NULL);
-    if (pkey == NULL || p != spki + len) {
+    pkey = dsk_keys_d2i_spki(spki, len);
+    if (pkey == NULL) {
         st = dsk_error_set(err, DSK_E_BAD_INPUT,
                            "public key: not a valid DER SubjectPublicKeyInfo (%zu bytes)", len);
         goto done;

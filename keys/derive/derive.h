@@ -16,6 +16,14 @@
 
 #define DSK_DERIVE_VERSION 1
 
+/* Key types are named to OpenSSL by OID, never "EC"/"RSA"/"ED25519": a name
+ * with a legacy NID makes EVP_PKEY_CTX_new_from_name ask the ENGINE tables
+ * first, and an application's default ENGINE then takes the key over (see
+ * keys/shield.c). The OIDs are names of the same provider algorithms. */
+#define DSK_KEYMGMT_EC "1.2.840.10045.2.1"
+#define DSK_KEYMGMT_RSA "1.2.840.113549.1.1.1"
+#define DSK_KEYMGMT_ED25519 "1.3.101.112"
+
 /* Build the private key of type t from the 32 dstack bytes m (contract v1,
  * docs/derivation.md) as an EVP_PKEY in libctx (a private library context
  * with the default provider). m is SECRET; every intermediate is wiped.

@@ -44,7 +44,7 @@ static dsk_status ec_key_from_scalar(OSSL_LIB_CTX *libctx, const EC_GROUP *group
         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) != 1 ||
         (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
         goto done;
-    pctx = EVP_PKEY_CTX_new_from_name(libctx, "EC", NULL);
+    pctx = EVP_PKEY_CTX_new_from_name(libctx, DSK_KEYMGMT_EC, NULL);
     if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
         EVP_PKEY_fromdata(pctx, out, EVP_PKEY_KEYPAIR, params) != 1)
         goto done;
@@ -114,7 +114,7 @@ dsk_status dsk_derive_tappd_p256(OSSL_LIB_CTX *libctx, const unsigned char m[32]
 dsk_status dsk_derive_ed25519(OSSL_LIB_CTX *libctx, const unsigned char m[32], EVP_PKEY **out,
                               dsk_error *err)
 {
-    *out = EVP_PKEY_new_raw_private_key_ex(libctx, "ED25519", NULL, m, 32);
+    *out = EVP_PKEY_new_raw_private_key_ex(libctx, DSK_KEYMGMT_ED25519, NULL, m, 32);
     if (*out == NULL)
         return dsk_error_set(err, DSK_E_CRYPTO, "derive: cannot build the Ed25519 key");
     return DSK_OK;

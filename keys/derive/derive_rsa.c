@@ -47,7 +47,7 @@ static dsk_status rsa_to_pkey(OSSL_LIB_CTX *libctx, const rsa_parts *k, EVP_PKEY
         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_COEFFICIENT1, k->qinv) != 1 ||
         (params = OSSL_PARAM_BLD_to_param(bld)) == NULL)
         goto done;
-    pctx = EVP_PKEY_CTX_new_from_name(libctx, "RSA", NULL);
+    pctx = EVP_PKEY_CTX_new_from_name(libctx, DSK_KEYMGMT_RSA, NULL);
     if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
         EVP_PKEY_fromdata(pctx, out, EVP_PKEY_KEYPAIR, params) != 1)
         goto done;
