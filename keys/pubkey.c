@@ -2,6 +2,8 @@
  * and the mapping from an OpenSSL key to one of our types. */
 #include "internal.h"
 
+#include <stdio.h>
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -75,8 +77,18 @@ dsk_status dsk_keymat_public_forms(dsk_keymat *mat, dsk_error *err)
     return DSK_OK;
 }
 
+/* The first name that is a word, not an OID (the shield names key types by
+ * OID first, shield.c): "X25519", not "1.3.101.110". */
+static void word_name(const char *name, void *arg)
+{
+    char *out = arg;
+    if (out[0] == '\0' && !(name[0] >= '0' && name[0] <= '9'))
+        snprintf(out, 32, "%s", name);
+}
+
 dsk_status dsk_keys_pkey_type(const EVP_PKEY *pkey, dsk_key_type *out, dsk_error *err)
 {
+    char name[32];
     char group[64];
     size_t glen = 0;
 
@@ -120,9 +132,11 @@ dsk_status dsk_keys_pkey_type(const EVP_PKEY *pkey, dsk_key_type *out, dsk_error
                              "supported",
                              group);
     }
+    name[0] = '\0';
+    EVP_PKEY_type_names_do_all(pkey, word_name, name);
     return dsk_error_set(err, DSK_E_UNSUPPORTED,
                          "public key of type %s: only EC, Ed25519 and RSA are supported",
-                         EVP_PKEY_get0_type_name(pkey) ? EVP_PKEY_get0_type_name(pkey) : "?");
+                         name[0] ? name : "?");
 }
 
 dsk_status dsk_key_spki(dsk_key *k, const unsigned char **der, size_t *len, dsk_error *err)

@@ -58,6 +58,18 @@ int dsk_prov_raise(const dsk_prov *p, const dsk_error *e)
 {
     dsk_status st = e != NULL && e->code != DSK_OK ? e->code : DSK_E_CRYPTO;
     const char *msg = e != NULL && e->msg[0] != '\0' ? e->msg : dsk_status_name(st);
+    /* A key the agent could not give (or derive) is also written to standard
+     * error, which is a server's error log: HAProxy, Apache and lighttpd
+     * report only "key does not match certificate" and never print OpenSSL's
+     * error queue. keys/ names the key, its path, the socket and what to do.
+     * One line per failed operation, as the pkcs11 module does (rv.c). */
+    static const unsigned char to_log[] = {
+        [DSK_E_UNREACHABLE] = 1, [DSK_E_TIMEOUT] = 1, [DSK_E_MALFORMED] = 1,
+        [DSK_E_REFUSED] = 1,     [DSK_E_IO] = 1,      [DSK_E_CONFIG] = 1,
+        [DSK_E_CRYPTO] = 1,
+    };
+    if ((size_t)st < sizeof to_log && to_log[st])
+        dsk_log(DSK_LOG_ERROR, "%s", msg);
     raise_fmt(p, st, "dstack: %s", msg);
     return 0;
 }

@@ -32,7 +32,10 @@ static void test_private_and_shared(void **state)
         assert_ptr_equal(got[i], got[0]);
     assert_ptr_not_equal(got[0], OSSL_LIB_CTX_get0_global_default());
     assert_ptr_equal(dsk_keys_libctx(), got[0]);
-    assert_int_equal(OSSL_PROVIDER_available(got[0], "default"), 1);
+    /* only the shield: the default provider's algorithms, re-exported
+     * (keys/shield.c), from a second private context */
+    assert_int_equal(OSSL_PROVIDER_available(got[0], "dsk-shield"), 1);
+    assert_int_equal(OSSL_PROVIDER_available(got[0], "default"), 0);
     assert_int_equal(OSSL_PROVIDER_available(got[0], "legacy"), 0);
     assert_int_equal(OSSL_PROVIDER_available(got[0], "broken"), 0);
 }
@@ -66,10 +69,13 @@ static void test_keys_live_in_private_ctx(void **state)
     (void)state;
     assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
     assert_int_equal(dsk_key_derive_from_material(k, m, NULL), DSK_OK);
-    /* our key's provider is the default provider of OUR context */
+    /* our key's provider is the shield of OUR context, its type named by
+     * OID first (no legacy NID: no ENGINE lookup) */
     const OSSL_PROVIDER *prov = EVP_PKEY_get0_provider(k->mat->pkey);
     assert_non_null(prov);
-    assert_string_equal(OSSL_PROVIDER_get0_name(prov), "default");
+    assert_string_equal(OSSL_PROVIDER_get0_name(prov), "dsk-shield");
+    assert_string_equal(EVP_PKEY_get0_type_name(k->mat->pkey), "1.3.101.112");
+    assert_true(EVP_PKEY_is_a(k->mat->pkey, "ED25519"));
     EVP_PKEY_CTX *ctx = dsk_key_pkey_ctx(k);
     assert_non_null(ctx);
     EVP_PKEY_CTX_free(ctx);

@@ -74,6 +74,45 @@ static void test_dstack_down(void **state)
     pt_teardown(&e);
 }
 
+/* The reason also reaches standard error (a server's error log) at the
+ * default log level, once per failed use: servers print no OpenSSL queue. */
+static void test_unusable_key_logged(void **state)
+{
+    pt_env e;
+    char path[600], text[4096];
+    int saved, fd;
+    FILE *f;
+    size_t n;
+    const char *p;
+    int count = 0;
+
+    pt_setup(&e, 0);
+    unsetenv("DSTACK_PKCS11_DEBUG");
+    snprintf(path, sizeof path, "%s", pt_write(&e, "stderr.txt", ""));
+    fflush(stderr);
+    saved = dup(2);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    assert_true(fd >= 0);
+    dup2(fd, 2);
+    close(fd);
+    assert_null(pt_load(&e, "dstack:web"));
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    f = fopen(path, "r");
+    n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    text[n] = '\0';
+    for (p = text; (p = strstr(p, "/nonexistent/dsk-prov-test.sock")) != NULL; p++)
+        count++;
+    if (count != 1)
+        fail_msg("want the reason once on stderr, got %d times:\n%s", count, text);
+    assert_non_null(strstr(text, "error: "));
+    assert_non_null(strstr(text, "'web'"));
+    assert_non_null(strstr(text, "check "));
+    pt_teardown(&e);
+}
+
 /* An unreachable socket is reported with where its path came from: the
  * environment (read once at init, so also after the variable is gone, as in
  * nginx workers), or the openssl.cnf section. */
@@ -247,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_dstack_down),
         cmocka_unit_test(test_env_read_once),
         cmocka_unit_test(test_unreachable_names_source),
+        cmocka_unit_test(test_unusable_key_logged),
         cmocka_unit_test(test_openssl_cnf_section),
         cmocka_unit_test(test_bad_config_fails_with_file_line),
         cmocka_unit_test(test_provider_params),
