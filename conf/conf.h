@@ -109,6 +109,7 @@ typedef struct dsk_key_entry {
     char *cert_file;       /* NULL if none */
     unsigned char *cert;   /* contents of cert_file (PEM or DER), NULL if none */
     size_t cert_len;
+    int cert_none;         /* "certificate = none": no self-signed certificate either */
     unsigned char id[DSK_CONF_MAX_ID]; /* CKA_ID from "id = <hex>" */
     size_t id_len;         /* 0 = not configured (the module chooses) */
     int line;              /* line of the [key ...] header, for messages */

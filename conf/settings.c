@@ -280,6 +280,13 @@ static dsk_status key_certificate(dsk_conf_parser *p, const char *v)
                              "setting out",
                              cur(p)->label);
     dsk_error e = {0};
+    /* "none": no certificate object at all, not even the self-signed one
+     * every key gets by default (keys/selfcert.c). A file named "none" is
+     * "./none". */
+    if (strcmp(v, "none") == 0) {
+        cur(p)->cert_none = 1;
+        return DSK_OK;
+    }
     if (dsk_conf_load_cert(p->dir, v, cur(p), &e) != DSK_OK)
         return dsk_conf_fail(p, e.code, "key '%s': %s", cur(p)->label, e.msg);
     return DSK_OK;

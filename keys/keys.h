@@ -309,6 +309,15 @@ void dsk_cert_free(dsk_cert *c);
  * (RLIMIT_MEMLOCK); DSK_E_NOMEM if it could not be created. */
 dsk_status dsk_keys_secure_heap(size_t size, int *locked, dsk_error *err);
 
+/* The self-signed certificate of a key with a private part (keys/selfcert.c
+ * says exactly what it holds): subject = issuer = CN=<label>, a serial and
+ * validity that depend only on the key's description, signed by the key.
+ * _names fills only subject, issuer and serial (no I/O, no derivation: what
+ * PKCS#11 searches need); dsk_key_selfsigned fills everything, deriving and
+ * signing. Free with dsk_cert_free. */
+dsk_status dsk_key_selfsigned_names(const dsk_key *k, dsk_cert *out, dsk_error *err);
+dsk_status dsk_key_selfsigned(dsk_key *k, dsk_cert *out, dsk_error *err);
+
 /* Secret memory: locked, excluded from core dumps where the OS allows,
  * wiped on free. Used for every copy of private material. */
 void *dsk_secret_alloc(size_t len);

@@ -422,26 +422,67 @@ static CK_RV fill(const dsk_p11_object *o, CK_ATTRIBUTE_PTR tmpl, CK_ULONG n)
     return rv;
 }
 
+/* A self-signed certificate object whose value is not made yet, asked for
+ * an attribute that needs it. */
+static int needs_cert(const dsk_p11_object *o, CK_ATTRIBUTE_TYPE t)
+{
+    return o->selfsigned && !dsk_p11_attr_find(o, CKA_VALUE) &&
+           (t == CKA_VALUE || t == CKA_PUBLIC_KEY_INFO || t == CKA_CHECK_VALUE);
+}
+
+/* Make the certificate of a self-signed object (without the module lock:
+ * it may derive) and store its value, unless another thread did first. */
+static CK_RV make_cert(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, dsk_key *key)
+{
+    dsk_cert c;
+    dsk_error err;
+    dsk_error_clear(&err);
+    dsk_status st = dsk_key_selfsigned(key, &c, &err);
+    if (st != DSK_OK)
+        return dsk_p11_rv(st, &err, DSK_CTX_ATTR);
+    CK_RV rv = CKR_OK;
+    dsk_p11_lock();
+    dsk_p11_session *s = dsk_p11_session_find(h);
+    dsk_p11_object *o = s ? dsk_p11_object_visible(s, oh) : NULL;
+    if (o && !dsk_p11_attr_find(o, CKA_VALUE)) {
+        rv = dsk_p11_attr_set(o, CKA_PUBLIC_KEY_INFO, c.spki, c.spki_len, 0);
+        if (rv == CKR_OK)
+            rv = dsk_p11_attr_set(o, CKA_VALUE, c.der, c.der_len, 0);
+    }
+    dsk_p11_unlock();
+    dsk_cert_free(&c);
+    return rv;
+}
+
 CK_RV dsk_p11_get_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_ATTRIBUTE_PTR tmpl,
                                   CK_ULONG n)
 {
     CK_RV rv;
-    dsk_key *derive = NULL;
+    dsk_key *derive = NULL, *cert = NULL;
     for (int pass = 0; pass < 2; pass++) {
         dsk_p11_lock();
         dsk_p11_session *s = dsk_p11_session_find(h);
         dsk_p11_object *o = s ? dsk_p11_object_visible(s, oh) : NULL;
         rv = !s ? CKR_SESSION_HANDLE_INVALID : !o ? CKR_OBJECT_HANDLE_INVALID : CKR_OK;
         if (rv == CKR_OK && pass == 0) {
-            for (CK_ULONG i = 0; i < n && !derive; i++)
+            for (CK_ULONG i = 0; i < n && !derive && !cert; i++) {
                 if (dsk_p11_attr_needs_key(o, tmpl[i].type))
                     derive = o->key;
+                else if (needs_cert(o, tmpl[i].type))
+                    cert = o->selfsigned;
+            }
         }
-        if (rv == CKR_OK && !derive)
+        if (rv == CKR_OK && !derive && !cert)
             rv = fill(o, tmpl, n);
         dsk_p11_unlock();
-        if (rv != CKR_OK || !derive)
+        if (rv != CKR_OK || (!derive && !cert))
             return rv;
+        if (cert) {
+            if ((rv = make_cert(h, oh, cert)) != CKR_OK)
+                return rv;
+            cert = NULL;
+            continue;
+        }
         /* Derive without the module lock: it may wait on the socket. The key
          * belongs to the store and outlives the object. */
         dsk_error err;

@@ -118,6 +118,10 @@ typedef struct dsk_p11_object {
     CK_BBOOL local, trusted;
     CK_MECHANISM_TYPE keygen_mech; /* CK_UNAVAILABLE_INFORMATION if none */
     CK_ULONG cert_category;
+    /* Certificate objects made for a key without `certificate =`: the key
+     * that signs it. CKA_VALUE and CKA_PUBLIC_KEY_INFO are added on first
+     * read (attrs.c); subject, issuer and serial are there from the start. */
+    dsk_key *selfsigned;
     dsk_p11_attr *attrs;
     size_t nattrs;
 } dsk_p11_object;

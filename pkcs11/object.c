@@ -224,6 +224,36 @@ done:
     return rv;
 }
 
+/* The self-signed certificate of a key configured without `certificate =`
+ * (keys/selfcert.c): found without dstack, its value made on first read. */
+static CK_RV selfsigned_object_add(CK_SLOT_ID slot, dsk_key *key, const char *label,
+                                   const unsigned char *id, size_t id_len, dsk_error *err)
+{
+    dsk_cert c;
+    dsk_status st = dsk_key_selfsigned_names(key, &c, err);
+    if (st != DSK_OK)
+        return st == DSK_E_NOMEM ? CKR_HOST_MEMORY : CKR_GENERAL_ERROR;
+    CK_RV rv = CKR_HOST_MEMORY;
+    dsk_p11_object *o = dsk_p11_object_new(CKO_CERTIFICATE, slot);
+    if (!o)
+        goto done;
+    o->token = CK_TRUE;
+    o->modifiable = o->destroyable = CK_FALSE;
+    o->cert_category = 1; /* token user: the token holds its private key */
+    o->selfsigned = key;
+    if ((rv = add_common(o, label, id, id_len)) != CKR_OK ||
+        (rv = dsk_p11_attr_set(o, CKA_SUBJECT, c.subject, c.subject_len, 0)) != CKR_OK ||
+        (rv = dsk_p11_attr_set(o, CKA_ISSUER, c.issuer, c.issuer_len, 0)) != CKR_OK ||
+        (rv = dsk_p11_attr_set(o, CKA_SERIAL_NUMBER, c.serial, c.serial_len, 0)) != CKR_OK ||
+        (rv = dsk_p11_object_insert(o)) != CKR_OK)
+        goto done;
+    o = NULL;
+done:
+    dsk_p11_object_free(o);
+    dsk_cert_free(&c);
+    return rv;
+}
+
 CK_RV dsk_p11_objects_build(dsk_error *err)
 {
     const dsk_conf *c = dsk_p11.conf;
@@ -249,6 +279,8 @@ CK_RV dsk_p11_objects_build(dsk_error *err)
                                          CK_UNAVAILABLE_INFORMATION, NULL, NULL);
         if (rv == CKR_OK && e->cert)
             rv = cert_object_add(slot, e, id, id_len, err);
+        else if (rv == CKR_OK && !e->cert_none)
+            rv = selfsigned_object_add(slot, key, e->label, id, id_len, err);
         if (rv != CKR_OK)
             return rv;
     }

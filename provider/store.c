@@ -73,6 +73,40 @@ static int store_set_params(void *vctx, const OSSL_PARAM params[])
     return 1;
 }
 
+/* The key's certificate, asked for with OSSL_STORE_INFO_CERT: the same one
+ * the PKCS#11 module shows, the configured `certificate =` or else the
+ * key's self-signed certificate (keys/selfcert.c); `certificate = none`
+ * gives nothing, and no error. */
+static int load_cert(store_ctx *c, dsk_key *key, OSSL_CALLBACK *cb, void *cbarg)
+{
+    const dsk_key_entry *e = NULL;
+    dsk_error err = {0};
+    dsk_cert cert;
+    dsk_status st;
+    int objtype = OSSL_OBJECT_CERT, r;
+
+    for (size_t i = 0; c->prov->conf != NULL && i < c->prov->conf->nkeys; i++)
+        if (strcmp(c->prov->conf->keys[i].label, dsk_key_label(key)) == 0)
+            e = &c->prov->conf->keys[i];
+    if (e != NULL && e->cert_none)
+        return 1;
+    if (e != NULL && e->cert != NULL)
+        st = dsk_cert_parse(e->cert, e->cert_len, e->cert_file, &cert, &err);
+    else
+        st = dsk_key_selfsigned(key, &cert, &err);
+    if (st != DSK_OK)
+        return dsk_prov_raise(c->prov, &err);
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_int(OSSL_OBJECT_PARAM_TYPE, &objtype),
+        OSSL_PARAM_construct_utf8_string(OSSL_OBJECT_PARAM_DATA_TYPE, (char *)"CERTIFICATE", 0),
+        OSSL_PARAM_construct_octet_string(OSSL_OBJECT_PARAM_DATA, cert.der, cert.der_len),
+        OSSL_PARAM_construct_end(),
+    };
+    r = cb(params, cbarg);
+    dsk_cert_free(&cert);
+    return r;
+}
+
 static int store_load(void *vctx, OSSL_CALLBACK *object_cb, void *object_cbarg,
                       OSSL_PASSPHRASE_CALLBACK *pw_cb, void *pw_cbarg)
 {
@@ -83,12 +117,16 @@ static int store_load(void *vctx, OSSL_CALLBACK *object_cb, void *object_cbarg,
     if (c->done)
         return 0;
     c->done = 1;
-    /* Only keys live behind a dstack: URI: nothing else, and no error. */
-    if (c->expect != 0 && c->expect != OSSL_STORE_INFO_PKEY && c->expect != OSSL_STORE_INFO_PUBKEY)
+    /* Keys and their certificate live behind a dstack: URI: nothing else,
+     * and no error. */
+    if (c->expect != 0 && c->expect != OSSL_STORE_INFO_PKEY &&
+        c->expect != OSSL_STORE_INFO_PUBKEY && c->expect != OSSL_STORE_INFO_CERT)
         return 1;
     if (dsk_ref_resolve(c->prov->ks, c->prov->conf, DSK_PROV_CONF_HINT, &c->ref, &key, &err) != DSK_OK ||
         dsk_key_derive(key, &err) != DSK_OK)
         return dsk_prov_raise(c->prov, &err);
+    if (c->expect == OSSL_STORE_INFO_CERT)
+        return load_cert(c, key, object_cb, object_cbarg);
     return dsk_objref_pass(c->prov, key, c->ref.uri, object_cb, object_cbarg);
 }
 

@@ -231,6 +231,21 @@ static void nul_byte_and_size(void **state)
     free(path);
 }
 
+/* "certificate = none": no certificate at all (not even the self-signed one
+ * keys/selfcert.c makes for every other key). */
+static void certificate_none(void **state)
+{
+    dsk_conf *c = NULL;
+    dsk_error e = {0};
+    (void)state;
+    assert_int_equal(dsk_conf_parse("[key a]\ncertificate = none\n[key b]\n", NULL, &c, &e), DSK_OK);
+    assert_int_equal(c->nkeys, 2);
+    assert_int_equal(c->keys[0].cert_none, 1);
+    assert_null(c->keys[0].cert);
+    assert_int_equal(c->keys[1].cert_none, 0);
+    dsk_conf_free(c);
+}
+
 static void relative_certificate(void **state)
 {
     const char *dir = *state;
@@ -373,6 +388,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(errors_name_the_file, setup, teardown),
         cmocka_unit_test_setup_teardown(nul_byte_and_size, setup, teardown),
         cmocka_unit_test_setup_teardown(relative_certificate, setup, teardown),
+        cmocka_unit_test(certificate_none),
         cmocka_unit_test(key_token_names),
         cmocka_unit_test(shipped_example),
     };

@@ -169,6 +169,52 @@ static void test_rsa(void **state)
     }
 }
 
+/* A key without `certificate =` has a self-signed certificate object made
+ * by the key on first read (keys/selfcert.c): CN=<label>, the key's id,
+ * the key's public key, verified by it; the attributes agree with the value. */
+static void test_selfsigned_certificate(void **state)
+{
+    (void)state;
+    CK_OBJECT_HANDLE c = p11t_find(s, CKO_CERTIFICATE, "rsa");
+    CK_ULONG n, sn, idn, kidn;
+    assert_int_not_equal(c, 0);
+    unsigned char *subj = p11t_attr(s, c, CKA_SUBJECT, &sn);
+    unsigned char *der = p11t_attr(s, c, CKA_VALUE, &n);
+    const unsigned char *p = der;
+    X509 *x = d2i_X509(NULL, &p, (long)n);
+    assert_non_null(x);
+    char cn[32];
+    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof cn);
+    assert_string_equal(cn, "rsa");
+    unsigned char *want = NULL;
+    int wl = i2d_X509_NAME(X509_get_subject_name(x), &want);
+    assert_int_equal(sn, (CK_ULONG)wl);
+    assert_memory_equal(subj, want, sn);
+    OPENSSL_free(want);
+    /* the key's public key, and it verifies the certificate */
+    CK_ULONG kl;
+    unsigned char *spki = p11t_attr(s, p11t_find(s, CKO_PUBLIC_KEY, "rsa"), CKA_PUBLIC_KEY_INFO, &kl);
+    const unsigned char *sp = spki;
+    EVP_PKEY *pub = d2i_PUBKEY(NULL, &sp, (long)kl);
+    assert_non_null(pub);
+    assert_int_equal(X509_verify(x, pub), 1);
+    unsigned char *cspki = p11t_attr(s, c, CKA_PUBLIC_KEY_INFO, &n);
+    assert_int_equal(n, kl);
+    assert_memory_equal(cspki, spki, kl);
+    unsigned char *id = p11t_attr(s, c, CKA_ID, &idn);
+    unsigned char *kid = p11t_attr(s, p11t_find(s, CKO_PRIVATE_KEY, "rsa"), CKA_ID, &kidn);
+    assert_int_equal(idn, kidn);
+    assert_memory_equal(id, kid, idn);
+    free(id);
+    free(kid);
+    free(cspki);
+    EVP_PKEY_free(pub);
+    free(spki);
+    X509_free(x);
+    free(der);
+    free(subj);
+}
+
 static void test_certificate(void **state)
 {
     (void)state;
@@ -274,11 +320,21 @@ static void test_search_without_derivation(void **state)
     unsigned char *l = p11t_attr(s, found[0], CKA_LABEL, &ln);
     assert_memory_equal(l, "p384", 4);
     free(l);
-    /* All objects of the token: 3 key pairs and a certificate */
+    /* All objects of the token: 4 key pairs, each with a certificate (web's
+     * configured, the others self-signed) */
     CK(T.f->C_FindObjectsInit(s, NULL, 0));
     CK(T.f->C_FindObjects(s, found, 16, &n));
     CK(T.f->C_FindObjectsFinal(s));
-    assert_int_equal(n, 4 * 2 + 1);
+    assert_int_equal(n, 4 * 3);
+    /* a self-signed certificate's subject, issuer and serial come without
+     * dstack, its value does not */
+    CK_OBJECT_HANDLE c = p11t_find(s, CKO_CERTIFICATE, "rsa");
+    assert_int_not_equal(c, 0);
+    free(p11t_attr(s, c, CKA_SUBJECT, &ln));
+    free(p11t_attr(s, c, CKA_ISSUER, &ln));
+    free(p11t_attr(s, c, CKA_SERIAL_NUMBER, &ln));
+    CK_ATTRIBUTE v = {CKA_VALUE, NULL, 0};
+    assert_int_equal(T.f->C_GetAttributeValue(s, c, &v, 1), CKR_DEVICE_ERROR);
     p11t_sim_start();
 }
 
@@ -300,6 +356,7 @@ int main(void)
         cmocka_unit_test(test_ed25519),
         cmocka_unit_test(test_rsa),
         cmocka_unit_test(test_certificate),
+        cmocka_unit_test(test_selfsigned_certificate),
         cmocka_unit_test(test_template_rules),
     };
     return cmocka_run_group_tests(tests, setup, p11t_group_teardown);

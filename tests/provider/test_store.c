@@ -87,17 +87,35 @@ static void test_bad_uris(void **state)
     }
 }
 
-/* expect CERT: nothing behind a key URI, and no error either. */
-static void test_expect_cert_is_empty(void **state)
+/* expect CERT: the key's self-signed certificate (the one the PKCS#11
+ * module shows, keys/selfcert.c): CN=<label>, the key's public key, signed
+ * by the key. Once, then EOF. */
+static void test_expect_cert(void **state)
 {
     pt_env *e = *state;
     OSSL_STORE_CTX *sc =
         OSSL_STORE_open_ex("dstack:web", e->libctx, NULL, NULL, NULL, NULL, NULL, NULL);
+    OSSL_STORE_INFO *info;
+    EVP_PKEY *k = pt_load(e, "dstack:web");
+    X509 *x;
+    char cn[32];
     assert_non_null(sc);
     assert_int_equal(OSSL_STORE_expect(sc, OSSL_STORE_INFO_CERT), 1);
+    info = OSSL_STORE_load(sc);
+    if (info == NULL)
+        fail_msg("no certificate: %s", pt_errors());
+    assert_int_equal(OSSL_STORE_INFO_get_type(info), OSSL_STORE_INFO_CERT);
+    x = OSSL_STORE_INFO_get1_CERT(info);
+    assert_non_null(x);
+    X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof cn);
+    assert_string_equal(cn, "web");
+    assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), k), 1);
+    assert_int_equal(X509_verify(x, X509_get0_pubkey(x)), 1);
     assert_null(OSSL_STORE_load(sc));
     assert_true(OSSL_STORE_eof(sc));
-    assert_false(OSSL_STORE_error(sc));
+    X509_free(x);
+    EVP_PKEY_free(k);
+    OSSL_STORE_INFO_free(info);
     OSSL_STORE_close(sc);
 }
 
@@ -143,7 +161,7 @@ int main(void)
         cmocka_unit_test(test_inline),
         cmocka_unit_test(test_unknown_label_names_label_and_file),
         cmocka_unit_test(test_bad_uris),
-        cmocka_unit_test(test_expect_cert_is_empty),
+        cmocka_unit_test(test_expect_cert),
         cmocka_unit_test(test_expect_pubkey),
         cmocka_unit_test(test_properties_tolerated),
     };

@@ -1,0 +1,101 @@
+#!/bin/bash
+# Apache httpd 2.4 (Debian apache2) with mod_ssl serves HTTPS with dstack
+# keys, fetched by curl; the certificate's public key is the dstack key's:
+#   - a P-256 key from a reference file (SSLCertificateKeyFile ref-web.pem),
+#     through the provider;
+#   - an RSA-2048 key by `SSLCertificateKeyFile "pkcs11:..."` through the
+#     libp11 engine (SSLCryptoDevice pkcs11 makes it the default engine) on
+#     our module, in the same process as the provider.
+# Then, with the simulator stopped at start, Apache refuses to start and its
+# error log holds the project's message (key, socket, what to do).
+# Apache gets OPENSSL_CONF from its environment (on Debian: export it in
+# /etc/apache2/envvars, docs/recipes.md).
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib.sh"
+. "$here/progslib.sh"
+APACHE=/usr/sbin/apache2
+MODS=/usr/lib/apache2/modules
+need "$APACHE"
+[ -f "$ENGINE_SO" ] || fail "libp11 engine not installed ($ENGINE_SO): run scripts/deps.sh test"
+
+progs_setup
+refs
+engine_cnf "$TMP/engine.cnf"
+export OPENSSL_CONF="$TMP/engine.cnf"
+cert web
+cert rsa
+
+AP="$TMP/apache"
+mkdir -p "$AP/htdocs"
+echo "hello from apache" >"$AP/htdocs/index.html"
+# the workers run as www-data and serve the page: let them reach it
+chmod 755 "$TMP" "$AP" "$AP/htdocs"
+PORT1=$(free_port)
+PORT2=$(free_port)
+
+# ap_conf KEYFILE-WEB: the configuration, with the web key given as $1.
+ap_conf() {
+    cat >"$AP/httpd.conf" <<CONF
+ServerRoot $AP
+ServerName localhost
+LoadModule mpm_event_module $MODS/mod_mpm_event.so
+LoadModule authz_core_module $MODS/mod_authz_core.so
+LoadModule ssl_module $MODS/mod_ssl.so
+PidFile $AP/httpd.pid
+DefaultRuntimeDir $AP
+Mutex file:$AP default
+ErrorLog $AP/error.log
+LogLevel warn
+User www-data
+Group www-data
+DocumentRoot $AP/htdocs
+<Directory $AP/htdocs>
+    Require all granted
+</Directory>
+SSLSessionCache none
+SSLCryptoDevice pkcs11
+Listen 127.0.0.1:$PORT1
+Listen 127.0.0.1:$PORT2
+<VirtualHost 127.0.0.1:$PORT1>
+    SSLEngine on
+    SSLCertificateFile $TMP/web.crt
+    SSLCertificateKeyFile $1
+</VirtualHost>
+<VirtualHost 127.0.0.1:$PORT2>
+    SSLEngine on
+    SSLCertificateFile $TMP/rsa.crt
+    SSLCertificateKeyFile "pkcs11:token=dstack;object=rsa;type=private"
+</VirtualHost>
+CONF
+}
+
+AP_PID=""
+ap_stop() {
+    [ -z "$AP_PID" ] || { kill -TERM "$AP_PID" 2>/dev/null || true; wait "$AP_PID" 2>/dev/null || true; }
+    AP_PID=""
+}
+on_exit ap_stop
+
+ap_conf "$TMP/ref-web.pem"
+"$APACHE" -f "$AP/httpd.conf" -DFOREGROUND >"$AP/stdout" 2>&1 &
+AP_PID=$!
+wait_listen "$PORT2" "$AP_PID" && wait_listen "$PORT1" "$AP_PID" ||
+    fail "apache did not start: $(cat "$AP/stdout" "$AP/error.log" 2>/dev/null)"
+fetch apache-ref "$PORT1" web
+grep -q "hello from apache" "$TMP/apache-ref-curl.out" || fail "apache page: $(cat "$TMP/apache-ref-curl.out")"
+fetch apache-engine "$PORT2" rsa
+grep -q "hello from apache" "$TMP/apache-engine-curl.out" || fail "apache page: $(cat "$TMP/apache-engine-curl.out")"
+ap_stop
+ok "apache mod_ssl: reference file (P-256) and pkcs11: through the libp11 engine (RSA-2048)"
+
+# dstack down when Apache starts: it cannot start, and says why in its log.
+sim_stop
+rm -f "$AP/error.log"
+"$APACHE" -f "$AP/httpd.conf" -DFOREGROUND >"$AP/stdout" 2>&1 &
+AP_PID=$!
+for ((i = 0; i < 200; i++)); do kill -0 "$AP_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$AP_PID" 2>/dev/null && fail "apache started with dstack down"
+AP_PID=""
+grep -q "dstack.*'web'.*$SIM_SOCK.*check" "$AP/error.log" ||
+    fail "apache's error log lacks the project's message: $(cat "$AP/error.log" "$AP/stdout")"
+ok "dstack down at start: apache's error log names the key, the socket and the fix"
