@@ -90,11 +90,20 @@ int dsk_prov_raisef(const dsk_prov *p, dsk_status st, const char *fmt, ...)
 #define NAMES_EC "EC:id-ecPublicKey:1.2.840.10045.2.1"
 #define NAMES_ED25519 "ED25519:1.3.101.112"
 #define NAMES_RSA "RSA:rsaEncryption:1.2.840.113549.1.1.1"
+/* Key management names its types by OID first: the first name is the one
+ * EVP uses as a key's type name, and a name with a legacy NID makes the
+ * application's EVP_PKEY_CTX_new_from_pkey ask the ENGINE tables first, so
+ * an ENGINE made the default (`openssl -engine pkcs11`, Apache's
+ * SSLCryptoDevice, stunnel's engine =) would take our keys over and fail
+ * (keys/shield.c does the same for keys/'s own context). */
+#define KM_NAMES_EC "1.2.840.10045.2.1:EC:id-ecPublicKey"
+#define KM_NAMES_ED25519 "1.3.101.112:ED25519"
+#define KM_NAMES_RSA "1.2.840.113549.1.1.1:RSA:rsaEncryption"
 
 static const OSSL_ALGORITHM keymgmt_algs[] = {
-    {NAMES_EC, DSK_PROV_PROPS, dsk_ec_keymgmt_functions, "dstack EC keys"},
-    {NAMES_ED25519, DSK_PROV_PROPS, dsk_ed25519_keymgmt_functions, "dstack Ed25519 keys"},
-    {NAMES_RSA, DSK_PROV_PROPS, dsk_rsa_keymgmt_functions, "dstack RSA keys"},
+    {KM_NAMES_EC, DSK_PROV_PROPS, dsk_ec_keymgmt_functions, "dstack EC keys"},
+    {KM_NAMES_ED25519, DSK_PROV_PROPS, dsk_ed25519_keymgmt_functions, "dstack Ed25519 keys"},
+    {KM_NAMES_RSA, DSK_PROV_PROPS, dsk_rsa_keymgmt_functions, "dstack RSA keys"},
     {NULL, NULL, NULL, NULL},
 };
 

@@ -10,6 +10,10 @@ build=(gcc pkg-config meson ninja-build libssl-dev libp11-kit-dev libcjson-dev
        openssl curl python3)
 demo=("${build[@]}" opensc p11-kit p11-kit-modules nginx)
 test=("${demo[@]}" gnutls-bin openssh-client openssh-server softhsm2 valgrind binutils gdb)
+# tests/integration/programs/ (issue 11): one test per program, on the host
+# only (suite 'programs'; the clean roots of scripts/roots.sh do not run them).
+programs=(apache2 libengine-pkcs11-openssl haproxy openvpn openjdk-17-jdk-headless osslsigncode
+          unzip)
 # Packaging (scripts/debs.sh) and the clean roots (scripts/roots.sh).
 pkg=(dpkg-dev debhelper go-md2man lintian mmdebstrap)
 # What a bare Debian root lacks beside the above to run the tests (ss, node
@@ -23,7 +27,7 @@ installed=(meson openssl curl python3 opensc p11-kit p11-kit-modules nginx gnutl
 case "${1:-}" in
     build) want=("${build[@]}") ;;
     demo) want=("${demo[@]}") ;;
-    test) want=("${test[@]}" "${pkg[@]}") ;;
+    test) want=("${test[@]}" "${programs[@]}" "${pkg[@]}") ;;
     pkg) want=("${build[@]}" "${pkg[@]}") ;;
     test-root) want=("${test[@]}" "${root_extra[@]}") ;;
     installed) want=("${installed[@]}") ;;

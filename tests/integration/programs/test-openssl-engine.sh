@@ -60,7 +60,7 @@ struct.pack_into("<IIII", pe, sec + 8, 0x200, 0x1000, 0x200, 0x200)
 struct.pack_into("<I", pe, sec + 36, 0x60000020)
 open(sys.argv[1], "wb").write(pe)
 PY
-run osslsigncode osslsigncode sign -pkcs11engine "$ENGINE_SO" -pkcs11module "$PKCS11_MODULE" \
+OPENSSL_CONF="$CNF_DSTACK" run osslsigncode osslsigncode sign -pkcs11engine "$ENGINE_SO" -pkcs11module "$PKCS11_MODULE" \
     -key "pkcs11:token=dstack;object=rsa;type=private" -certs "$TMP/code.crt" -h sha256 \
     -in "$TMP/app.exe" -out "$TMP/app-signed.exe"
 run osslsigncode-verify osslsigncode verify -CAfile "$TMP/code.crt" -in "$TMP/app-signed.exe"
