@@ -130,13 +130,12 @@ dsk_status dsk_key_selfsigned(dsk_key *k, dsk_cert *out, dsk_error *err)
     dsk_key_type type;
     const char *md, *usage;
 
-    if ((st = dsk_key_ready_for(k, DSK_USAGE_SIGN, 1, "a self-signed certificate", err)) !=
-        DSK_OK)
+    if ((st = dsk_key_ready_for(k, DSK_USAGE_SIGN, 1, "a self-signed certificate", err)) != DSK_OK)
         return st;
     memset(out, 0, sizeof *out);
     type = k->mat->type;
     md = type == DSK_KEY_ED25519 ? NULL : type == DSK_KEY_EC_P384 ? "SHA384" : "SHA256";
-    usage = type == DSK_KEY_ED25519                   ? "critical,digitalSignature"
+    usage = type == DSK_KEY_ED25519                  ? "critical,digitalSignature"
             : dsk_type_info_get(type)->group != NULL ? "critical,digitalSignature,keyAgreement"
                                                      : "critical,digitalSignature,keyEncipherment";
     st = DSK_E_CRYPTO;

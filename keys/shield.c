@@ -27,7 +27,7 @@
  * "inner" one) and runs there with its own provider context; this provider
  * only hands out its algorithm tables. What remains outside our reach is
  * listed in docs/design notes of libctx.c (digest and RAND engines). */
-#define OPENSSL_SUPPRESS_DEPRECATED /* RSA_set_method, EC_KEY_set_method: the only way to drop an
+#define OPENSSL_SUPPRESS_DEPRECATED /* RSA_set_method, EC_KEY_set_method: the only way to drop an  \
                                        ENGINE from an object the provider already made */
 #include "internal.h"
 
@@ -88,22 +88,22 @@ static void *unengine(int kind, void *obj)
 }
 
 /* One set of trampolines per wrapped algorithm (index I). */
-#define TRAMPOLINES(I)                                                                         \
-    static void *new_##I(void *provctx)                                                      \
-    {                                                                                          \
-        return unengine(wrapped_kinds[I].kind, orig[I].new_(provctx));                         \
-    }                                                                                          \
-    static void *gen_##I(void *genctx, OSSL_CALLBACK *cb, void *cbarg)                         \
-    {                                                                                          \
-        return unengine(wrapped_kinds[I].kind, orig[I].gen(genctx, cb, cbarg));                \
-    }                                                                                          \
-    static void *load_##I(const void *ref, size_t sz)                                          \
-    {                                                                                          \
-        return unengine(wrapped_kinds[I].kind, orig[I].load(ref, sz));                         \
-    }                                                                                          \
-    static void *dup_##I(const void *from, int sel)                                            \
-    {                                                                                          \
-        return unengine(wrapped_kinds[I].kind, orig[I].dup(from, sel));                        \
+#define TRAMPOLINES(I)                                                                             \
+    static void *new_##I(void *provctx)                                                            \
+    {                                                                                              \
+        return unengine(wrapped_kinds[I].kind, orig[I].new_(provctx));                             \
+    }                                                                                              \
+    static void *gen_##I(void *genctx, OSSL_CALLBACK *cb, void *cbarg)                             \
+    {                                                                                              \
+        return unengine(wrapped_kinds[I].kind, orig[I].gen(genctx, cb, cbarg));                    \
+    }                                                                                              \
+    static void *load_##I(const void *ref, size_t sz)                                              \
+    {                                                                                              \
+        return unengine(wrapped_kinds[I].kind, orig[I].load(ref, sz));                             \
+    }                                                                                              \
+    static void *dup_##I(const void *from, int sel)                                                \
+    {                                                                                              \
+        return unengine(wrapped_kinds[I].kind, orig[I].dup(from, sel));                            \
     }
 TRAMPOLINES(0)
 TRAMPOLINES(1)

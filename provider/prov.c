@@ -64,9 +64,8 @@ int dsk_prov_raise(const dsk_prov *p, const dsk_error *e)
      * error queue. keys/ names the key, its path, the socket and what to do.
      * One line per failed operation, as the pkcs11 module does (rv.c). */
     static const unsigned char to_log[] = {
-        [DSK_E_UNREACHABLE] = 1, [DSK_E_TIMEOUT] = 1, [DSK_E_MALFORMED] = 1,
-        [DSK_E_REFUSED] = 1,     [DSK_E_IO] = 1,      [DSK_E_CONFIG] = 1,
-        [DSK_E_CRYPTO] = 1,
+        [DSK_E_UNREACHABLE] = 1, [DSK_E_TIMEOUT] = 1, [DSK_E_MALFORMED] = 1, [DSK_E_REFUSED] = 1,
+        [DSK_E_IO] = 1,          [DSK_E_CONFIG] = 1,  [DSK_E_CRYPTO] = 1,
     };
     if ((size_t)st < sizeof to_log && to_log[st])
         dsk_log(DSK_LOG_ERROR, "%s", msg);

@@ -79,7 +79,6 @@ start_nginx() {
 worker_processes 2;
 error_log $tmp/nginx/logs/error.log;
 pid $tmp/nginx/nginx.pid;
-env OPENSSL_CONF;
 events { worker_connections 64; }
 http {
     access_log off;

@@ -13,7 +13,8 @@ test=("${demo[@]}" gnutls-bin openssh-client openssh-server softhsm2 valgrind bi
 # tests/integration/programs/ (issue 11): one test per program, on the host
 # only (suite 'programs'; the clean roots of scripts/roots.sh do not run them).
 programs=(apache2 libengine-pkcs11-openssl haproxy openvpn openjdk-17-jdk-headless osslsigncode
-          unzip)
+          unzip stunnel4 lighttpd lighttpd-mod-openssl python3-pykcs11 gnupg-pkcs11-scd gnupg
+          strongswan-pki libstrongswan-extra-plugins)
 # Packaging (scripts/debs.sh) and the clean roots (scripts/roots.sh).
 pkg=(dpkg-dev debhelper go-md2man lintian mmdebstrap)
 # What a bare Debian root lacks beside the above to run the tests (ss, node

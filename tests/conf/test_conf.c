@@ -238,7 +238,8 @@ static void certificate_none(void **state)
     dsk_conf *c = NULL;
     dsk_error e = {0};
     (void)state;
-    assert_int_equal(dsk_conf_parse("[key a]\ncertificate = none\n[key b]\n", NULL, &c, &e), DSK_OK);
+    assert_int_equal(dsk_conf_parse("[key a]\ncertificate = none\n[key b]\n", NULL, &c, &e),
+                     DSK_OK);
     assert_int_equal(c->nkeys, 2);
     assert_int_equal(c->keys[0].cert_none, 1);
     assert_null(c->keys[0].cert);

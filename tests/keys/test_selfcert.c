@@ -140,8 +140,8 @@ static void test_serial_rule(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_p256),    cmocka_unit_test(test_p384),
-        cmocka_unit_test(test_rsa),     cmocka_unit_test(test_ed25519),
+        cmocka_unit_test(test_p256),        cmocka_unit_test(test_p384),
+        cmocka_unit_test(test_rsa),         cmocka_unit_test(test_ed25519),
         cmocka_unit_test(test_serial_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

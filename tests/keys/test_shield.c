@@ -224,9 +224,9 @@ static void test_keys_work(void **state)
 
     /* ECDH both ways between two of our keys gives one secret */
     assert_int_equal(dsk_key_public_point(p256, &pt1, &pt1l, NULL), DSK_OK);
-    assert_int_equal(dsk_key_public_point(kt_key(ks, "p256b", DSK_KEY_EC_P256, "shield-b"), &pt2,
-                                          &pt2l, NULL),
-                     DSK_OK);
+    assert_int_equal(
+        dsk_key_public_point(kt_key(ks, "p256b", DSK_KEY_EC_P256, "shield-b"), &pt2, &pt2l, NULL),
+        DSK_OK);
     if (dsk_key_ecdh(p256, pt2, pt2l, z1, &zl1, &e) != DSK_OK)
         fail_msg("ecdh: %s", e.msg);
     assert_int_equal(dsk_key_ecdh(dsk_keystore_find(ks, "p256b"), pt1, pt1l, z2, &zl2, &e), DSK_OK);
@@ -268,8 +268,10 @@ static void test_derivation_unchanged(void **state)
     static const struct {
         const char *name;
         dsk_key_type t;
-    } types[] = {{"ec-p256", DSK_KEY_EC_P256}, {"ec-p384", DSK_KEY_EC_P384},
-                 {"ed25519", DSK_KEY_ED25519}, {"secp256k1", DSK_KEY_SECP256K1},
+    } types[] = {{"ec-p256", DSK_KEY_EC_P256},
+                 {"ec-p384", DSK_KEY_EC_P384},
+                 {"ed25519", DSK_KEY_ED25519},
+                 {"secp256k1", DSK_KEY_SECP256K1},
                  {"rsa-2048", DSK_KEY_RSA_2048}};
     char *text = read_all(getenv("DSK_VECTORS"));
     cJSON *doc = cJSON_Parse(text), *v;
@@ -344,7 +346,8 @@ int main(int argc, char **argv)
     if (strcmp(mode, "libp11") == 0) {
         e = ENGINE_by_id("pkcs11");
         if (e == NULL) {
-            fprintf(stderr, "the libp11 engine is not installed (Debian: libengine-pkcs11-openssl)\n");
+            fprintf(stderr,
+                    "the libp11 engine is not installed (Debian: libengine-pkcs11-openssl)\n");
             return 1;
         }
     } else {

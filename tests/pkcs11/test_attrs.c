@@ -193,7 +193,8 @@ static void test_selfsigned_certificate(void **state)
     OPENSSL_free(want);
     /* the key's public key, and it verifies the certificate */
     CK_ULONG kl;
-    unsigned char *spki = p11t_attr(s, p11t_find(s, CKO_PUBLIC_KEY, "rsa"), CKA_PUBLIC_KEY_INFO, &kl);
+    unsigned char *spki =
+        p11t_attr(s, p11t_find(s, CKO_PUBLIC_KEY, "rsa"), CKA_PUBLIC_KEY_INFO, &kl);
     const unsigned char *sp = spki;
     EVP_PKEY *pub = d2i_PUBKEY(NULL, &sp, (long)kl);
     assert_non_null(pub);

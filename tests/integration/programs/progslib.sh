@@ -76,3 +76,34 @@ fetch() {
     same_pub "$name" "$TMP/$name.crt" "$label"
 }
 
+
+# fetch_both NAME TEXT: fetch web (P-256) on $PORT1 and rsa (RSA-2048) on
+# $PORT2; each page must contain TEXT.
+fetch_both() {
+    local l port
+    for l in web rsa; do
+        port=$PORT1
+        [ $l = web ] || port=$PORT2
+        fetch "$1-$l" "$port" "$l"
+        grep -q "$2" "$TMP/$1-$l-curl.out" || fail "$1 $l page: $(cat "$TMP/$1-$l-curl.out")"
+    done
+}
+
+# serve NAME LOG CMD...: start a server in the background (stopped at exit
+# at the latest) and wait until it listens on every port of $PORTS, failing
+# with its log. unserve stops it.
+SERVED_PID=""
+serve() {
+    local name=$1 log=$2 p
+    shift 2
+    "$@" >"$log" 2>&1 &
+    SERVED_PID=$!
+    for p in $PORTS; do
+        wait_listen "$p" "$SERVED_PID" || fail "$name did not start: $(cat "$log" ${SERVED_LOGS:-})"
+    done
+}
+unserve() {
+    [ -z "$SERVED_PID" ] || { kill -TERM "$SERVED_PID" 2>/dev/null || true; wait "$SERVED_PID" 2>/dev/null || true; }
+    SERVED_PID=""
+}
+on_exit unserve

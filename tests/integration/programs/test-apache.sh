@@ -66,21 +66,12 @@ Listen 127.0.0.1:$PORT2
 CONF
 }
 
-AP_PID=""
-ap_stop() {
-    [ -z "$AP_PID" ] || { kill -TERM "$AP_PID" 2>/dev/null || true; wait "$AP_PID" 2>/dev/null || true; }
-    AP_PID=""
-}
-on_exit ap_stop
-
 ap_conf "$TMP/ref-web.pem"
-"$APACHE" -f "$AP/httpd.conf" -DFOREGROUND >"$AP/stdout" 2>&1 &
-AP_PID=$!
-wait_listen "$PORT2" "$AP_PID" && wait_listen "$PORT1" "$AP_PID" ||
-    fail "apache did not start: $(cat "$AP/stdout" "$AP/error.log" 2>/dev/null)"
+PORTS="$PORT1 $PORT2" SERVED_LOGS="$AP/error.log" serve apache "$AP/stdout" \
+    "$APACHE" -f "$AP/httpd.conf" -DFOREGROUND
 fetch apache-ref "$PORT1" web
 fetch apache-engine "$PORT2" rsa
-ap_stop
+unserve
 ok "apache mod_ssl: reference file (P-256) and pkcs11: through the libp11 engine (RSA-2048)"
 
 # dstack down when Apache starts: it cannot start, and says why in its log,
@@ -89,11 +80,10 @@ ok "apache mod_ssl: reference file (P-256) and pkcs11: through the libp11 engine
 sim_stop
 ap_down() {
     rm -f "$AP/error.log"
-    "$APACHE" -f "$AP/httpd.conf" -DFOREGROUND >"$AP/stdout" 2>&1 &
-    AP_PID=$!
-    for ((i = 0; i < 400; i++)); do kill -0 "$AP_PID" 2>/dev/null || break; sleep 0.05; done
-    kill -0 "$AP_PID" 2>/dev/null && fail "apache started with dstack down"
-    AP_PID=""
+    # it must exit by itself (timeout's 124: it was still running after 20 s)
+    local rc=0
+    timeout 20 "$APACHE" -f "$AP/httpd.conf" -DFOREGROUND >"$AP/stdout" 2>&1 || rc=$?
+    [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "apache started with dstack down (exit $rc)"
     grep -q "error: key '$1'.*$SIM_SOCK.*check" "$AP/error.log" ||
         fail "apache's error log lacks the project's message for $1: $(cat "$AP/error.log" "$AP/stdout")"
 }

@@ -35,23 +35,9 @@ frontend rsa
     http-request return status 200 content-type text/plain string "hello from haproxy"
 CONF
 
-HP_PID=""
-hp_stop() {
-    [ -z "$HP_PID" ] || { kill -TERM "$HP_PID" 2>/dev/null || true; wait "$HP_PID" 2>/dev/null || true; }
-    HP_PID=""
-}
-on_exit hp_stop
-"$HAPROXY" -db -f "$TMP/haproxy.cfg" >"$TMP/haproxy.log" 2>&1 &
-HP_PID=$!
-wait_listen "$PORT1" "$HP_PID" && wait_listen "$PORT2" "$HP_PID" ||
-    fail "haproxy did not start: $(cat "$TMP/haproxy.log")"
-for l in web rsa; do
-    port=$PORT1
-    [ $l = web ] || port=$PORT2
-    fetch "haproxy-$l" "$port" "$l"
-    grep -q "hello from haproxy" "$TMP/haproxy-$l-curl.out" || fail "haproxy page: $(cat "$TMP/haproxy-$l-curl.out")"
-done
-hp_stop
+PORTS="$PORT1 $PORT2" serve haproxy "$TMP/haproxy.log" "$HAPROXY" -db -f "$TMP/haproxy.cfg"
+fetch_both haproxy "hello from haproxy"
+unserve
 ok "haproxy serves HTTPS with P-256 and RSA-2048 keys from reference files"
 
 sim_stop
