@@ -12,6 +12,8 @@
  * for every other curve. */
 #include "internal.h"
 
+#include "derive.h" /* DSK_KEYMGMT_EC: types named by OID (shield.c) */
+
 #include <pthread.h>
 #include <string.h>
 
@@ -62,8 +64,9 @@ dsk_status dsk_k1_take_scalar(dsk_keymat *mat, dsk_error *err)
         return st;
     /* From now on OpenSSL holds the public half only (verification, SPKI,
      * peer checks); freeing the full key clears its scalar. */
-    const unsigned char *p = mat->spki;
-    EVP_PKEY *pub = d2i_PUBKEY_ex(NULL, &p, (long)mat->spki_len, dsk_keys_libctx(), NULL);
+    /* by the provider decoders: d2i_PUBKEY asks an application's default
+     * ENGINE first (shield.c) */
+    EVP_PKEY *pub = dsk_keys_d2i_spki(mat->spki, mat->spki_len);
     if (pub == NULL) {
         dsk_k1_drop_scalar(mat);
         return dsk_keys_ossl_error(err, DSK_E_CRYPTO, "cannot rebuild the secp256k1 public key");
@@ -145,7 +148,7 @@ EVP_PKEY *dsk_k1_private_pkey(const dsk_keymat *mat)
         OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, mat->point,
                                          mat->point_len) != 1 ||
         (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-        (ctx = EVP_PKEY_CTX_new_from_name(dsk_keys_libctx(), "EC", NULL)) == NULL ||
+        (ctx = EVP_PKEY_CTX_new_from_name(dsk_keys_libctx(), DSK_KEYMGMT_EC, NULL)) == NULL ||
         EVP_PKEY_fromdata_init(ctx) != 1 ||
         EVP_PKEY_fromdata(ctx, &pk, EVP_PKEY_KEYPAIR, params) != 1)
         pk = NULL;
