@@ -192,6 +192,34 @@ fail:
     return rv;
 }
 
+/* Insert a certificate object for the names (and value, when c->der is
+ * set) in c. selfsigned: the key whose self-signed certificate this is,
+ * its value made on first read (attrs.c); NULL for a configured one. */
+static CK_RV cert_object_insert(CK_SLOT_ID slot, const dsk_cert *c, dsk_key *selfsigned,
+                                const char *label, const unsigned char *id, size_t id_len)
+{
+    dsk_p11_object *o = dsk_p11_object_new(CKO_CERTIFICATE, slot);
+    if (!o)
+        return CKR_HOST_MEMORY;
+    o->token = CK_TRUE;
+    o->modifiable = o->destroyable = CK_FALSE;
+    o->cert_category = 1; /* token user: the token holds its private key */
+    o->selfsigned = selfsigned;
+    CK_RV rv;
+    if ((rv = add_common(o, label, id, id_len)) != CKR_OK ||
+        (c->der && (rv = dsk_p11_attr_set(o, CKA_VALUE, c->der, c->der_len, 0)) != CKR_OK) ||
+        (rv = dsk_p11_attr_set(o, CKA_SUBJECT, c->subject, c->subject_len, 0)) != CKR_OK ||
+        (rv = dsk_p11_attr_set(o, CKA_ISSUER, c->issuer, c->issuer_len, 0)) != CKR_OK ||
+        (rv = dsk_p11_attr_set(o, CKA_SERIAL_NUMBER, c->serial, c->serial_len, 0)) != CKR_OK ||
+        (c->der &&
+         (rv = dsk_p11_attr_set(o, CKA_PUBLIC_KEY_INFO, c->spki, c->spki_len, 0)) != CKR_OK) ||
+        (rv = dsk_p11_object_insert(o)) != CKR_OK) {
+        dsk_p11_object_free(o);
+        return rv;
+    }
+    return CKR_OK;
+}
+
 static CK_RV cert_object_add(CK_SLOT_ID slot, const dsk_key_entry *e, const unsigned char *id,
                              size_t id_len, dsk_error *err)
 {
@@ -202,24 +230,7 @@ static CK_RV cert_object_add(CK_SLOT_ID slot, const dsk_key_entry *e, const unsi
         dsk_error_prefix(err, "key '%s'", e->label);
         return st == DSK_E_NOMEM ? CKR_HOST_MEMORY : CKR_GENERAL_ERROR;
     }
-    CK_RV rv = CKR_HOST_MEMORY;
-    dsk_p11_object *o = dsk_p11_object_new(CKO_CERTIFICATE, slot);
-    if (!o)
-        goto done;
-    o->token = CK_TRUE;
-    o->modifiable = o->destroyable = CK_FALSE;
-    o->cert_category = 1; /* token user: the token holds its private key */
-    if ((rv = add_common(o, e->label, id, id_len)) != CKR_OK ||
-        (rv = dsk_p11_attr_set(o, CKA_VALUE, c.der, c.der_len, 0)) != CKR_OK ||
-        (rv = dsk_p11_attr_set(o, CKA_SUBJECT, c.subject, c.subject_len, 0)) != CKR_OK ||
-        (rv = dsk_p11_attr_set(o, CKA_ISSUER, c.issuer, c.issuer_len, 0)) != CKR_OK ||
-        (rv = dsk_p11_attr_set(o, CKA_SERIAL_NUMBER, c.serial, c.serial_len, 0)) != CKR_OK ||
-        (rv = dsk_p11_attr_set(o, CKA_PUBLIC_KEY_INFO, c.spki, c.spki_len, 0)) != CKR_OK ||
-        (rv = dsk_p11_object_insert(o)) != CKR_OK)
-        goto done;
-    o = NULL;
-done:
-    dsk_p11_object_free(o);
+    CK_RV rv = cert_object_insert(slot, &c, NULL, e->label, id, id_len);
     dsk_cert_free(&c);
     return rv;
 }
@@ -233,23 +244,7 @@ static CK_RV selfsigned_object_add(CK_SLOT_ID slot, dsk_key *key, const char *la
     dsk_status st = dsk_key_selfsigned_names(key, &c, err);
     if (st != DSK_OK)
         return st == DSK_E_NOMEM ? CKR_HOST_MEMORY : CKR_GENERAL_ERROR;
-    CK_RV rv = CKR_HOST_MEMORY;
-    dsk_p11_object *o = dsk_p11_object_new(CKO_CERTIFICATE, slot);
-    if (!o)
-        goto done;
-    o->token = CK_TRUE;
-    o->modifiable = o->destroyable = CK_FALSE;
-    o->cert_category = 1; /* token user: the token holds its private key */
-    o->selfsigned = key;
-    if ((rv = add_common(o, label, id, id_len)) != CKR_OK ||
-        (rv = dsk_p11_attr_set(o, CKA_SUBJECT, c.subject, c.subject_len, 0)) != CKR_OK ||
-        (rv = dsk_p11_attr_set(o, CKA_ISSUER, c.issuer, c.issuer_len, 0)) != CKR_OK ||
-        (rv = dsk_p11_attr_set(o, CKA_SERIAL_NUMBER, c.serial, c.serial_len, 0)) != CKR_OK ||
-        (rv = dsk_p11_object_insert(o)) != CKR_OK)
-        goto done;
-    o = NULL;
-done:
-    dsk_p11_object_free(o);
+    CK_RV rv = cert_object_insert(slot, &c, key, label, id, id_len);
     dsk_cert_free(&c);
     return rv;
 }
