@@ -172,11 +172,24 @@ static void test_rsa(void **state)
 /* A key without `certificate =` has a self-signed certificate object made
  * by the key on first read (keys/selfcert.c): CN=<label>, the key's id,
  * the key's public key, verified by it; the attributes agree with the value. */
+/* A certificate object has the CKA_ID of its key pair (what programs
+ * that find keys through certificates pair them by). */
+static void same_id_as_key(CK_OBJECT_HANDLE cert, const char *label)
+{
+    CK_ULONG idn, kidn;
+    unsigned char *id = p11t_attr(s, cert, CKA_ID, &idn);
+    unsigned char *kid = p11t_attr(s, p11t_find(s, CKO_PRIVATE_KEY, label), CKA_ID, &kidn);
+    assert_int_equal(idn, kidn);
+    assert_memory_equal(id, kid, idn);
+    free(id);
+    free(kid);
+}
+
 static void test_selfsigned_certificate(void **state)
 {
     (void)state;
     CK_OBJECT_HANDLE c = p11t_find(s, CKO_CERTIFICATE, "rsa");
-    CK_ULONG n, sn, idn, kidn;
+    CK_ULONG n, sn;
     assert_int_not_equal(c, 0);
     unsigned char *subj = p11t_attr(s, c, CKA_SUBJECT, &sn);
     unsigned char *der = p11t_attr(s, c, CKA_VALUE, &n);
@@ -202,12 +215,7 @@ static void test_selfsigned_certificate(void **state)
     unsigned char *cspki = p11t_attr(s, c, CKA_PUBLIC_KEY_INFO, &n);
     assert_int_equal(n, kl);
     assert_memory_equal(cspki, spki, kl);
-    unsigned char *id = p11t_attr(s, c, CKA_ID, &idn);
-    unsigned char *kid = p11t_attr(s, p11t_find(s, CKO_PRIVATE_KEY, "rsa"), CKA_ID, &kidn);
-    assert_int_equal(idn, kidn);
-    assert_memory_equal(id, kid, idn);
-    free(id);
-    free(kid);
+    same_id_as_key(c, "rsa");
     free(cspki);
     EVP_PKEY_free(pub);
     free(spki);
@@ -224,7 +232,7 @@ static void test_certificate(void **state)
     assert_int_equal(p11t_attr_ulong(s, c, CKA_CERTIFICATE_TYPE), CKC_X_509);
     assert_int_equal(p11t_attr_ulong(s, c, CKA_CERTIFICATE_CATEGORY), 1);
     assert_false(p11t_attr_bool(s, c, CKA_TRUSTED));
-    CK_ULONG n, idn, kidn;
+    CK_ULONG n;
     unsigned char *der = p11t_attr(s, c, CKA_VALUE, &n);
     const unsigned char *p = der;
     X509 *x = d2i_X509(NULL, &p, (long)n);
@@ -249,12 +257,7 @@ static void test_certificate(void **state)
     free(cv);
     free(val);
     /* Same CKA_ID as the key pair */
-    unsigned char *id = p11t_attr(s, c, CKA_ID, &idn);
-    unsigned char *kid = p11t_attr(s, p11t_find(s, CKO_PRIVATE_KEY, "web"), CKA_ID, &kidn);
-    assert_int_equal(idn, kidn);
-    assert_memory_equal(id, kid, idn);
-    free(id);
-    free(kid);
+    same_id_as_key(c, "web");
     X509_free(x);
     free(der);
 }
