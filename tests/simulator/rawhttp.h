@@ -21,7 +21,7 @@ typedef struct raw_reply {
     char *body;       /* heap, NUL-terminated; free with raw_reply_free */
     size_t body_len;
     char *raw;        /* every byte received (for garbage checks) */
-    size_t raw_len;
+    size_t raw_len, raw_cap;
 } raw_reply;
 
 /* Connect to a unix socket: fd or -1. */
