@@ -16,7 +16,8 @@
 # /var/cache/dstack-pkcs11-roots), the base root by suite and mirror, a root
 # with packages by its package list too, and extracted on the next run.
 # DSK_ROOT_CACHE=DIR with a new DIR starts from nothing, as CI does on a
-# fresh machine (the base is still made once per suite and run).
+# fresh machine (the base is still made once per suite and run). Downloaded
+# packages are kept there too (apt-archives/, see root_run_net).
 ROOT_CACHE=${DSK_ROOT_CACHE:-/var/cache/dstack-pkcs11-roots}
 
 root_mirror() {
@@ -125,4 +126,15 @@ root_chroot() {
 export -f root_chroot
 
 root_run() { root_ns lo "$1" bash -c 'root_chroot "$@"' bash "${@:2}"; }
-root_run_net() { root_ns host "$1" bash -c 'root_chroot "$@"' bash "${@:2}"; }
+# With the network, the root's /var/cache/apt/archives is the cache's
+# apt-archives/CODENAME: every root of a suite (the Dockerfile's stages, the
+# test roots) and every later run downloads a package once.
+root_run_net() {
+    local codename binds=${DSK_ROOT_BINDS:-}
+    codename=$(sed -n 's/^VERSION_CODENAME=//p' "$1/etc/os-release" 2>/dev/null || true)
+    if [ -n "$codename" ]; then
+        mkdir -p "$ROOT_CACHE/apt-archives/$codename/partial"
+        binds="$binds $ROOT_CACHE/apt-archives/$codename:/var/cache/apt/archives"
+    fi
+    DSK_ROOT_BINDS=$binds root_ns host "$1" bash -c 'root_chroot "$@"' bash "${@:2}"
+}
