@@ -84,7 +84,9 @@ root_make() { # suite dir pkgs...
 
 # root_ns NET DIR CMD...: CMD on the host side, in new mount and PID
 # namespaces (and a network namespace with loopback only unless NET is
-# host), with DIR's /proc, /run, /tmp and /dev mounted; ROOT=DIR is
+# host), with DIR's /proc, /run and /dev mounted (its /tmp stays the root's
+# own, as in a container image: a Dockerfile's COPY to /tmp is seen by the
+# next RUN); ROOT=DIR is
 # exported and `root_chroot CMD...` (a function of this file, so CMD can be
 # a script sourcing it) enters the root with a clean environment. Every
 # process left in the namespaces is killed when CMD ends.
@@ -101,7 +103,6 @@ root_ns() {
         mount --bind "$ROOT" "$ROOT"
         mount -t proc proc "$ROOT/proc"
         mount -t tmpfs -o mode=755 tmpfs "$ROOT/run"
-        mount -t tmpfs -o mode=1777 tmpfs "$ROOT/tmp"
         mount --rbind /dev "$ROOT/dev"
         for b in ${DSK_ROOT_BINDS:-}; do   # SRC:DST[:ro]
             IFS=: read -r src dst mode <<<"$b"
