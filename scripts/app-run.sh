@@ -43,6 +43,18 @@ app_up() {
     done
     fail "nothing listens on 127.0.0.1:$port"
 }
+# Stop the entry point as a container runtime does: a signal to the
+# container's first process (nginx, exec'd by start.sh; SIGQUIT is nginx's
+# graceful stop). app_pid is the shell that started it (a background job
+# ignores SIGQUIT), so the signal goes to its child.
+app_down() {
+    local main
+    # (This PID namespace's /proc is the root's: ps would read the host's.)
+    main=$(cut -d' ' -f1 "$ROOT/proc/$app_pid/task/$app_pid/children" 2>/dev/null || true)
+    [ -n "$main" ] || fail "the entry point is not running"
+    kill -QUIT "$main"
+    wait "$app_pid" || true
+}
 check() { # round
     local body served want
     body=$(curl -sS --max-time 10 --cacert "$ROOT/run/dstack-app/web.crt" \
@@ -66,7 +78,7 @@ sim_up
 app_up
 check 1
 serial1=$serial
-kill -QUIT "$app_pid"; wait "$app_pid" || true
+app_down
 kill "$sim_pid"; wait "$sim_pid" || true
 ! ss -Hltn "sport = :$port" | grep -q . || fail "nginx still listens after it was stopped"
 sim_up
@@ -74,5 +86,5 @@ app_up
 check 2
 [ "$serial" != "$serial1" ] || fail "the certificate was not made again at start"
 echo "after nginx and the simulator restarted: the same key, a new certificate"
-kill -QUIT "$app_pid"; wait "$app_pid" || true
+app_down
 rm -rf "$tmp"
