@@ -124,29 +124,79 @@ static const uint8_t *ext_content(X509 *x, const char *oid, size_t *len, const c
     return c;
 }
 
-static const char *failed;
+/* Every check is run and printed, and every failing one is named: a user
+ * who changed one byte wants to see all it broke (the signature over the
+ * certificate and the check of the part changed), not only the first. */
+#define MAX_FAILED 8
+typedef struct vstate {
+    const char *failed[MAX_FAILED];
+    size_t n_failed;
+} vstate;
 
-static void check(const char *name, int ok, const char *detail)
+static void check(vstate *v, const char *name, int ok, const char *detail)
 {
     printf("%s %s: %s\n", ok ? "ok  " : "FAIL", name, detail);
-    if (!ok && failed == NULL)
-        failed = name;
+    if (!ok && v->n_failed < MAX_FAILED)
+        v->failed[v->n_failed++] = name;
+}
+
+/* "a, b, c" of the failed checks. */
+static void failed_names(const vstate *v, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < v->n_failed && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", v->failed[i]);
+}
+
+/* The statement extension: it holds under the pinned app id and roots, and
+ * speaks of this certificate's key. */
+static void check_statement(vstate *v, const uint8_t *c, size_t cl, const unsigned char *spki,
+                            size_t spki_len, const dsk_verify_opts *o)
+{
+    dsk_statement *s = NULL;
+    dsk_statement_report r = {0};
+    dsk_error e = {0};
+    char detail[DSK_ERROR_MSG_MAX + 64];
+
+    if (dsk_statement_parse((const char *)c, cl, &s, &e) != DSK_OK) {
+        snprintf(detail, sizeof detail, "the statement extension does not parse: %s", e.msg);
+        check(v, "statement", 0, detail);
+        return;
+    }
+    int ok = dsk_statement_verify(s, o->app_id, o->roots, o->n_roots, &r) == DSK_OK && r.all_ok;
+    snprintf(detail, sizeof detail, "%s", "the key statement holds under --app-id and --kms-root");
+    for (size_t i = 0; !ok && i < r.n_checks; i++)
+        if (r.checks[i].ok == 0) { /* the statement's own check that failed, by name */
+            snprintf(detail, sizeof detail, "%s: %s", r.checks[i].name, r.checks[i].detail);
+            break;
+        }
+    check(v, "statement", ok, detail);
+    int same_key = s->spki_len == spki_len && memcmp(s->spki, spki, spki_len) == 0;
+    check(v, "statement key", same_key,
+          same_key ? "the statement is about the certificate's public key"
+                   : "the statement is about another public key than the certificate's");
+    dsk_statement_free(s);
 }
 
 int dsk_tool_verify_certificate(const char *file, const unsigned char *data, size_t len,
                                 const dsk_verify_opts *o)
 {
     X509 *x = load_leaf(data, len);
+    /* The SPKI as the certificate holds it, even when the key in it does
+     * not parse (a changed byte of an EC point): the binding is over these
+     * bytes. */
+    X509_PUBKEY *xpub = x ? X509_get_X509_PUBKEY(x) : NULL;
     EVP_PKEY *pub = x ? X509_get0_pubkey(x) : NULL;
     unsigned char *spki = NULL;
-    int spki_len = pub ? i2d_PUBKEY(pub, &spki) : -1;
+    int spki_len = xpub ? i2d_X509_PUBKEY(xpub, &spki) : -1;
     const uint8_t *c;
     size_t cl;
     const char *why;
     dsk_error e = {0};
-    char detail[DSK_ERROR_MSG_MAX + 64];
+    char detail[DSK_ERROR_MSG_MAX + 64], names[256];
+    vstate v = {0};
 
-    failed = NULL;
     if (x == NULL || spki_len <= 0) {
         printf("FAIL parse: %s holds no readable X.509 certificate\n", file);
         printf("verdict: NOT VALID (failed: parse)\n");
@@ -154,65 +204,54 @@ int dsk_tool_verify_certificate(const char *file, const unsigned char *data, siz
         X509_free(x);
         return DSK_EXIT_FAILED;
     }
-    check("signature", X509_verify(x, pub) == 1,
-          "the certificate is signed by its own key (self-signed, as cert makes it)");
-    check("validity",
+    if (pub == NULL)
+        check(&v, "signature", 0, "the certificate's public key does not parse");
+    else
+        check(&v, "signature", X509_verify(x, pub) == 1,
+              "the certificate is signed by its own key (self-signed, as cert makes it)");
+    check(&v, "validity",
           X509_cmp_current_time(X509_get0_notBefore(x)) < 0 &&
               X509_cmp_current_time(X509_get0_notAfter(x)) > 0,
           "now is within notBefore..notAfter");
     c = ext_content(x, DSK_RATLS_OID_ATTESTATION, &cl, &why);
     if (c == NULL) {
         snprintf(detail, sizeof detail, "extension %s %s", DSK_RATLS_OID_ATTESTATION, why);
-        check("attestation", 0, detail);
+        check(&v, "attestation", 0, detail);
     } else if (dsk_ratls_check_binding(c, cl, spki, (size_t)spki_len, &e) != DSK_OK) {
-        check("attestation", 1, "extension present");
-        check("ra-tls binding", 0, e.msg);
+        check(&v, "attestation", 1, "extension present");
+        check(&v, "ra-tls binding", 0, e.msg);
     } else {
-        check("attestation", 1, "extension present, legacy SCALE DstackTdx attestation");
-        check("ra-tls binding", 1,
+        check(&v, "attestation", 1, "extension present, legacy SCALE DstackTdx attestation");
+        check(&v, "ra-tls binding", 1,
               "the attestation's report data and the TDX quote's REPORT_DATA equal "
               "SHA-512(\"ratls-cert:\" || the certificate's public key)");
     }
     c = ext_content(x, DSK_RATLS_OID_APP_ID, &cl, &why);
     if (c == NULL) {
         snprintf(detail, sizeof detail, "extension %s %s", DSK_RATLS_OID_APP_ID, why);
-        check("app id", 0, detail);
+        check(&v, "app id", 0, detail);
     } else {
-        check("app id", cl == DSK_APP_ID_LEN && memcmp(c, o->app_id, DSK_APP_ID_LEN) == 0,
-              cl == DSK_APP_ID_LEN && memcmp(c, o->app_id, DSK_APP_ID_LEN) == 0
-                  ? "the app id extension equals --app-id"
-                  : "the app id extension differs from --app-id");
+        int same = cl == DSK_APP_ID_LEN && memcmp(c, o->app_id, DSK_APP_ID_LEN) == 0;
+        check(&v, "app id", same,
+              same ? "the app id extension equals --app-id"
+                   : "the app id extension differs from --app-id");
     }
     c = ext_content(x, DSK_RATLS_OID_STATEMENT, &cl, &why);
-    if (c == NULL) {
+    if (c == NULL)
         printf("--   statement: extension %s %s (cert --ra-tls --statement adds it)\n",
                DSK_RATLS_OID_STATEMENT, why);
-    } else {
-        dsk_statement *s = NULL;
-        dsk_statement_report r;
-        int ok = dsk_statement_parse((const char *)c, cl, &s, &e) == DSK_OK &&
-                 dsk_statement_verify(s, o->app_id, o->roots, o->n_roots, &r) == DSK_OK && r.all_ok;
-        int same_key =
-            ok && s->spki_len == (size_t)spki_len && memcmp(s->spki, spki, (size_t)spki_len) == 0;
-        check("statement", ok,
-              ok ? "the key statement holds under --app-id and --kms-root"
-                 : (e.msg[0] ? e.msg : "a statement check failed"));
-        if (ok)
-            check("statement key", same_key,
-                  same_key ? "the statement is about the certificate's public key"
-                           : "the statement is about another public key");
-        dsk_statement_free(s);
-    }
-    if (failed == NULL)
+    else
+        check_statement(&v, c, cl, spki, (size_t)spki_len, o);
+    failed_names(&v, names, sizeof names);
+    if (v.n_failed == 0)
         printf("verdict: VALID: this certificate's key is bound to the attestation inside it\n");
     else
-        printf("verdict: NOT VALID (failed: %s)\n", failed);
-    if (failed != NULL) /* the one line a failing run leaves on standard error */
-        fprintf(stderr, "%s: verify %s: NOT VALID, failed check: %s\n", DSK_TOOL_NAME, file,
-                failed);
+        printf("verdict: NOT VALID (failed: %s)\n", names);
     printf("not checked: the TDX quote's signature and TCB status (Intel collateral: use "
            "dstack-verifier or trust-center) and the measurements (MRTD, RTMRs, compose hash)\n");
+    if (v.n_failed != 0) /* the one line a failing run leaves on standard error */
+        fprintf(stderr, "%s: verify %s: NOT VALID, failed: %s\n", DSK_TOOL_NAME, file, names);
     OPENSSL_free(spki);
     X509_free(x);
-    return failed == NULL ? DSK_EXIT_OK : DSK_EXIT_FAILED;
+    return v.n_failed == 0 ? DSK_EXIT_OK : DSK_EXIT_FAILED;
 }
