@@ -322,7 +322,7 @@ dsk_status dsk_sim_quote(const dsk_sim_api *api, const dsk_sim_request *req, boo
                          dsk_sim_reply *reply)
 {
     uint8_t rd[64] = {0};
-    char rd_hex[129], quote[2 * (64 + 64 + DSK_SIM_APP_ID_LEN) + 1];
+    char rd_hex[129], quote[2 * FAKE_QUOTE_LEN + 1];
     char att[2 * (64 + 64 + DSK_SIM_APP_ID_LEN) + 1];
     const char *text = req->report_data ? req->report_data : "";
     size_t tl = strlen(text);
@@ -358,7 +358,14 @@ dsk_status dsk_sim_quote(const dsk_sim_api *api, const dsk_sim_request *req, boo
             goto nomem;
         return dsk_sim_reply_json(reply, 200, o);
     }
-    fake_blob(api, QUOTE_MARKER, rd, quote);
+    if (api->tdx_quote) {
+        uint8_t q[FAKE_QUOTE_LEN];
+        if (!fake_tdx_quote(api, rd, q))
+            goto nomem;
+        dsk_hex_encode(q, sizeof q, quote);
+    } else {
+        fake_blob(api, QUOTE_MARKER, rd, quote);
+    }
     char *log = event_log_json(api);
     char *vm = vm_config_json(api);
     bool ok = log && vm && cJSON_AddStringToObject(o, "quote", quote) &&

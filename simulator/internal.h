@@ -172,6 +172,10 @@ typedef struct dsk_sim_api {
     /* true: behave as an agent older than dstack 0.6 (no /v0, no /v1 mount,
      * the version of 0.5.x). false (the default): dstack 0.6. */
     bool pre_v1;
+    /* true: /GetQuote's "quote" is the structurally valid TDX v4 quote that
+     * /Attest carries, as a real TDX agent's is. false (the default): the
+     * short marked blob /GetQuote has always answered. */
+    bool tdx_quote;
 } dsk_sim_api;
 
 typedef enum dsk_sim_method {

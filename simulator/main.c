@@ -17,6 +17,7 @@ static void usage(FILE *out)
     fprintf(out,
             "Usage: dstack-simulator --socket PATH [--listen 127.0.0.1:PORT] [--keys FILE]\n"
             "                        [--fault SPEC] [--app-id HEX] [--pre-0.6]\n"
+            "                        [--tdx-quote]\n"
             "                        [--quiet | --verbose]\n"
             "       dstack-simulator --make-appkeys FILE --kms-key HEX|none [--app-id HEX]\n"
             "\n"
@@ -35,6 +36,8 @@ static void usage(FILE *out)
             "  --app-id HEX      app id reported by /Info (20 bytes of hex)\n"
             "  --pre-0.6         be an agent older than dstack 0.6: no /v0/ and no /v1/\n"
             "                    mount (they answer a plain HTML 404), version 0.5.8\n"
+            "  --tdx-quote       /GetQuote answers a TDX v4 quote (fake, marked) as a TDX\n"
+            "                    agent does, not the short marked blob\n"
             "  --quiet           errors only\n"
             "  --verbose         one line per request (keys are never logged)\n"
             "  --make-appkeys FILE  write a new appkeys.json with a random app key whose\n"
@@ -50,7 +53,7 @@ static void usage(FILE *out)
 typedef struct options {
     const char *socket_path, *listen_addr, *keys_file, *fault, *app_id, *make_appkeys, *kms_key;
     dsk_log_level level;
-    int pre_v1;
+    int pre_v1, tdx_quote;
 } options;
 
 /* 0 to run, 1 after --help, -1 on a usage error (already reported). */
@@ -61,7 +64,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"keys", required_argument, NULL, 'k'},   {"fault", required_argument, NULL, 'f'},
         {"app-id", required_argument, NULL, 'a'}, {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},      {"help", no_argument, NULL, 'h'},
-        {"pre-0.6", no_argument, NULL, 'p'},
+        {"pre-0.6", no_argument, NULL, 'p'},      {"tdx-quote", no_argument, NULL, 'T'},
         {"make-appkeys", required_argument, NULL, 'm'}, {"kms-key", required_argument, NULL, 'K'},
         {NULL, 0, NULL, 0},
     };
@@ -77,6 +80,7 @@ static int parse_args(int argc, char **argv, options *o)
         case 'q': o->level = DSK_LOG_ERROR; break;
         case 'v': o->level = DSK_LOG_DEBUG; break;
         case 'p': o->pre_v1 = 1; break;
+        case 'T': o->tdx_quote = 1; break;
         case 'h': usage(stdout); return 1;
         case 'm': o->make_appkeys = optarg; break;
         case 'K': o->kms_key = optarg; break;
@@ -162,6 +166,7 @@ int main(int argc, char **argv)
 
     dsk_sim_appkeys_default(&api.keys);
     api.pre_v1 = o.pre_v1 != 0;
+    api.tdx_quote = o.tdx_quote != 0;
     if ((o.fault && dsk_sim_fault_parse(o.fault, &fault, &err) != DSK_OK) ||
         (o.app_id && dsk_sim_appkeys_set_app_id(&api.keys, o.app_id, &err) != DSK_OK)) {
         fprintf(stderr, "dstack-simulator: %s\n", err.msg);

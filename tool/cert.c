@@ -9,8 +9,7 @@ static const dsk_tool_opt opts[] = {
     {"subject", 's', "NAME", 0, "subject and issuer, as openssl -subj: /CN=example.com (required)"},
     {"san", 0, "NAME", 1, "subjectAltName: DNS:host, IP:addr, email:a@b, URI:u (repeatable)"},
     {"days", 'd', "N", 0, "validity in days from now (default 365)"},
-    {"ra-tls", 0, NULL, 0, "add dstack's RA-TLS attestation and app id extensions"},
-    {"statement", 0, NULL, 0, "with --ra-tls: add the key statement extension too"},
+    DSK_TOOL_RATLS_OPTS,
     {0},
 };
 
@@ -33,14 +32,10 @@ static int run(dsk_tool_ctx *ctx, const dsk_tool_args *a)
             return dsk_tool_failf(DSK_EXIT_USAGE,
                                   "cert: --days '%s': give a number of days from 1 to 36500", days);
     }
-    int ratls = dsk_tool_opt_count(a, "ra-tls") > 0;
-    int statement = dsk_tool_opt_count(a, "statement") > 0;
     dsk_tool_ratls r = {0};
-    if (statement && !ratls)
-        return dsk_tool_failf(DSK_EXIT_USAGE, "cert: --statement goes with --ra-tls");
     spec.sans = dsk_tool_opt_values(a, "san", &spec.nsans);
     if (dsk_tool_key(ctx, a->pos[0], &k, NULL, &err) != DSK_OK ||
-        (ratls && dsk_tool_ratls_exts(ctx, k, statement, &r, &err) != DSK_OK))
+        dsk_tool_ratls_args(ctx, a, k, &r, &err) != DSK_OK)
         return dsk_tool_fail(&err);
     spec.exts = r.exts;
     spec.nexts = r.n;
@@ -62,7 +57,7 @@ const dsk_tool_cmd dsk_cmd_cert = {
         "Print a PEM X.509 v3 certificate for KEY, issued and signed by KEY itself:\n"
         "a random serial, valid from now for N days, not a CA, key usage\n"
         "digitalSignature (and keyEncipherment for RSA), key identifiers. With --ra-tls\n"
-        "it also carries dstack's RA-TLS extensions (docs/ratls.md).",
+        "it also carries dstack's RA-TLS extensions (docs/provenance.md).",
     .opts = opts,
     .min_args = 1,
     .max_args = 1,

@@ -2,6 +2,7 @@
  * from /Attest bound to the certificate's public key, the app id, and with
  * --statement the key statement), and verify's checks of a certificate.
  * The byte formats are trust/ratls.c's; this file does the I/O. */
+#include <cjson/cJSON.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -32,6 +33,56 @@ static dsk_status add_ext(dsk_tool_ratls *r, const char *oid, const unsigned cha
     r->exts[r->n] = (dsk_x509_ext){.oid = oid, .der = der, .der_len = dl};
     r->n++;
     return DSK_OK;
+}
+
+/* An agent that still serves /GetQuote with TDX: the legacy quote (.1.1)
+ * and event log (.1.2) extensions too, which older verifiers (dstack's Go
+ * SDK among them) read. The quote must carry the same report data. No
+ * /GetQuote, or a quote that is not TDX (another TEE, the simulator without
+ * --tdx-quote): the attestation alone. */
+static dsk_status legacy_exts(dsk_tool_ctx *ctx, const uint8_t rd[DSK_RATLS_REPORT_DATA_LEN],
+                              dsk_tool_ratls *r, dsk_error *err)
+{
+    char *qhex = NULL, *json = NULL;
+    uint8_t *q = NULL;
+    const uint8_t *qrd;
+    cJSON *o = NULL;
+    dsk_error ignored = {0};
+    dsk_status st = DSK_OK;
+
+    if (dsk_client_get_quote(ctx->client, rd, DSK_RATLS_REPORT_DATA_LEN, &qhex, &json, &ignored) !=
+        DSK_OK)
+        return DSK_OK;
+    size_t hl = strlen(qhex);
+    if ((q = malloc(hl / 2 + 1)) == NULL) {
+        st = dsk_error_set(err, DSK_E_NOMEM, "out of memory");
+        goto done;
+    }
+    long n = dsk_hex_decode(qhex, hl, q, hl / 2 + 1);
+    if (n <= 0 || dsk_ratls_quote_report_data(q, (size_t)n, &qrd, &ignored) != DSK_OK)
+        goto done; /* not a TDX quote */
+    if (memcmp(qrd, rd, DSK_RATLS_REPORT_DATA_LEN) != 0) {
+        st = dsk_error_set(err, DSK_E_MALFORMED,
+                           "the agent's /GetQuote quote does not carry the report data asked for");
+        goto done;
+    }
+    o = cJSON_Parse(json);
+    const cJSON *log = cJSON_GetObjectItemCaseSensitive(o, "event_log");
+    if (!cJSON_IsString(log)) {
+        st = dsk_error_set(err, DSK_E_MALFORMED,
+                           "the agent's /GetQuote reply has a TDX quote but no event_log text");
+        goto done;
+    }
+    /* ra-tls wrote the quote bytes and the event log's JSON text as they are */
+    if ((st = add_ext(r, DSK_RATLS_OID_QUOTE, q, (size_t)n, err)) == DSK_OK)
+        st = add_ext(r, DSK_RATLS_OID_EVENT_LOG, (const unsigned char *)log->valuestring,
+                     strlen(log->valuestring), err);
+done:
+    cJSON_Delete(o);
+    free(q);
+    free(qhex);
+    free(json);
+    return st;
 }
 
 dsk_status dsk_tool_ratls_exts(dsk_tool_ctx *ctx, dsk_key *k, int with_statement, dsk_tool_ratls *r,
@@ -77,6 +128,7 @@ dsk_status dsk_tool_ratls_exts(dsk_tool_ctx *ctx, dsk_key *k, int with_statement
          (st = add_ext(r, DSK_RATLS_OID_STATEMENT, (const unsigned char *)statement,
                        strlen(statement), err)) != DSK_OK))
         goto done;
+    st = legacy_exts(ctx, rd, r, err);
 done:
     if (st != DSK_OK)
         dsk_tool_ratls_clear(r);
@@ -85,6 +137,18 @@ done:
     free(statement);
     dsk_info_free(&info);
     return st;
+}
+
+dsk_status dsk_tool_ratls_args(dsk_tool_ctx *ctx, const dsk_tool_args *a, dsk_key *k,
+                               dsk_tool_ratls *r, dsk_error *err)
+{
+    int ratls = dsk_tool_opt_count(a, "ra-tls") > 0;
+    int statement = dsk_tool_opt_count(a, "statement") > 0;
+
+    memset(r, 0, sizeof *r);
+    if (statement && !ratls)
+        return dsk_error_set(err, DSK_E_ARGS, "--statement goes with --ra-tls");
+    return ratls ? dsk_tool_ratls_exts(ctx, k, statement, r, err) : DSK_OK;
 }
 
 /* ---- verify CERT ------------------------------------------------------- */
@@ -179,6 +243,56 @@ static void check_statement(vstate *v, const uint8_t *c, size_t cl, const unsign
     dsk_statement_free(s);
 }
 
+/* The legacy quote and event log extensions, when present: the quote bound
+ * to the key as the attestation is, and the event log that must go with it
+ * (dstack's reader refuses a quote without one). */
+static void check_legacy(vstate *v, X509 *x, const unsigned char *spki, size_t spki_len)
+{
+    static const char gz[] = "ELGZv1"; /* ra-tls's gzip-compressed event log */
+    const uint8_t *c;
+    size_t cl;
+    const char *why;
+    dsk_error e = {0};
+    char detail[DSK_ERROR_MSG_MAX + 64];
+
+    c = ext_content(x, DSK_RATLS_OID_QUOTE, &cl, &why);
+    if (c == NULL && strcmp(why, "absent") == 0) {
+        printf("--   legacy quote: extension %s absent (the agent's /GetQuote gave no TDX "
+               "quote)\n",
+               DSK_RATLS_OID_QUOTE);
+        return;
+    }
+    if (c == NULL) {
+        snprintf(detail, sizeof detail, "extension %s %s", DSK_RATLS_OID_QUOTE, why);
+        check(v, "legacy quote", 0, detail);
+    } else if (dsk_ratls_check_quote_binding(c, cl, spki, spki_len, &e) != DSK_OK) {
+        check(v, "legacy quote", 0, e.msg);
+    } else {
+        check(v, "legacy quote", 1,
+              "the TDX quote's REPORT_DATA equals SHA-512(\"ratls-cert:\" || the certificate's "
+              "public key)");
+    }
+    c = ext_content(x, DSK_RATLS_OID_EVENT_LOG, &cl, &why);
+    if (c == NULL) {
+        snprintf(detail, sizeof detail, "extension %s %s (it goes with the quote)",
+                 DSK_RATLS_OID_EVENT_LOG, why);
+        check(v, "legacy event log", 0, detail);
+        return;
+    }
+    if (cl >= sizeof gz - 1 && memcmp(c, gz, sizeof gz - 1) == 0) {
+        check(v, "legacy event log", 1, "present, gzip-compressed (not inspected)");
+        return;
+    }
+    cJSON *log = cJSON_ParseWithLength((const char *)c, cl);
+    int ok = cJSON_IsArray(log);
+    snprintf(detail, sizeof detail, "%s", "present: a JSON array of events");
+    if (!ok)
+        snprintf(detail, sizeof detail, "extension %s is not a JSON array of events",
+                 DSK_RATLS_OID_EVENT_LOG);
+    check(v, "legacy event log", ok, detail);
+    cJSON_Delete(log);
+}
+
 int dsk_tool_verify_certificate(const char *file, const unsigned char *data, size_t len,
                                 const dsk_verify_opts *o)
 {
@@ -236,6 +350,7 @@ int dsk_tool_verify_certificate(const char *file, const unsigned char *data, siz
               same ? "the app id extension equals --app-id"
                    : "the app id extension differs from --app-id");
     }
+    check_legacy(&v, x, spki, (size_t)spki_len);
     c = ext_content(x, DSK_RATLS_OID_STATEMENT, &cl, &why);
     if (c == NULL)
         printf("--   statement: extension %s %s (cert --ra-tls --statement adds it)\n",

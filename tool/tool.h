@@ -228,16 +228,28 @@ dsk_status dsk_tool_read_file(const char *file, unsigned char **data, size_t *le
 /* ---- RA-TLS (ratls.c) ---------------------------------------------------- */
 
 /* The extensions cert --ra-tls adds: the attestation (/Attest with report
- * data SHA-512("ratls-cert:" || SPKI)), the app id (/Info) and, with
- * with_statement, the key statement; each wrapped as dstack's ra-tls crate
- * does (docs/ratls.md). */
+ * data SHA-512("ratls-cert:" || SPKI)), the app id (/Info), with
+ * with_statement the key statement, and when the agent's /GetQuote answers
+ * a TDX quote the legacy quote and event log; each wrapped as dstack's
+ * ra-tls crate does (docs/provenance.md, "RA-TLS certificates"). */
+#define DSK_TOOL_RATLS_MAX_EXTS 5
 typedef struct dsk_tool_ratls {
-    dsk_x509_ext exts[3];
-    unsigned char *bufs[3];
+    dsk_x509_ext exts[DSK_TOOL_RATLS_MAX_EXTS];
+    unsigned char *bufs[DSK_TOOL_RATLS_MAX_EXTS];
     size_t n;
 } dsk_tool_ratls;
 dsk_status dsk_tool_ratls_exts(dsk_tool_ctx *ctx, dsk_key *k, int with_statement, dsk_tool_ratls *r,
                                dsk_error *err);
+/* The option rows cert and csr share, and their meaning: the extensions
+ * --ra-tls [--statement] ask for (r->n = 0 without --ra-tls); DSK_E_ARGS
+ * when --statement comes alone. */
+#define DSK_TOOL_RATLS_OPTS                                                                        \
+    {"ra-tls", 0, NULL, 0, "add dstack's RA-TLS attestation and app id extensions"},               \
+    {                                                                                              \
+        "statement", 0, NULL, 0, "with --ra-tls: add the key statement extension too"              \
+    }
+dsk_status dsk_tool_ratls_args(dsk_tool_ctx *ctx, const dsk_tool_args *a, dsk_key *k,
+                               dsk_tool_ratls *r, dsk_error *err);
 void dsk_tool_ratls_clear(dsk_tool_ratls *r);
 /* verify's row for certificates: signature, validity, RA-TLS binding, app
  * id, statement (if present); prints each check, returns an exit code. */

@@ -363,32 +363,43 @@ dsk_status dsk_ratls_quote_report_data(const uint8_t *quote, size_t len, const u
     return DSK_OK;
 }
 
+static dsk_status quote_bound(const uint8_t *quote, size_t qlen,
+                              const uint8_t want[DSK_RATLS_REPORT_DATA_LEN], dsk_error *err)
+{
+    const uint8_t *qrd;
+    dsk_status st = dsk_ratls_quote_report_data(quote, qlen, &qrd, err);
+    if (st == DSK_OK && CRYPTO_memcmp(qrd, want, DSK_RATLS_REPORT_DATA_LEN) != 0)
+        st = dsk_error_set(err, DSK_E_VERIFY,
+                           "RA-TLS binding: the TDX quote's REPORT_DATA is not "
+                           "SHA-512(\"ratls-cert:\" || the certificate's public key)");
+    return st;
+}
+
+dsk_status dsk_ratls_check_quote_binding(const uint8_t *quote, size_t qlen, const uint8_t *spki,
+                                         size_t spki_len, dsk_error *err)
+{
+    uint8_t want[DSK_RATLS_REPORT_DATA_LEN];
+    dsk_status st = dsk_ratls_report_data(spki, spki_len, want, err);
+    return st != DSK_OK ? st : quote_bound(quote, qlen, want, err);
+}
+
 dsk_status dsk_ratls_check_binding(const uint8_t *attestation, size_t alen, const uint8_t *spki,
                                    size_t spki_len, dsk_error *err)
 {
     uint8_t want[DSK_RATLS_REPORT_DATA_LEN];
     dsk_ratls_attestation a;
-    const uint8_t *qrd;
     dsk_status st = dsk_ratls_report_data(spki, spki_len, want, err);
     if (st != DSK_OK)
         return st;
     st = dsk_ratls_attestation_parse(attestation, alen, &a, err);
     if (st != DSK_OK)
         return st;
-    if (CRYPTO_memcmp(a.report_data, want, sizeof want) != 0) {
+    if (CRYPTO_memcmp(a.report_data, want, sizeof want) != 0)
         st = dsk_error_set(err, DSK_E_VERIFY,
                            "RA-TLS binding: the attestation's report data is not "
                            "SHA-512(\"ratls-cert:\" || the certificate's public key)");
-        goto done;
-    }
-    st = dsk_ratls_quote_report_data(a.quote, a.quote_len, &qrd, err);
-    if (st != DSK_OK)
-        goto done;
-    if (CRYPTO_memcmp(qrd, want, sizeof want) != 0)
-        st = dsk_error_set(err, DSK_E_VERIFY,
-                           "RA-TLS binding: the TDX quote's REPORT_DATA is not "
-                           "SHA-512(\"ratls-cert:\" || the certificate's public key)");
-done:
+    else
+        st = quote_bound(a.quote, a.quote_len, want, err);
     dsk_ratls_attestation_clear(&a);
     return st;
 }

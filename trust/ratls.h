@@ -94,6 +94,12 @@ void dsk_ratls_attestation_clear(dsk_ratls_attestation *a);
 dsk_status dsk_ratls_quote_report_data(const uint8_t *quote, size_t len, const uint8_t **rd,
                                        dsk_error *err);
 
+/* A TDX quote (the legacy 1.3.6.1.4.1.62397.1.1 extension holds one, and
+ * dstack's Go SDK verifier reads it) bound to spki: a v4 quote whose
+ * REPORT_DATA equals SHA-512("ratls-cert:" || spki). */
+dsk_status dsk_ratls_check_quote_binding(const uint8_t *quote, size_t qlen, const uint8_t *spki,
+                                         size_t spki_len, dsk_error *err);
+
 /* The RA-TLS binding check of a certificate: the attestation's report data
  * and its quote's REPORT_DATA both equal SHA-512("ratls-cert:" || spki).
  * The message of a failure names which of the two differs. */

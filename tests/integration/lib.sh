@@ -92,3 +92,98 @@ sim_fault() {
         -d "{\"fault\":\"$1\"}" http://localhost/_simulator/fault >/dev/null ||
         fail "could not set simulator fault $1"
 }
+
+# A free TCP port on 127.0.0.1 (the kernel picks it; the race until the
+# server binds it is accepted).
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_listen PORT [PID]: until something listens on 127.0.0.1:PORT (10 s),
+# failing early if PID died.
+wait_listen() {
+    local i
+    for ((i = 0; i < 200; i++)); do
+        ss -Hltn "sport = :$1" | grep -q . && return 0
+        if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
+            return 1
+        fi
+        sleep 0.05
+    done
+    return 1
+}
+
+# ---- nginx, the one way every test runs it ---------------------------------
+# The test defines ng_servers, which prints the http-level text (server
+# blocks) using the port variables it names to ng_start; the frame around it
+# (pid file, logs and temp paths in $NG, `user root` when run as root,
+# $NG_WORKERS workers) is written here. The master gets the test's
+# environment (OPENSSL_CONF, the simulator endpoint); workers get none.
+NGINX=/usr/sbin/nginx
+NG="$TMP/nginx"
+NG_PID=""
+NG_WORKERS=1
+
+# $NG/nginx.conf from ng_servers.
+ng_write() {
+    mkdir -p "$NG/logs" "$NG/tmp"
+    local user_line=""
+    [ "$(id -u)" != 0 ] || user_line="user root;"
+    {
+        cat <<CONF
+$user_line
+worker_processes $NG_WORKERS;
+pid $NG/nginx.pid;
+error_log $NG/logs/error.log info;
+events { worker_connections 64; }
+http {
+    access_log $NG/logs/access.log;
+    client_body_temp_path $NG/tmp/body;
+    proxy_temp_path $NG/tmp/proxy;
+    fastcgi_temp_path $NG/tmp/fastcgi;
+    uwsgi_temp_path $NG/tmp/uwsgi;
+    scgi_temp_path $NG/tmp/scgi;
+CONF
+        ng_servers
+        echo "}"
+    } >"$NG/nginx.conf"
+}
+
+# ng_exec ARGS...: nginx with $NG's configuration (e.g. ng_exec -t; or
+# ng_exec -g 'daemon off;' to run it in the foreground).
+ng_exec() {
+    [ -x "$NGINX" ] || fail "nginx not installed: $NGINX"
+    "$NGINX" -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log" "$@"
+}
+
+# ng_start PORTVAR...: a free port into each named variable, the
+# configuration written, nginx started (in the foreground, as our child:
+# $NG_PID) and waited for until every port listens; five tries with new
+# ports, then a failure quoting nginx's messages.
+ng_start() {
+    local v ok
+    [ -x "$NGINX" ] || fail "nginx not installed: $NGINX"
+    for _ in 1 2 3 4 5; do
+        for v in "$@"; do printf -v "$v" '%s' "$(free_port)"; done
+        # distinct ports, or two servers would share one
+        [ "$(for v in "$@"; do echo "${!v}"; done | sort -u | wc -l)" -eq $# ] || continue
+        ng_write
+        : >"$NG/logs/error.log"
+        # nginx itself, not a function: $NG_PID must be nginx to signal it
+        "$NGINX" -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log" -g 'daemon off;' \
+            >"$TMP/nginx.out" 2>"$TMP/nginx.err" &
+        NG_PID=$!
+        ok=1
+        for v in "$@"; do wait_listen "${!v}" "$NG_PID" || { ok=""; break; }; done
+        [ -z "$ok" ] || return 0
+        ng_stop
+    done
+    fail "nginx did not start: $(cat "$TMP/nginx.err" "$NG/logs/error.log")"
+}
+
+# Graceful stop (QUIT), waited for.
+ng_stop() {
+    [ -z "$NG_PID" ] || { kill -QUIT "$NG_PID" 2>/dev/null || true; wait "$NG_PID" 2>/dev/null || true; }
+    NG_PID=""
+}
+on_exit ng_stop

@@ -227,12 +227,45 @@ static void test_attest(void **state)
     free(a);
 }
 
+/* --tdx-quote: /GetQuote's quote is a TDX v4 quote carrying the report
+ * data; without it, the marked blob (not a TDX quote) as always. */
+static void test_get_quote_tdx(void **state)
+{
+    (void)state;
+    unsigned st;
+    uint8_t q[2048], want[64] = {0xab, 0xcd};
+    const uint8_t *qrd;
+    dsk_error e;
+    for (int tdx = 0; tdx < 2; tdx++) {
+        api.tdx_quote = tdx;
+        cJSON *o = call(DSK_SIM_GET_QUOTE, "abcd", &st);
+        assert_int_equal(st, 200);
+        const char *hex = str(o, "quote");
+        long n = dsk_hex_decode(hex, strlen(hex), q, sizeof q);
+        assert_true(n > 0);
+        dsk_status got = dsk_ratls_quote_report_data(q, (size_t)n, &qrd, &e);
+        if (tdx) {
+            assert_int_equal(got, DSK_OK);
+            assert_memory_equal(qrd, want, 64);
+            assert_memory_equal(q + DSK_RATLS_TDX_V4_MIN_LEN, "DSTACK-SIMULATOR-FAKE-QUOTE", 27);
+        } else {
+            assert_int_not_equal(got, DSK_OK);
+        }
+        cJSON *log = cJSON_Parse(str(o, "event_log")); /* the same event log either way */
+        assert_true(cJSON_IsArray(log) && cJSON_GetArraySize(log) == 5);
+        cJSON_Delete(log);
+        cJSON_Delete(o);
+    }
+    api.tdx_quote = false;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_info),         cmocka_unit_test(test_info_follows_app_id),
-        cmocka_unit_test(test_version),      cmocka_unit_test(test_quote_padding),
-        cmocka_unit_test(test_quote_limits), cmocka_unit_test(test_attest),
+        cmocka_unit_test(test_info),          cmocka_unit_test(test_info_follows_app_id),
+        cmocka_unit_test(test_version),       cmocka_unit_test(test_quote_padding),
+        cmocka_unit_test(test_quote_limits),  cmocka_unit_test(test_attest),
+        cmocka_unit_test(test_get_quote_tdx),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

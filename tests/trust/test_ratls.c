@@ -232,6 +232,27 @@ static void test_binding(void **state)
     binding_case(good, good, spki, sizeof spki - 1, DSK_E_VERIFY, "attestation's report data");
 }
 
+static void test_quote_binding(void **state)
+{
+    (void)state;
+    const uint8_t spki[] = "a public key";
+    uint8_t good[64], q[QLEN];
+    dsk_error e;
+    assert_int_equal(dsk_ratls_report_data(spki, sizeof spki, good, NULL), DSK_OK);
+    make_quote(q, good);
+    assert_int_equal(dsk_ratls_check_quote_binding(q, QLEN, spki, sizeof spki, &e), DSK_OK);
+    assert_int_equal(dsk_ratls_check_quote_binding(q, QLEN, spki, sizeof spki - 1, &e),
+                     DSK_E_VERIFY);
+    assert_non_null(strstr(e.msg, "quote's REPORT_DATA"));
+    q[568 + 10] ^= 1;
+    assert_int_equal(dsk_ratls_check_quote_binding(q, QLEN, spki, sizeof spki, &e), DSK_E_VERIFY);
+    q[568 + 10] ^= 1;
+    q[4] = 0; /* not TDX: refused as such, not as a mismatch */
+    assert_int_equal(dsk_ratls_check_quote_binding(q, QLEN, spki, sizeof spki, &e),
+                     DSK_E_BAD_INPUT);
+    assert_non_null(strstr(e.msg, "TEE type"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_parse_refusals),
         cmocka_unit_test(test_quote_report_data),
         cmocka_unit_test(test_binding),
+        cmocka_unit_test(test_quote_binding),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,7 +14,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 DEV_ROOT=0321529e458424ab1f710a3a57ec4dad2fb195ddca572f7469242ba6c7563085b6
 SPOOF_KMS=0202020202020202020202020202020202020202020202020202020202020202
 P11TOOL=$(command -v pkcs11-tool) || fail "pkcs11-tool not installed (opensc)"
-NGINX=/usr/sbin/nginx
 [ -x "$NGINX" ] || fail "nginx not installed: $NGINX"
 if [ -n "${DSK_INSTALLED:-}" ]; then
     DSTACK_KEY=$(installed_file dstack-pkcs11 '^/usr/bin/dstack-key$')
@@ -71,24 +70,8 @@ ok "kms_root = development root (verify defaults to require): openssl and pkcs11
 # nginx with a reference file, under require.
 run dev-ref P pkey -in dstack:web -out "$TMP/ref-web.pem"
 run dev-cert P req -x509 -new -key dstack:web -subj /CN=localhost -days 2 -out "$TMP/web.crt"
-NG="$TMP/nginx"
-mkdir -p "$NG/logs" "$NG/tmp"
-user_line=""
-[ "$(id -u)" != 0 ] || user_line="user root;"
-ng_conf() {
-    cat >"$NG/nginx.conf" <<CONF
-$user_line
-worker_processes 1;
-pid $NG/nginx.pid;
-error_log $NG/logs/error.log info;
-events { worker_connections 16; }
-http {
-    access_log off;
-    client_body_temp_path $NG/tmp/body;
-    proxy_temp_path $NG/tmp/proxy;
-    fastcgi_temp_path $NG/tmp/fastcgi;
-    uwsgi_temp_path $NG/tmp/uwsgi;
-    scgi_temp_path $NG/tmp/scgi;
+ng_servers() {
+    cat <<CONF
     server {
         listen 127.0.0.1:$PORT ssl;
         server_name localhost;
@@ -96,25 +79,12 @@ http {
         ssl_certificate_key $TMP/ref-web.pem;
         location / { return 200 "anchored\n"; }
     }
-}
 CONF
 }
-NG_PID=""
-ng_stop() {
-    [ -z "$NG_PID" ] || { kill -QUIT "$NG_PID" 2>/dev/null || true; wait "$NG_PID" 2>/dev/null || true; }
-    NG_PID=""
-}
-on_exit ng_stop
 # ng_serve NAME: nginx starts with the key and serves one page over TLS;
 # its error log is kept in $TMP/NAME.log.
 ng_serve() {
-    PORT=$(free_port)
-    ng_conf
-    : >"$NG/logs/error.log"
-    "$NGINX" -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log" -g 'daemon off;' \
-        >"$TMP/nginx.out" 2>"$TMP/nginx.err" &
-    NG_PID=$!
-    wait_listen "$PORT" "$NG_PID" || fail "$1: nginx did not start: $(cat "$TMP/nginx.err" "$NG/logs/error.log")"
+    ng_start PORT
     run "$1-curl" curl -sS --fail --cacert "$TMP/web.crt" --resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/"
     grep -qx anchored "$TMP/$1-curl.out" || fail "$1: nginx answered: $(cat "$TMP/$1-curl.out")"
     ng_stop
@@ -149,10 +119,9 @@ ok "spoofed agent, verify = require: openssl and pkcs11-tool refuse every key, n
 
 # nginx refuses to start with the key; its error log says why.
 PORT=$(free_port)
-ng_conf
+ng_write
 : >"$NG/logs/error.log"
-if "$NGINX" -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log" -g 'daemon off;' \
-    >"$TMP/nginx.out" 2>"$TMP/nginx.err"; then
+if ng_exec -g 'daemon off;' >"$TMP/nginx.out" 2>"$TMP/nginx.err"; then
     fail "nginx ran with a spoofed agent under verify = require"
 fi
 cat "$TMP/nginx.err" "$NG/logs/error.log" >"$TMP/nginx-all.log"

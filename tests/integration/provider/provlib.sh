@@ -122,26 +122,6 @@ refs() {
     done
 }
 
-# A free TCP port on 127.0.0.1 (the kernel picks it; the race until the
-# server binds it is accepted).
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# wait_listen PORT [PID]: until something listens on 127.0.0.1:PORT (10 s),
-# failing early if PID died.
-wait_listen() {
-    local i
-    for ((i = 0; i < 200; i++)); do
-        ss -Hltn "sport = :$1" | grep -q . && return 0
-        if [ -n "${2:-}" ] && ! kill -0 "$2" 2>/dev/null; then
-            return 1
-        fi
-        sleep 0.05
-    done
-    return 1
-}
-
 # cert LABEL [req options]: self-signed $TMP/LABEL.crt made with the dstack key,
 # CN=localhost with subjectAltName DNS:localhost, IP:127.0.0.1.
 cert() {

@@ -10,9 +10,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 . "$here/provlib.sh"
 
-NGINX=/usr/sbin/nginx
-[ -x "$NGINX" ] || fail "nginx not installed: $NGINX"
-
 sim_start
 provconf "[key client]" "path = /it/prov/client" "type = ec-p256" "" \
     "[key client-rsa]" "path = /it/prov/client-rsa" "type = rsa-2048"
@@ -30,25 +27,8 @@ run req-client-rsa P req -x509 -new -key "$TMP/ref-client-rsa.pem" -subj "/CN=it
 cat "$TMP/client.crt" "$TMP/client-rsa.crt" >"$TMP/clients.crt"
 
 # ---- nginx ---------------------------------------------------------------
-NG="$TMP/nginx"
-mkdir -p "$NG/logs" "$NG/tmp"
-user_line=""
-[ "$(id -u)" != 0 ] || user_line="user root;"
-
-ng_write_conf() {
-    cat >"$NG/nginx.conf" <<CONF
-$user_line
-worker_processes 2;
-pid $NG/nginx.pid;
-error_log $NG/logs/error.log info;
-events { worker_connections 64; }
-http {
-    access_log $NG/logs/access.log;
-    client_body_temp_path $NG/tmp/body;
-    proxy_temp_path $NG/tmp/proxy;
-    fastcgi_temp_path $NG/tmp/fastcgi;
-    uwsgi_temp_path $NG/tmp/uwsgi;
-    scgi_temp_path $NG/tmp/scgi;
+ng_servers() {
+    cat <<CONF
     ssl_session_cache off;
     ssl_session_tickets off;
     # reuseport: one listening socket per worker, so connections reach both.
@@ -68,35 +48,12 @@ http {
         ssl_client_certificate $TMP/clients.crt;
         location / { return 200 "client \$ssl_client_s_dn verify \$ssl_client_verify\n"; }
     }
-}
 CONF
 }
-
-NG_PID=""
-ng_stop() {
-    [ -z "$NG_PID" ] || { kill -QUIT "$NG_PID" 2>/dev/null || true; wait "$NG_PID" 2>/dev/null || true; }
-    NG_PID=""
-}
-on_exit ng_stop
-
-started=""
-for _ in 1 2 3 4 5; do
-    PORT1=$(free_port)
-    PORT2=$(free_port)
-    [ "$PORT1" != "$PORT2" ] || continue
-    ng_write_conf
-    run nginx-t "$NGINX" -t -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log"
-    # OPENSSL_CONF (and the simulator endpoint) reach the master only.
-    "$NGINX" -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log" -g 'daemon off;' \
-        >"$TMP/nginx.out" 2>"$TMP/nginx.err" &
-    NG_PID=$!
-    if wait_listen "$PORT1" "$NG_PID" && wait_listen "$PORT2" "$NG_PID"; then
-        started=1
-        break
-    fi
-    ng_stop
-done
-[ -n "$started" ] || fail "nginx did not start: $(cat "$TMP/nginx.err" "$NG/logs/error.log")"
+NG_WORKERS=2
+# OPENSSL_CONF (and the simulator endpoint) reach the master only.
+ng_start PORT1 PORT2
+run nginx-t ng_exec -t
 
 # Exactly two workers, whose environment holds neither OPENSSL_CONF nor the
 # simulator endpoint.

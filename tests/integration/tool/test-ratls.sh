@@ -76,6 +76,8 @@ for l in p256 p384 rsa2048 ed; do
     grep -q "1.3.6.1.4.1.62397.1.8:" "$TMP/text-$l.out" || fail "$l: no attestation extension"
     grep -q "1.3.6.1.4.1.62397.1.3:" "$TMP/text-$l.out" || fail "$l: no app id extension"
     grep -q "2.25.276161785164273387520420499670444557132:" "$TMP/text-$l.out" || fail "$l: no statement extension"
+    # the default simulator's /GetQuote is no TDX quote: no legacy extensions
+    ! grep -q "1.3.6.1.4.1.62397.1.[12]:" "$TMP/text-$l.out" || fail "$l: legacy extensions without a TDX /GetQuote"
     # the report data, by openssl alone
     openssl x509 -in "$TMP/$l.pem" -pubkey -noout | openssl pkey -pubin -outform DER >"$TMP/$l.spki"
     rd=$({ printf 'ratls-cert:'; cat "$TMP/$l.spki"; } | openssl dgst -sha512 -r | cut -d' ' -f1)
@@ -177,6 +179,53 @@ for l in p256 p384 rsa2048 ed; do
 done
 ok "after a simulator restart key and statement are the same and verify accepts the new certificates"
 
-expect_exit 2 stmt-alone K cert p256 --subject /CN=x --statement
-err_has stmt-alone "--statement goes with --ra-tls"
-ok "--statement without --ra-tls: exit 2"
+# csr --ra-tls --statement: the same extensions in the request's
+# extensionRequest, bound to the request's key; openssl checks its signature.
+for l in p256 ed; do
+    run "csr-$l" K csr "$l" --subject "/CN=$l.example" --ra-tls --statement
+    run "csrv-$l" openssl req -in "$TMP/csr-$l.out" -verify -noout -text
+    grep -q "verify OK" "$TMP/csrv-$l.err" "$TMP/csrv-$l.out" || fail "$l: openssl req -verify did not say OK"
+    for oid in 1.3.6.1.4.1.62397.1.8 1.3.6.1.4.1.62397.1.3 2.25.276161785164273387520420499670444557132; do
+        grep -q "$oid:" "$TMP/csrv-$l.out" || { show_output "csrv-$l"; fail "$l: the request does not ask for $oid"; }
+    done
+    grep -q "Requested Extensions:" "$TMP/csrv-$l.out" || fail "$l: no extensionRequest"
+    openssl req -in "$TMP/csr-$l.out" -pubkey -noout | openssl pkey -pubin -outform DER >"$TMP/$l.csr-spki"
+    cmp -s "$TMP/$l.spki" "$TMP/$l.csr-spki" || fail "$l: the request's key is not the certificate's"
+    openssl req -in "$TMP/csr-$l.out" -outform DER -out "$TMP/$l.csr.der"
+    rd=$({ printf 'ratls-cert:'; cat "$TMP/$l.csr-spki"; } | openssl dgst -sha512 -r | cut -d' ' -f1)
+    n=$(python3 -c "import sys; print(open(sys.argv[1],'rb').read().count(bytes.fromhex(sys.argv[2])))" "$TMP/$l.csr.der" "$rd")
+    [ "$n" -eq 2 ] || fail "$l: report data found $n times in the request, want 2 (quote, attestation)"
+    has_bytes "$TMP/$l.csr.der" "$TMP/stmt-$l.out" || fail "$l: the request does not hold the key statement"
+done
+ok "csr --ra-tls --statement (p256, ed25519): openssl req -verify passes; the extensionRequest holds attestation, app id and statement bound to the request's key"
+
+# ---- an agent whose /GetQuote answers a TDX quote: legacy .1.1 and .1.2 ----
+sim_stop
+sim_start --tdx-quote
+run legacy K cert p256 --subject /CN=p256.example --ra-tls
+run legacy-text openssl x509 -in "$TMP/legacy.out" -noout -text
+for oid in 1.1 1.2 1.3 1.8; do
+    grep -q "1.3.6.1.4.1.62397.$oid:" "$TMP/legacy-text.out" || fail "legacy: no extension 1.3.6.1.4.1.62397.$oid"
+done
+openssl x509 -in "$TMP/legacy.out" -outform DER -out "$TMP/legacy.der"
+rd=$({ printf 'ratls-cert:'; cat "$TMP/p256.spki"; } | openssl dgst -sha512 -r | cut -d' ' -f1)
+n=$(python3 -c "import sys; print(open(sys.argv[1],'rb').read().count(bytes.fromhex(sys.argv[2])))" "$TMP/legacy.der" "$rd")
+[ "$n" -eq 3 ] || fail "legacy: report data found $n times, want 3 (legacy quote, attestation's quote and report data)"
+# the event log extension holds the agent's event_log text as it is
+curl -sS --unix-socket "$SIM_SOCK" -H 'Content-Type: application/json' -d '{"report_data":"00"}' \
+    http://localhost/GetQuote | python3 -c "import json,sys; sys.stdout.write(json.load(sys.stdin)['event_log'])" >"$TMP/event_log.json"
+has_bytes "$TMP/legacy.der" "$TMP/event_log.json" || fail "legacy: the event log extension is not /GetQuote's event_log"
+run legacy-verify V "$TMP/legacy.out"
+grep -q "^ok   legacy quote:" "$TMP/legacy-verify.out" && grep -q "^ok   legacy event log:" "$TMP/legacy-verify.out" ||
+    { show_output legacy-verify; fail "legacy: verify did not check the legacy extensions"; }
+flip "$rd" last "$TMP/legacy.der" "$TMP/legacy-q.der"
+expect_exit 1 legacy-tq V "$TMP/legacy-q.der"
+failed legacy-tq signature "legacy quote"
+grep -q "^ok   ra-tls binding:" "$TMP/legacy-tq.out" || { show_output legacy-tq; fail "legacy: only the legacy quote was changed"; }
+ok "an agent whose /GetQuote gives a TDX quote: legacy quote and event log extensions as ra-tls wrote them; verify checks the quote's binding, a changed byte is named"
+
+for c in cert csr; do
+    expect_exit 2 "stmt-alone-$c" K "$c" p256 --subject /CN=x --statement
+    err_has "stmt-alone-$c" "--statement goes with --ra-tls"
+done
+ok "--statement without --ra-tls: exit 2 (cert and csr)"

@@ -11,7 +11,6 @@ here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../provider/provlib.sh"
 
 command -v pkcs11-tool >/dev/null || fail "pkcs11-tool not installed (opensc)"
-NGINX=/usr/sbin/nginx
 [ -x "$NGINX" ] || fail "nginx not installed: $NGINX"
 VEC="$DSK_SRCDIR/tests/vectors/derivation-api-v1.json"
 
@@ -111,31 +110,8 @@ ok "pkcs11-tool signs with api = v1 keys (ECDSA P-256, ECDSA secp256k1, RSA PKCS
 # ---- nginx ----------------------------------------------------------------
 run ref-web1 P pkey -in dstack:web1 -out "$TMP/ref-web1.pem"
 cert web1
-NG="$TMP/nginx"
-mkdir -p "$NG/logs" "$NG/tmp"
-user_line=""
-[ "$(id -u)" != 0 ] || user_line="user root;"
-NG_PID=""
-ng_stop() {
-    [ -z "$NG_PID" ] || { kill -QUIT "$NG_PID" 2>/dev/null || true; wait "$NG_PID" 2>/dev/null || true; }
-    NG_PID=""
-}
-on_exit ng_stop
-for _ in 1 2 3 4 5; do
-    PORT=$(free_port)
-    cat >"$NG/nginx.conf" <<CONF
-$user_line
-worker_processes 1;
-pid $NG/nginx.pid;
-error_log $NG/logs/error.log info;
-events { worker_connections 16; }
-http {
-    access_log $NG/logs/access.log;
-    client_body_temp_path $NG/tmp/body;
-    proxy_temp_path $NG/tmp/proxy;
-    fastcgi_temp_path $NG/tmp/fastcgi;
-    uwsgi_temp_path $NG/tmp/uwsgi;
-    scgi_temp_path $NG/tmp/scgi;
+ng_servers() {
+    cat <<CONF
     server {
         listen 127.0.0.1:$PORT ssl;
         server_name localhost;
@@ -143,15 +119,9 @@ http {
         ssl_certificate_key $TMP/ref-web1.pem;
         location / { return 200 "v1 key over \$ssl_protocol\n"; }
     }
-}
 CONF
-    "$NGINX" -p "$NG" -c "$NG/nginx.conf" -e "$NG/logs/error.log" -g 'daemon off;' \
-        >"$TMP/nginx.out" 2>"$TMP/nginx.err" &
-    NG_PID=$!
-    wait_listen "$PORT" "$NG_PID" && break
-    ng_stop
-done
-[ -n "$NG_PID" ] || fail "nginx did not start: $(cat "$TMP/nginx.err" "$NG/logs/error.log")"
+}
+ng_start PORT
 run curl curl -sS --fail --cacert "$TMP/web1.crt" --resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/"
 grep -q '^v1 key over TLSv1\.[23]$' "$TMP/curl.out" || fail "nginx page: $(cat "$TMP/curl.out")"
 run sclient D s_client -connect "127.0.0.1:$PORT" -servername localhost -CAfile "$TMP/web1.crt" \
