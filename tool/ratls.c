@@ -314,7 +314,7 @@ int dsk_tool_verify_certificate(const char *file, const unsigned char *data, siz
     if (x == NULL || spki_len <= 0) {
         printf("FAIL parse: %s holds no readable X.509 certificate\n", file);
         printf("verdict: NOT VALID (failed: parse)\n");
-        fprintf(stderr, "%s: verify %s: NOT VALID, failed check: parse\n", DSK_TOOL_NAME, file);
+        fprintf(stderr, "%s: verify %s: NOT VALID, failed: parse\n", DSK_TOOL_NAME, file);
         X509_free(x);
         return DSK_EXIT_FAILED;
     }
