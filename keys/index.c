@@ -51,6 +51,20 @@ int dsk_index_add(dsk_index *ix, dsk_index_link *l, uint64_t hash)
     return 0;
 }
 
+void dsk_index_remove(dsk_index *ix, dsk_index_link *l)
+{
+    if (ix->nbucket == 0)
+        return;
+    for (dsk_index_link **p = &ix->bucket[l->hash & (ix->nbucket - 1)]; *p != NULL;
+         p = &(*p)->next) {
+        if (*p == l) {
+            *p = l->next;
+            ix->count--;
+            return;
+        }
+    }
+}
+
 dsk_index_link *dsk_index_first(const dsk_index *ix, uint64_t hash)
 {
     return ix->nbucket ? ix->bucket[hash & (ix->nbucket - 1)] : NULL;

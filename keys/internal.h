@@ -31,12 +31,15 @@ typedef struct dsk_index {
 uint64_t dsk_index_hash(const void *p, size_t n, uint64_t h);
 /* Insert (growing the table); -1 if out of memory (nothing changed). */
 int dsk_index_add(dsk_index *ix, dsk_index_link *l, uint64_t hash);
+/* Take l (which is in ix) out again. */
+void dsk_index_remove(dsk_index *ix, dsk_index_link *l);
 /* The chain where items of this hash are; walk ->next, compare ->hash. */
 dsk_index_link *dsk_index_first(const dsk_index *ix, uint64_t hash);
 void dsk_index_free(dsk_index *ix);
 
-/* Keys made at run time (inline URIs, C_GenerateKeyPair, imported public
- * keys) stay until the store is freed: these caps bound that growth. */
+/* Keys made at run time and never released (inline URIs, public keys the
+ * provider imports) stay until the store is freed: these caps bound that
+ * growth. Held keys (dsk_keystore_add_held) count too while they live. */
 #define DSK_KEYSTORE_MAX_KEYS 16384
 #define DSK_KEYSTORE_MAX_PUBLIC 4096
 
@@ -91,7 +94,8 @@ typedef struct dsk_keymat {
      * and a sign-init. Published with compare-and-swap; owned; holds a
      * reference to pkey (freed by dsk_keymat_drop_sign_ctx). */
     _Atomic(EVP_PKEY_CTX *) sign_tmpl;
-    struct dsk_keymat *next;
+    size_t nkeys; /* dsk_key objects over this material (ks->lock): freed at 0 */
+    struct dsk_keymat *next, *prev;
 } dsk_keymat;
 
 struct dsk_key {
@@ -100,7 +104,12 @@ struct dsk_key {
     unsigned usage;
     dsk_keymat *mat; /* owned by the store */
     dsk_keystore *ks;
-    struct dsk_key *next;
+    struct dsk_key *next, *prev;
+    /* Under ks->lock. refs: holders (dsk_keystore_add_held, dsk_key_hold).
+     * transient: made by a _held call and never added plainly since, so
+     * it goes (wiped, with its material unless shared) at its last release. */
+    size_t refs;
+    int transient;
 };
 
 struct dsk_keystore {

@@ -6,7 +6,7 @@
  * derived on first use, exactly once per process even when many threads ask
  * at once; a failure is returned (with the socket error's text) and never
  * cached. Keys are owned by their store and live until dsk_keystore_free,
- * which wipes them. Private key bytes never leave this folder: no function
+ * which wipes them, unless they were added as held keys and released. Private key bytes never leave this folder: no function
  * here returns them.
  *
  * All cryptography runs in a private OSSL_LIB_CTX with only the default
@@ -73,6 +73,24 @@ typedef struct dsk_key_desc {
  * Thread-safe. */
 dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key **out,
                             dsk_error *err);
+/* Keys made at run time that the caller can let go (PKCS#11 objects from
+ * C_GenerateKeyPair and C_CreateObject): as dsk_keystore_add and
+ * dsk_keystore_add_public, but *out comes with one reference for the
+ * caller. dsk_key_hold adds one (the caller already has one, or the key is
+ * permanent); dsk_key_release drops one. A key made by a _held call goes at
+ * its last release (wiped; its derived material too unless another key
+ * shares it), so the same label or public key after that is a new key (a new
+ * GetKey). A key that was also added by dsk_keystore_add(_public), and every
+ * configured key, is permanent: hold and release only count. Thread-safe;
+ * a holder must not use k after its release. dsk_keystore_find gives no
+ * reference: do not mix it with held keys of the same store. */
+dsk_status dsk_keystore_add_held(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key **out,
+                                 dsk_error *err);
+dsk_status dsk_keystore_add_public_held(dsk_keystore *ks, const unsigned char *spki, size_t len,
+                                        dsk_key **out, dsk_error *err);
+void dsk_key_hold(dsk_key *k);
+void dsk_key_release(dsk_key *k);
+
 /* Add every key of a configuration. */
 dsk_status dsk_keystore_add_conf(dsk_keystore *ks, const dsk_conf *conf, dsk_error *err);
 /* Find by label; NULL if none. */

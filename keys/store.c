@@ -70,6 +70,93 @@ static void key_list_free(dsk_key *k)
     }
 }
 
+/* The store's lists are doubly linked so that a released key leaves in
+ * constant time. Callers hold ks->lock. */
+static void key_link(dsk_key **head, dsk_key *k)
+{
+    k->prev = NULL;
+    k->next = *head;
+    if (*head != NULL)
+        (*head)->prev = k;
+    *head = k;
+}
+
+static void key_unlink(dsk_key **head, dsk_key *k)
+{
+    if (k->prev != NULL)
+        k->prev->next = k->next;
+    else
+        *head = k->next;
+    if (k->next != NULL)
+        k->next->prev = k->prev;
+}
+
+static void mat_link(dsk_keystore *ks, dsk_keymat *m)
+{
+    m->prev = NULL;
+    m->next = ks->mats;
+    if (ks->mats != NULL)
+        ks->mats->prev = m;
+    ks->mats = m;
+}
+
+/* One key fewer over m: the last one takes it out of the store and frees it
+ * (a material nobody uses is never kept). Caller holds ks->lock. */
+static void mat_unref(dsk_keystore *ks, dsk_keymat *m)
+{
+    if (m->nkeys > 0 && --m->nkeys > 0)
+        return;
+    if (m->has_private)
+        dsk_index_remove(&ks->mat_index, &m->link);
+    if (m->prev != NULL)
+        m->prev->next = m->next;
+    else
+        ks->mats = m->next;
+    if (m->next != NULL)
+        m->next->prev = m->prev;
+    keymat_free(m, dsk_keys_openssl_alive());
+}
+
+/* A held key's last release (caller holds ks->lock). Labelled keys always
+ * have private material; public-only keys are in the other list. */
+static void key_remove(dsk_keystore *ks, dsk_key *k)
+{
+    if (k->mat->has_private) {
+        dsk_index_remove(&ks->key_index, &k->link);
+        key_unlink(&ks->keys, k);
+        ks->nkeys--;
+    } else {
+        dsk_index_remove(&ks->pub_index, &k->link);
+        key_unlink(&ks->pubkeys, k);
+        ks->npubkeys--;
+    }
+    mat_unref(ks, k->mat);
+    free(k->label);
+    free(k);
+}
+
+void dsk_key_hold(dsk_key *k)
+{
+    if (k == NULL)
+        return;
+    pthread_mutex_lock(&k->ks->lock);
+    k->refs++;
+    pthread_mutex_unlock(&k->ks->lock);
+}
+
+void dsk_key_release(dsk_key *k)
+{
+    if (k == NULL)
+        return;
+    dsk_keystore *ks = k->ks;
+    pthread_mutex_lock(&ks->lock);
+    if (k->refs > 0)
+        k->refs--;
+    if (k->refs == 0 && k->transient)
+        key_remove(ks, k);
+    pthread_mutex_unlock(&ks->lock);
+}
+
 static void store_free(dsk_keystore *ks, int alive)
 {
     if (ks == NULL)
@@ -201,8 +288,8 @@ static dsk_status check_desc(const dsk_key_desc *d, unsigned *usage, dsk_error *
     return DSK_OK;
 }
 
-dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key **out,
-                            dsk_error *err)
+static dsk_status add_key(dsk_keystore *ks, const dsk_key_desc *desc, int held, dsk_key **out,
+                          dsk_error *err)
 {
     const char *path, *purpose;
     dsk_key *k = NULL;
@@ -224,8 +311,14 @@ dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key 
     k = key_find_locked(ks, desc->label);
     if (k != NULL) {
         if (k->mat->type == desc->type && k->usage == usage && k->mat->api == desc->api &&
-            strcmp(k->mat->path, path) == 0 && strcmp(k->mat->purpose, purpose) == 0)
-            goto done; /* the same key again */
+            strcmp(k->mat->path, path) == 0 && strcmp(k->mat->purpose, purpose) == 0) {
+            /* the same key again: one more holder, or now permanent */
+            if (held)
+                k->refs++;
+            else
+                k->transient = 0;
+            goto done;
+        }
         st = dsk_error_set(err, DSK_E_CONFIG,
                            "label '%s' is already used for another key (%s '%s', type %s)",
                            desc->label, k->mat->api == DSK_API_V1 ? "v1 domain" : "path",
@@ -233,13 +326,14 @@ dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key 
         k = NULL;
         goto done;
     }
-    /* Every distinct inline URI or generated label stays until the store
-     * is freed (keys may be in use anywhere): a cap, not unbounded growth. */
+    /* Every distinct inline URI stays until the store is freed (keys may
+     * be in use anywhere), held keys until released: a cap, not unbounded
+     * growth. */
     if (ks->nkeys >= ks->max_keys) {
         st = dsk_error_set(err, DSK_E_NOMEM,
-                           "key '%s': the key store is full (%zu keys; inline dstack: URIs and "
-                           "generated key pairs are kept until the process ends): use fewer "
-                           "distinct keys, or configure them",
+                           "key '%s': the key store is full (%zu keys; inline dstack: URIs are "
+                           "kept until the process ends, generated key pairs until destroyed): "
+                           "use fewer distinct keys, or configure them",
                            desc->label, ks->nkeys);
         goto done;
     }
@@ -254,9 +348,9 @@ dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key 
             goto done;
         }
         m->has_private = 1;
-        m->next = ks->mats;
-        ks->mats = m;
+        mat_link(ks, m);
     }
+    m->nkeys++;
     k = calloc(1, sizeof *k);
     if (k == NULL || (k->label = strdup(desc->label)) == NULL ||
         dsk_index_add(&ks->key_index, &k->link, label_hash(desc->label)) != 0) {
@@ -264,20 +358,36 @@ dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key 
             free(k->label);
         free(k);
         k = NULL;
+        mat_unref(ks, m);
         st = dsk_error_set(err, DSK_E_NOMEM, "key '%s': out of memory", desc->label);
-        goto done; /* an unused keymat stays in the list: harmless, freed with the store */
+        goto done;
     }
     k->usage = usage;
     k->mat = m;
     k->ks = ks;
-    k->next = ks->keys;
-    ks->keys = k;
+    k->refs = held ? 1 : 0;
+    k->transient = held;
+    key_link(&ks->keys, k);
     ks->nkeys++;
 done:
     pthread_mutex_unlock(&ks->lock);
     if (out != NULL)
         *out = st == DSK_OK ? k : NULL;
     return st;
+}
+
+dsk_status dsk_keystore_add(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key **out,
+                            dsk_error *err)
+{
+    return add_key(ks, desc, 0, out, err);
+}
+
+dsk_status dsk_keystore_add_held(dsk_keystore *ks, const dsk_key_desc *desc, dsk_key **out,
+                                 dsk_error *err)
+{
+    if (out == NULL)
+        return dsk_error_set(err, DSK_E_ARGS, "keystore add_held: NULL output");
+    return add_key(ks, desc, 1, out, err);
 }
 
 dsk_status dsk_keystore_add_conf(dsk_keystore *ks, const dsk_conf *conf, dsk_error *err)
@@ -319,8 +429,8 @@ unsigned long dsk_keystore_getkey_calls(const dsk_keystore *ks)
 /* Public-only keys are deduplicated by their encoding, so importing the same
  * public key again (every TLS handshake, every C_CreateObject) does not grow
  * the store. */
-dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, size_t len,
-                                   dsk_key **out, dsk_error *err)
+static dsk_status add_public(dsk_keystore *ks, const unsigned char *spki, size_t len, int held,
+                             dsk_key **out, dsk_error *err)
 {
     EVP_PKEY *pkey = NULL;
     dsk_keymat *m = NULL;
@@ -361,10 +471,15 @@ dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, 
             memcmp(c->mat->spki, m->spki, m->spki_len) == 0)
             k = c;
     }
+    if (k != NULL && held)
+        k->refs++;
+    else if (k != NULL)
+        k->transient = 0;
     if (k == NULL && ks->npubkeys >= ks->max_public) {
         st = dsk_error_set(err, DSK_E_NOMEM,
                            "public key: the key store is full (%zu distinct public keys "
-                           "imported, kept until the process ends)",
+                           "imported; kept until the process ends, or until their PKCS#11 "
+                           "objects are destroyed)",
                            ks->npubkeys);
     } else if (k == NULL) {
         k = calloc(1, sizeof *k);
@@ -379,11 +494,12 @@ dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, 
             k->usage = dsk_keys_type_usages(type);
             k->mat = m;
             k->ks = ks;
-            k->next = ks->pubkeys;
-            ks->pubkeys = k;
+            k->refs = held ? 1 : 0;
+            k->transient = held;
+            key_link(&ks->pubkeys, k);
             ks->npubkeys++;
-            m->next = ks->mats;
-            ks->mats = m;
+            m->nkeys = 1;
+            mat_link(ks, m);
             m = NULL;
         }
     }
@@ -394,4 +510,16 @@ done:
         keymat_free(m, 1);
     EVP_PKEY_free(pkey);
     return st;
+}
+
+dsk_status dsk_keystore_add_public(dsk_keystore *ks, const unsigned char *spki, size_t len,
+                                   dsk_key **out, dsk_error *err)
+{
+    return add_public(ks, spki, len, 0, out, err);
+}
+
+dsk_status dsk_keystore_add_public_held(dsk_keystore *ks, const unsigned char *spki, size_t len,
+                                        dsk_key **out, dsk_error *err)
+{
+    return add_public(ks, spki, len, 1, out, err);
 }

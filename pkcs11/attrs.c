@@ -474,20 +474,33 @@ CK_RV dsk_p11_get_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_A
         }
         if (rv == CKR_OK && !derive && !cert)
             rv = fill(o, tmpl, n);
+        dsk_key_hold(derive);
+        dsk_key_hold(cert);
         dsk_p11_unlock();
-        if (rv != CKR_OK || (!derive && !cert))
+        if (rv != CKR_OK || (!derive && !cert)) {
+            dsk_key_release(derive);
+            dsk_key_release(cert);
             return rv;
+        }
         if (cert) {
-            if ((rv = make_cert(h, oh, cert)) != CKR_OK)
+            /* Lazy first: a listing against a hung agent waits once. */
+            dsk_error cerr;
+            dsk_error_clear(&cerr);
+            dsk_status cst = dsk_key_derive_lazy(cert, &cerr);
+            rv = cst == DSK_OK ? make_cert(h, oh, cert) : dsk_p11_rv(cst, &cerr, DSK_CTX_ATTR);
+            dsk_key_release(cert);
+            if (rv != CKR_OK)
                 return rv;
             cert = NULL;
             continue;
         }
-        /* Derive without the module lock: it may wait on the socket. The key
-         * belongs to the store and outlives the object. */
+        /* Derive without the module lock: it may wait on the socket. Held,
+         * as the object may be destroyed meanwhile. Lazy: a listing against
+         * a hung agent waits once, not once per key. */
         dsk_error err;
         dsk_error_clear(&err);
         dsk_status st = dsk_key_derive(derive, &err);
+        dsk_key_release(derive);
         if (st != DSK_OK)
             return dsk_p11_rv(st, &err, DSK_CTX_ATTR);
         derive = NULL;

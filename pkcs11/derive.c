@@ -102,8 +102,10 @@ CK_RV dsk_p11_derive_key(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HAND
         rv = CKR_KEY_FUNCTION_NOT_PERMITTED;
     else if ((rv = ecdh_params(m, &peer, &peer_len)) == CKR_OK)
         rv = secret_object(s, tmpl, n, &o, &value_len);
-    if (rv == CKR_OK)
+    if (rv == CKR_OK) {
         key = b->key;
+        dsk_key_hold(key); /* the base object may be destroyed meanwhile */
+    }
     dsk_p11_unlock();
     if (rv != CKR_OK)
         return rv;
@@ -112,6 +114,7 @@ CK_RV dsk_p11_derive_key(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HAND
     dsk_error err;
     dsk_error_clear(&err);
     dsk_status st = dsk_key_ecdh(key, peer, peer_len, secret, &slen, &err);
+    dsk_key_release(key);
     if ((rv = dsk_p11_rv(st, &err, DSK_CTX_DERIVE)) != CKR_OK)
         goto done;
     if (value_len > slen ||

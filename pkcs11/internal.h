@@ -10,8 +10,10 @@
  * module lock held (closing and logout never wait; see session.c).
  *
  * Ownership: the module owns the configuration, the key store (which owns
- * every dsk_key), the tokens, sessions and objects. Objects point at keys of
- * the store and never free them. Secret bytes held by objects (derived
+ * every dsk_key), the tokens, sessions and objects. Objects and running
+ * operations hold a reference on their key (dsk_key_hold/release): a key
+ * made at run time (generated pair, created public key) leaves the store
+ * with its last holder; configured keys never do. Secret bytes held by objects (derived
  * secrets) are wiped when the object is freed. */
 #ifndef DSK_PKCS11_INTERNAL_H
 #define DSK_PKCS11_INTERNAL_H

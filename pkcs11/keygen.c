@@ -155,18 +155,22 @@ CK_RV dsk_p11_generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTR
         rv = CKR_SESSION_HANDLE_INVALID;
     } else {
         dsk_key_desc d = {.label = store_label, .path = path, .type = type};
-        rv = dsk_p11_rv(dsk_keystore_add(dsk_p11.ks, &d, &key, &err), &err, DSK_CTX_KEYGEN);
+        /* Held by this call until done:, and by each object made from it:
+         * the key goes with the last of them (C_DestroyObject). */
+        rv = dsk_p11_rv(dsk_keystore_add_held(dsk_p11.ks, &d, &key, &err), &err, DSK_CTX_KEYGEN);
     }
     dsk_p11_unlock();
     if (rv != CKR_OK)
         return rv;
+    unsigned char id[DSK_CONF_MAX_ID];
+    size_t id_len = DSK_P11_ID_LEN;
+    CK_BBOOL token = CK_FALSE;
+    dsk_p11_object *pv = NULL, *pb = NULL;
     /* Derive now, without the lock: a dstack that is down fails here,
      * clearly, rather than at the first use of the new key. */
     if ((rv = dsk_p11_rv(dsk_key_derive(key, &err), &err, DSK_CTX_KEYGEN)) != CKR_OK)
-        return rv;
+        goto done;
 
-    unsigned char id[DSK_CONF_MAX_ID];
-    size_t id_len = DSK_P11_ID_LEN;
     const CK_ATTRIBUTE *ida = find2(priv, npriv, pub, npub, CKA_ID);
     if (ida && ida->pValue && ida->ulValueLen <= sizeof id) {
         memcpy(id, ida->pValue, ida->ulValueLen);
@@ -175,11 +179,9 @@ CK_RV dsk_p11_generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTR
         dsk_p11_token_id(label, id);
     }
     const CK_ATTRIBUTE *tok = find2(priv, npriv, pub, npub, CKA_TOKEN);
-    CK_BBOOL token = CK_FALSE;
     if (tok && (rv = dsk_p11_tmpl_bool(tok, &token)) != CKR_OK)
-        return rv;
+        goto done;
 
-    dsk_p11_object *pv = NULL, *pb = NULL;
     dsk_p11_lock();
     if (!(s = dsk_p11_session_find(h)))
         rv = CKR_SESSION_HANDLE_INVALID;
@@ -207,6 +209,8 @@ CK_RV dsk_p11_generate_key_pair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTR
                 dsk_p11_object_remove(i);
     }
     dsk_p11_unlock();
+done:
+    dsk_key_release(key);
     return rv;
 }
 

@@ -24,6 +24,7 @@ void dsk_p11_object_free(dsk_p11_object *o)
 {
     if (!o)
         return;
+    dsk_key_release(o->key); /* a generated or imported key goes with its last object */
     for (size_t i = 0; i < o->nattrs; i++) {
         if (o->attrs[i].secret)
             dsk_wipe_free(o->attrs[i].value, o->attrs[i].len);
@@ -157,6 +158,7 @@ CK_RV dsk_p11_key_objects_add(CK_SLOT_ID slot, dsk_key *key, const char *label,
     for (int i = 0; i < 2; i++) {
         dsk_p11_object *o = i ? pb : pv;
         o->key = key;
+        dsk_key_hold(key);
         o->key_type = dsk_p11_ck_key_type(t);
         o->token = token;
         o->session = session;
@@ -284,9 +286,9 @@ CK_RV dsk_p11_objects_build(dsk_error *err)
 
 /* A search by a public value (CKA_EC_POINT, CKA_MODULUS, ...) needs the
  * keys of the objects it looks at derived: that may wait on dstack, so it is
- * done first, without the module lock (the keys belong to the store and
- * outlive their objects). A key that cannot be derived then matches
- * nothing. */
+ * done first, without the module lock (holding the key, which an object
+ * destroyed meanwhile would otherwise release). A key that cannot be derived
+ * then matches nothing. */
 static void derive_for_search(CK_SESSION_HANDLE h, const CK_ATTRIBUTE *tmpl, CK_ULONG n)
 {
     for (;;) {
@@ -301,10 +303,13 @@ static void derive_for_search(CK_SESSION_HANDLE h, const CK_ATTRIBUTE *tmpl, CK_
                 if (dsk_p11_attr_needs_key(o, tmpl[k].type))
                     key = o->key;
         }
+        dsk_key_hold(key);
         dsk_p11_unlock();
         dsk_error err;
         dsk_error_clear(&err);
-        if (!key || dsk_key_derive(key, &err) != DSK_OK)
+        dsk_status st = key ? dsk_key_derive(key, &err) : DSK_OK;
+        dsk_key_release(key);
+        if (!key || st != DSK_OK)
             return; /* done, or dstack fails: the rest would fail alike */
     }
 }

@@ -137,6 +137,7 @@ CK_RV dsk_p11_op_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE 
         goto done;
     op->mech = mech;
     op->key = o->key;
+    dsk_key_hold(op->key); /* the object may be destroyed while this runs */
     op->obj = o->handle;
     op->key_private = o->priv;
     op->login_gen = gen;

@@ -80,16 +80,17 @@ CK_RV dsk_p11_create_public_key(dsk_p11_object *o, const CK_ATTRIBUTE *t, CK_ULO
     dsk_error err;
     dsk_error_clear(&err);
     dsk_key *key = NULL;
-    dsk_status st = dsk_keystore_add_public(dsk_p11.ks, spki, len, &key, &err);
+    /* Held by the object: released when it is destroyed (object.c). */
+    dsk_status st = dsk_keystore_add_public_held(dsk_p11.ks, spki, len, &key, &err);
     free(spki);
     if (st == DSK_E_NOMEM)
         return CKR_HOST_MEMORY;
     if (st != DSK_OK)
         return CKR_ATTRIBUTE_VALUE_INVALID;
+    o->key = key;
     if (dsk_p11_ck_key_type(dsk_key_get_type(key)) != o->key_type)
         return CKR_TEMPLATE_INCONSISTENT;
     unsigned u = dsk_key_usage(key);
-    o->key = key;
     o->verify = (u & DSK_USAGE_SIGN) != 0;
     o->encrypt = (u & DSK_USAGE_DECRYPT) != 0;
     return CKR_OK;

@@ -66,6 +66,7 @@ void dsk_p11_session_release(dsk_p11_session *s)
 
 void dsk_p11_op_clear(dsk_p11_op *op)
 {
+    dsk_key_release(op->key); /* held since the operation began (op.c) */
     dsk_hash_free(op->hctx);
     if (op->buf)
         dsk_wipe_free(op->buf, op->buf_cap);

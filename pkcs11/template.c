@@ -271,6 +271,7 @@ static dsk_p11_object *object_dup(const dsk_p11_object *src)
     *o = *src;
     o->attrs = attrs;
     o->nattrs = 0;
+    dsk_key_hold(o->key); /* the copy is one more holder of the key */
     for (size_t i = 0; i < src->nattrs; i++) {
         const dsk_p11_attr *a = &src->attrs[i];
         if (dsk_p11_attr_set(o, a->type, a->value, a->len, a->secret) != CKR_OK) {

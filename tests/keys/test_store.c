@@ -301,8 +301,8 @@ static void test_growth_is_bounded(void **state)
     dsk_key_desc d = {.label = "one-more", .path = "x", .type = DSK_KEY_EC_P256};
     assert_int_equal(dsk_keystore_add(ks, &d, NULL, &e), DSK_E_NOMEM);
     assert_string_equal(e.msg, "key 'one-more': the key store is full (20000 keys; inline dstack: "
-                               "URIs and generated key pairs are kept until the process ends): "
-                               "use fewer distinct keys, or configure them");
+                               "URIs are kept until the process ends, generated key pairs until "
+                               "destroyed): use fewer distinct keys, or configure them");
     dsk_key_desc same = {.label = "k7", .path = "p/7", .type = DSK_KEY_EC_P256};
     assert_int_equal(dsk_keystore_add(ks, &same, &again, &e), DSK_OK);
     assert_ptr_equal(again, dsk_keystore_find(ks, "k7"));
@@ -328,6 +328,121 @@ static void test_growth_is_bounded(void **state)
     assert_int_equal(dsk_key_spki(pk[2], &spki, &spki_len, NULL), DSK_OK);
     assert_int_equal(dsk_keystore_add_public(ks, spki, spki_len, &pub, &e), DSK_E_NOMEM);
     assert_non_null(strstr(e.msg, "the key store is full (2 distinct public keys"));
+    dsk_keystore_free(ks);
+}
+
+static size_t count_mats(const dsk_keystore *ks)
+{
+    size_t n = 0;
+    for (const dsk_keymat *m = ks->mats; m != NULL; m = m->next)
+        n++;
+    return n;
+}
+
+static dsk_key *held_key(dsk_keystore *ks, const char *label, const char *path)
+{
+    unsigned char m[32];
+    dsk_key_desc d = {.label = label, .path = path, .type = DSK_KEY_EC_P256};
+    dsk_key *k = NULL;
+    dsk_error e = {0};
+    EVP_Digest(path, strlen(path), m, NULL, EVP_sha256(), NULL);
+    assert_int_equal(dsk_keystore_add_held(ks, &d, &k, &e), DSK_OK);
+    if (!dsk_key_is_derived(k))
+        assert_int_equal(dsk_key_derive_from_material(k, m, &e), DSK_OK);
+    return k;
+}
+
+/* Issue 13 item 6: run-time keys are released with their last holder; keys
+ * in use stay; configured (plain) keys and shared material are kept. */
+static void test_held_keys_are_released(void **state)
+{
+    (void)state;
+    dsk_keystore *ks = kt_store(NULL);
+    dsk_error e = {0};
+    char label[32];
+    dsk_key *conf = kt_key(ks, "conf", DSK_KEY_EC_P256, "conf");
+    size_t base_keys = ks->nkeys, base_mats = count_mats(ks);
+
+    /* many distinct held keys, each released: nothing stays */
+    for (int i = 0; i < 100; i++) {
+        snprintf(label, sizeof label, "gen%d", i);
+        dsk_key *k = held_key(ks, label, label);
+        assert_int_equal(ks->nkeys, base_keys + 1);
+        dsk_key_release(k);
+        assert_int_equal(ks->nkeys, base_keys);
+        assert_int_equal(count_mats(ks), base_mats);
+        assert_null(dsk_keystore_find(ks, label));
+    }
+
+    /* two holders (an object and an operation): the key stays until both go */
+    dsk_key *k = held_key(ks, "busy", "busy"), *again = NULL;
+    dsk_key_hold(k);
+    dsk_key_release(k);
+    assert_ptr_equal(dsk_keystore_find(ks, "busy"), k);
+    dsk_sign_params sp = {.scheme = DSK_SIG_ECDSA, .der = 1};
+    unsigned char dgst[32] = {1}, sig[80];
+    size_t sig_len = sizeof sig;
+    assert_int_equal(dsk_key_sign(k, &sp, dgst, sizeof dgst, sig, &sig_len, &e), DSK_OK);
+    /* the same label again is the same key, one more holder */
+    dsk_key_desc busy = {.label = "busy", .path = "busy", .type = DSK_KEY_EC_P256};
+    assert_int_equal(dsk_keystore_add_held(ks, &busy, &again, &e), DSK_OK);
+    assert_ptr_equal(again, k);
+    dsk_key_release(again);
+    assert_ptr_equal(dsk_keystore_find(ks, "busy"), k);
+    dsk_key_release(k);
+    assert_null(dsk_keystore_find(ks, "busy"));
+    assert_int_equal(ks->nkeys, base_keys);
+
+    /* material shared with a configured key stays, derived, for it */
+    dsk_key_desc shared = {.label = "gen-shared", .path = "conf", .type = DSK_KEY_EC_P256};
+    assert_int_equal(dsk_keystore_add_held(ks, &shared, &k, &e), DSK_OK);
+    assert_int_equal(count_mats(ks), base_mats);
+    assert_true(dsk_key_is_derived(k));
+    dsk_key_release(k);
+    assert_int_equal(count_mats(ks), base_mats);
+    assert_true(dsk_key_is_derived(conf));
+
+    /* held, then added plainly (e.g. an inline URI): permanent from then on */
+    k = held_key(ks, "mixed", "mixed");
+    dsk_key_desc mixed = {.label = "mixed", .path = "mixed", .type = DSK_KEY_EC_P256};
+    assert_int_equal(dsk_keystore_add(ks, &mixed, NULL, &e), DSK_OK);
+    dsk_key_release(k);
+    assert_ptr_equal(dsk_keystore_find(ks, "mixed"), k);
+
+    /* a permanent key: hold and release only count */
+    dsk_key_hold(conf);
+    dsk_key_release(conf);
+    dsk_key_release(conf);
+    assert_ptr_equal(dsk_keystore_find(ks, "conf"), conf);
+
+    /* public keys: the same SPKI twice is one key with two holders */
+    const unsigned char *spki;
+    size_t spki_len;
+    dsk_key *p1 = NULL, *p2 = NULL;
+    size_t mats = count_mats(ks);
+    for (int i = 0; i < 50; i++) {
+        snprintf(label, sizeof label, "pubsrc%d", i);
+        dsk_key *src = held_key(ks, label, label);
+        assert_int_equal(dsk_key_spki(src, &spki, &spki_len, &e), DSK_OK);
+        assert_int_equal(dsk_keystore_add_public_held(ks, spki, spki_len, &p1, &e), DSK_OK);
+        assert_int_equal(dsk_keystore_add_public_held(ks, spki, spki_len, &p2, &e), DSK_OK);
+        assert_ptr_equal(p1, p2);
+        dsk_key_release(src); /* the public copy has its own material */
+        assert_int_equal(ks->npubkeys, 1);
+        assert_int_equal(dsk_key_verify(p1, &sp, dgst, sizeof dgst, sig, sig_len, &e),
+                         DSK_E_VERIFY);
+        dsk_key_release(p1);
+        assert_int_equal(ks->npubkeys, 1);
+        dsk_key_release(p2);
+        assert_int_equal(ks->npubkeys, 0);
+        assert_int_equal(count_mats(ks), mats);
+    }
+    /* imported plainly (the provider): kept */
+    assert_int_equal(dsk_key_spki(conf, &spki, &spki_len, &e), DSK_OK);
+    assert_int_equal(dsk_keystore_add_public_held(ks, spki, spki_len, &p1, &e), DSK_OK);
+    assert_int_equal(dsk_keystore_add_public(ks, spki, spki_len, &p2, &e), DSK_OK);
+    dsk_key_release(p1);
+    assert_int_equal(ks->npubkeys, 1);
     dsk_keystore_free(ks);
 }
 
@@ -366,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_unusable_material),
         cmocka_unit_test(test_free_after_openssl_cleanup),
         cmocka_unit_test(test_growth_is_bounded),
+        cmocka_unit_test(test_held_keys_are_released),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
