@@ -122,6 +122,11 @@ struct dsk_keystore {
     size_t nkeys, npubkeys;
     size_t max_keys, max_public; /* DSK_KEYSTORE_MAX_*; tests lower them */
     atomic_ulong getkey_calls;     /* test aid: GetKey requests sent */
+    /* Reads of public values fail at once until this time (CLOCK_MONOTONIC
+     * ms; 0 = never): set when a GetKey times out, for the request timeout
+     * (stall_ms) after it, and cleared by any answer (key.c). */
+    atomic_llong stall_until;
+    long stall_ms;
     dsk_verify_mode verify;        /* provenance settings (provenance.c); set before use */
     unsigned char (*roots)[DSK_SECP256K1_PUB_LEN];
     size_t n_roots;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "derive.h"
 
@@ -159,6 +160,44 @@ static dsk_status fetch_and_install(dsk_key *k, dsk_error *err)
     return st;
 }
 
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A timeout opens the store's window of fast failures for reads (a hung
+ * agent); any answer, even a refusal, closes it. */
+static void note_agent(dsk_keystore *ks, dsk_status st)
+{
+    if (st == DSK_E_TIMEOUT) {
+        long long until = now_ms() + ks->stall_ms;
+        atomic_store(&ks->stall_until, until ? until : 1);
+    } else if (st == DSK_OK || st == DSK_E_REFUSED || st == DSK_E_MALFORMED) {
+        atomic_store(&ks->stall_until, 0);
+    }
+}
+
+dsk_status dsk_key_derive_lazy(dsk_key *k, dsk_error *err)
+{
+    if (k == NULL)
+        return dsk_error_set(err, DSK_E_ARGS, "derive: NULL key");
+    if (atomic_load_explicit(&k->mat->ready, memory_order_acquire))
+        return DSK_OK;
+    long long until = atomic_load(&k->ks->stall_until), now = now_ms();
+    if (until != 0 && now < until) {
+        dsk_error_set(err, DSK_E_TIMEOUT,
+                      "not derived yet, and the agent did not answer this process's last "
+                      "request in time: public values of keys not yet derived are not read "
+                      "for %lld ms more (a use of the key asks the agent again)",
+                      until - now);
+        dsk_key_name_prefix(k, err);
+        return DSK_E_TIMEOUT;
+    }
+    return dsk_key_derive(k, err);
+}
+
 dsk_status dsk_key_derive(dsk_key *k, dsk_error *err)
 {
     dsk_keymat *mat;
@@ -184,6 +223,7 @@ dsk_status dsk_key_derive(dsk_key *k, dsk_error *err)
         dsk_error mine;
         dsk_error_clear(&mine);
         st = fetch_and_install(k, &mine);
+        note_agent(k->ks, st);
         if (st != DSK_OK) {
             dsk_key_name_prefix(k, &mine);
             mat->last_error = mine;

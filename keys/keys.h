@@ -140,6 +140,13 @@ const dsk_type_info *dsk_type_info_get(dsk_key_type t);
  * path and the socket error. Public-only keys return DSK_OK. */
 dsk_status dsk_key_derive(dsk_key *k, dsk_error *err);
 int dsk_key_is_derived(const dsk_key *k);
+/* For reads that only show a public value (PKCS#11 attribute reads and
+ * searches, listings): as dsk_key_derive, except that within the request
+ * timeout after a GetKey of this store timed out (a hung agent), with no
+ * answer since, it fails at once with DSK_E_TIMEOUT instead of waiting
+ * again: listing N keys against a hung agent costs one timeout, not N.
+ * A use of a key (sign, decrypt, ECDH, dsk_key_derive) always asks. */
+dsk_status dsk_key_derive_lazy(dsk_key *k, dsk_error *err);
 
 /* The public parts; each derives first if needed. Returned pointers stay
  * valid until the store is freed. */

@@ -29,6 +29,9 @@ dsk_status dsk_keystore_new(const dsk_client_opts *copts, dsk_keystore **out, ds
         return dsk_error_set(err, DSK_E_NOMEM, "keystore: cannot create a mutex");
     }
     atomic_init(&ks->getkey_calls, 0);
+    atomic_init(&ks->stall_until, 0);
+    ks->stall_ms = copts != NULL && copts->timeout_ms > 0 ? copts->timeout_ms
+                                                          : DSK_DEFAULT_TIMEOUT_MS;
     ks->max_keys = DSK_KEYSTORE_MAX_KEYS;
     ks->max_public = DSK_KEYSTORE_MAX_PUBLIC;
     st = dsk_client_new(copts, &ks->client, err);

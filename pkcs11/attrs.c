@@ -499,7 +499,7 @@ CK_RV dsk_p11_get_attribute_value(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE oh, CK_A
          * a hung agent waits once, not once per key. */
         dsk_error err;
         dsk_error_clear(&err);
-        dsk_status st = dsk_key_derive(derive, &err);
+        dsk_status st = dsk_key_derive_lazy(derive, &err);
         dsk_key_release(derive);
         if (st != DSK_OK)
             return dsk_p11_rv(st, &err, DSK_CTX_ATTR);

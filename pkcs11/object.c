@@ -307,7 +307,7 @@ static void derive_for_search(CK_SESSION_HANDLE h, const CK_ATTRIBUTE *tmpl, CK_
         dsk_p11_unlock();
         dsk_error err;
         dsk_error_clear(&err);
-        dsk_status st = key ? dsk_key_derive(key, &err) : DSK_OK;
+        dsk_status st = key ? dsk_key_derive_lazy(key, &err) : DSK_OK;
         dsk_key_release(key);
         if (!key || st != DSK_OK)
             return; /* done, or dstack fails: the rest would fail alike */

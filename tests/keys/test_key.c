@@ -329,6 +329,57 @@ static void test_hung_agent_waiters_share_failure(void **state)
 
 /* dstack down: a clear error naming the key; then the agent appears at that
  * socket and the SAME key object derives. */
+/* Issue 13, item 10: reading public values of many keys (a listing) while
+ * the agent hangs costs one timeout, not one per key; a use of a key still
+ * tries again, and an answer ends the fast failures. */
+static void test_hung_agent_lazy_reads(void **state)
+{
+    fix *f = *state;
+    dsk_client_opts o = {.endpoint = f->sim.sock, .timeout_ms = 600};
+    dsk_keystore *ks = NULL;
+    dsk_error e = {0};
+    char label[16], path[32];
+    dsk_key *k[8];
+    assert_int_equal(dsk_keystore_new(&o, &ks, NULL), DSK_OK);
+    for (int i = 0; i < 8; i++) {
+        snprintf(label, sizeof label, "k%d", i);
+        snprintf(path, sizeof path, "app/lazy/%d", i);
+        k[i] = add(ks, label, path, i % 2 ? DSK_KEY_SECP256K1 : DSK_KEY_EC_P256);
+    }
+    assert_int_equal(dsk_test_sim_fault(&f->sim, "hang"), 0);
+    double t0 = now_ms();
+    for (int i = 0; i < 8; i++)
+        assert_int_equal(dsk_key_derive_lazy(k[i], &e), DSK_E_TIMEOUT);
+    double took = now_ms() - t0;
+    if (took > 600 + 900)
+        fail_msg("reading 8 keys took %.0f ms against a hung agent (timeout 600 ms)", took);
+    assert_int_equal(dsk_keystore_getkey_calls(ks), 1);
+    assert_non_null(strstr(e.msg, "key 'k7'"));
+    assert_non_null(strstr(e.msg, "did not answer"));
+    /* a use is no read: it asks again, and waits */
+    t0 = now_ms();
+    assert_int_equal(dsk_key_derive(k[3], &e), DSK_E_TIMEOUT);
+    assert_true(now_ms() - t0 >= 500);
+    assert_int_equal(dsk_keystore_getkey_calls(ks), 2);
+    /* the agent answers: the next use succeeds and reads ask again */
+    assert_int_equal(dsk_test_sim_fault(&f->sim, "none"), 0);
+    assert_int_equal(dsk_key_derive(k[0], &e), DSK_OK);
+    for (int i = 1; i < 8; i++)
+        assert_int_equal(dsk_key_derive_lazy(k[i], &e), DSK_OK);
+    /* a quiet period also ends them: hang, one read fails slowly, wait the
+     * window out, and the next read asks again */
+    dsk_key *late = add(ks, "late", "app/lazy/late", DSK_KEY_EC_P256);
+    dsk_key *later = add(ks, "later", "app/lazy/later", DSK_KEY_EC_P256);
+    assert_int_equal(dsk_test_sim_fault(&f->sim, "hang"), 0);
+    assert_int_equal(dsk_key_derive_lazy(late, &e), DSK_E_TIMEOUT);
+    unsigned long calls = dsk_keystore_getkey_calls(ks);
+    usleep(700 * 1000);
+    assert_int_equal(dsk_test_sim_fault(&f->sim, "none"), 0);
+    assert_int_equal(dsk_key_derive_lazy(later, &e), DSK_OK);
+    assert_int_equal(dsk_keystore_getkey_calls(ks), calls + 1);
+    dsk_keystore_free(ks);
+}
+
 static void test_down_then_up(void **state)
 {
     fix *f = *state;
@@ -437,6 +488,7 @@ int main(int argc, char **argv)
         cmocka_unit_test_setup_teardown(test_down_then_up, setup, teardown),
         cmocka_unit_test_setup_teardown(test_faults_not_cached, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hung_agent_waiters_share_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hung_agent_lazy_reads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fork_keeps_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
