@@ -315,7 +315,11 @@ static void test_hung_agent_waiters_share_failure(void **state)
     }
     took = now_ms() - t0;
     pthread_barrier_destroy(&go);
-    if (took > 600 + 900)
+    /* Serialised waiters would take 8 x 600 ms. valgrind runs one thread at a
+     * time (measured 6 s at load 15), so there the wall clock tells nothing and
+     * only the request count below shows the sharing; the native runs of this
+     * same test (phase 1 and ASan) check the time. */
+    if (!getenv("DSK_TEST_UNDER_VALGRIND") && took > 600 + 900)
         fail_msg("8 waiters took %.0f ms against a hung agent (timeout 600 ms)", took);
     /* The barrier lets a late thread start after the first attempt ended:
      * it then makes its own (a later use), so 1 or 2 requests. */
