@@ -36,6 +36,11 @@ chmod 755 "$TMP/p11tool-plain"
 chmod 4755 "$TMP/p11tool-suid"
 printf '[key evil]\npath = from-the-callers-file\n' >"$TMP/evil.conf"
 chmod 644 "$TMP/evil.conf"
+# nobody must be able to read the module: a build tree in a private directory
+# (a clone made with mktemp -d is 0700) is not, so it runs from a copy.
+cp "$PKCS11_MODULE" "$TMP/dstack-pkcs11.so"
+chmod 644 "$TMP/dstack-pkcs11.so"
+PKCS11_MODULE=$TMP/dstack-pkcs11.so
 
 # The module logs little below warning; with no configuration file it says
 # so at level info, which DSTACK_PKCS11_DEBUG=debug shows.
