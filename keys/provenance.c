@@ -6,7 +6,8 @@
  * encodes it: SEC1-compressed secp256k1 (every type but ed25519 asks GetKey
  * for secp256k1) or the Ed25519 key of M as seed. For derived types (P-256,
  * RSA) the chain vouches for M; statements bind the derived SPKI through the
- * purpose of a second GetKey. */
+ * purpose of a second GetKey (v0), or through the domain of a second
+ * /v1/GetKey whose throw-away key the chain then covers (v1). */
 #include "internal.h"
 
 #include <pthread.h>
@@ -277,9 +278,6 @@ dsk_status dsk_key_statement(dsk_key *k, char **json, dsk_error *err)
     st = dsk_key_derive(k, err);
     if (st != DSK_OK)
         return st;
-    if (mat->api == DSK_API_V1)
-        return dsk_error_set(err, DSK_E_UNSUPPORTED,
-                             "key '%s': statements for v1 keys are not specified yet", k->label);
     alg = dsk_derive_getkey_algorithm(mat->type);
     memset(&s, 0, sizeof s);
     st = dsk_statement_purpose(dsk_type_info_get(mat->type)->name, mat->spki, mat->spki_len,
@@ -295,16 +293,27 @@ dsk_status dsk_key_statement(dsk_key *k, char **json, dsk_error *err)
         goto done;
     }
     atomic_fetch_add(&k->ks->getkey_calls, 1);
-    st = dsk_client_get_key(k->ks->client, mat->path, purpose, alg, reply, err);
+    if (mat->api == DSK_API_V1)
+        /* v1 has no purpose: a second /v1/GetKey whose domain is the same
+         * text. Its key M' is a throw-away (wiped below); the chain covers
+         * the public key of M', checked to be the reply's public_key. */
+        st = dsk_client_v1_get_key(k->ks->client, purpose, alg, reply, err);
+    else
+        st = dsk_client_get_key(k->ks->client, mat->path, purpose, alg, reply, err);
     if (st != DSK_OK)
         goto done;
     st = chain_pubkey(alg, reply->key, s.chain_pubkey, &s.chain_pubkey_len, err);
+    if (st == DSK_OK && mat->api == DSK_API_V1)
+        st = dsk_keys_check_getkey_public(alg, reply->key, reply->public_key, reply->public_key_len,
+                                          err);
     if (st != DSK_OK)
         goto done;
-    /* The purpose does not reach the v0 KDF: the same path must give the
-     * same M, or this agent is not the one the key came from. */
-    if (mat->have_chain && (s.chain_pubkey_len != mat->chain_pub_len ||
-                            memcmp(s.chain_pubkey, mat->chain_pub, s.chain_pubkey_len) != 0)) {
+    /* v0: the purpose does not reach the KDF: the same path must give the
+     * same M, or this agent is not the one the key came from. (Under v1 the
+     * statement domain is another key by design.) */
+    if (mat->api == DSK_API_V0 && mat->have_chain &&
+        (s.chain_pubkey_len != mat->chain_pub_len ||
+         memcmp(s.chain_pubkey, mat->chain_pub, s.chain_pubkey_len) != 0)) {
         st = dsk_error_set(err, DSK_E_MALFORMED,
                            "the agent answered another key for the statement's GetKey of the "
                            "same path");
@@ -315,7 +324,7 @@ dsk_status dsk_key_statement(dsk_key *k, char **json, dsk_error *err)
         goto done;
     }
     s.format = DSK_STATEMENT_FORMAT;
-    s.api = DSK_CHAIN_V0;
+    s.api = mat->api == DSK_API_V1 ? DSK_CHAIN_V1 : DSK_CHAIN_V0;
     s.key_type = dsk_type_info_get(mat->type)->name;
     s.spki = mat->spki;
     s.spki_len = mat->spki_len;
@@ -334,6 +343,7 @@ done:
         dsk_secret_free(reply, sizeof *reply);
     }
     if (st != DSK_OK)
-        dsk_error_prefix(err, "statement for key '%s' (path '%s')", k->label, mat->path);
+        dsk_error_prefix(err, "statement for key '%s' (%s '%s')", k->label,
+                         mat->api == DSK_API_V1 ? "api v1, domain" : "path", mat->path);
     return st;
 }

@@ -15,9 +15,9 @@
 #include "hex.h"
 
 static const char not_proved[] =
-    "what a valid statement does not prove: which getKey path the key came from (label and "
-    "path are information only), that the private key never left the TEE, or that the app "
-    "is the code you expect (check the app id's attestation and compose hash for that)";
+    "what a valid statement does not prove: which getKey path or v1 domain the key came from "
+    "(label and path are information only), that the private key never left the TEE, or that "
+    "the app is the code you expect (check the app id's attestation and compose hash for that)";
 
 /* The key types (conf's names), what their SPKI holds and how GetKey
  * was asked: the two dstack types are the agent's key itself. */
@@ -36,6 +36,7 @@ static const struct {
     {"rsa-2048", "RSA", NULL, 2048, "secp256k1", 0},
     {"rsa-3072", "RSA", NULL, 3072, "secp256k1", 0},
     {"rsa-4096", "RSA", NULL, 4096, "secp256k1", 0},
+    {"tappd-p256", "EC", "prime256v1", 0, "secp256k1", 0},
 };
 #define N_TYPES (sizeof types / sizeof types[0])
 
@@ -104,7 +105,9 @@ static const char *check_spki(const dsk_statement *s, size_t t, char *why, size_
         res = why;
         goto done;
     }
-    if (!types[t].is_chain_key)
+    /* A v1 statement's chain covers the throw-away key of the statement
+     * domain, never the SPKI's key (docs/provenance.md, "v1 statements"). */
+    if (!types[t].is_chain_key || s->api == DSK_CHAIN_V1)
         goto done;
     if (!EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, raw, sizeof raw, &rlen)) {
         res = "cannot read the SPKI's public key";
@@ -136,8 +139,7 @@ dsk_status dsk_statement_verify(const dsk_statement *s, const unsigned char app_
     const char *fail;
     size_t t;
     dsk_chain_input in;
-    static const char *const names[] = {"format", "app id", "key type", "purpose",
-                                        "link 0",  "link 1"};
+    const char *names[] = {"format", "app id", "key type", "purpose", "link 0", "link 1"};
 
     if (!s || !app_id || !r || (n_roots && !roots))
         return DSK_E_ARGS;
@@ -152,6 +154,8 @@ dsk_status dsk_statement_verify(const dsk_statement *s, const unsigned char app_
         goto rest;
     }
     check(r, names[0], 1, "%s, api %s", DSK_STATEMENT_FORMAT, s->api == DSK_CHAIN_V0 ? "v0" : "v1");
+    if (s->api == DSK_CHAIN_V1)
+        names[3] = "domain"; /* v1 has no purpose: the statement's own GetKey domain */
 
     /* 2. the app you expect: the statement's app id is what link 1 names */
     dsk_hex_encode(s->app_id, DSK_APP_ID_LEN, hex_a);
@@ -175,17 +179,16 @@ dsk_status dsk_statement_verify(const dsk_statement *s, const unsigned char app_
         goto rest;
     }
     check(r, names[2], 1, "%s%s", s->key_type,
-          types[t].is_chain_key ? " (the SPKI's key is the chain's public key)" : "");
+          types[t].is_chain_key && s->api == DSK_CHAIN_V0
+              ? " (the SPKI's key is the chain's public key)"
+              : "");
 
-    /* 4. the purpose names exactly this type and SPKI */
-    if (s->api != DSK_CHAIN_V0) {
-        check(r, names[3], 0, "v1 statements are not specified yet: this verifier cannot check "
-                              "their domain");
-        goto rest;
-    }
+    /* 4. the purpose (v0) or the statement domain (v1) names exactly this
+     * type and SPKI: the same text under both APIs */
     if (dsk_statement_purpose(s->key_type, s->spki, s->spki_len, want, NULL) != DSK_OK ||
         s->purpose_len != strlen(want) || memcmp(s->purpose, want, s->purpose_len) != 0) {
-        check(r, names[3], 0, "the purpose is not \"%s\" (type and SHA-256 of the SPKI)", want);
+        check(r, names[3], 0, "the %s is not \"%s\" (type and SHA-256 of the SPKI)", names[3],
+              want);
         goto rest;
     }
     check(r, names[3], 1, "%s", want);
@@ -212,7 +215,9 @@ dsk_status dsk_statement_verify(const dsk_statement *s, const unsigned char app_
         goto rest;
     }
     dsk_trust_hex33(r->chain.app_pubkey, DSK_SECP256K1_PUB_LEN, keyhex);
-    check(r, names[4], 1, "the app key %s signed the claim over this public key", keyhex);
+    check(r, names[4], 1, "the app key %s signed the %s claim over this %s", keyhex,
+          s->api == DSK_CHAIN_V1 ? "v1 (length-prefixed)" : "v0",
+          s->api == DSK_CHAIN_V1 ? "domain and its throw-away public key" : "public key");
     if (r->chain.outcome != DSK_CHAIN_ANCHORED) {
         check(r, names[5], 0, "%s", r->chain.reason);
         goto rest;

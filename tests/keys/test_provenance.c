@@ -3,7 +3,8 @@
  * require with the right root, a wrong root, a spoofed agent (app key of
  * another KMS) and a KMS-less one; refusals never cached; statements that
  * verify offline and are byte-identical across stores and simulator
- * restarts. */
+ * restarts; api = v1 keys anchored through the v1 claim and v1 statements
+ * (a second /v1/GetKey on the statement domain). */
 #include "keytest.h"
 
 #include <stdlib.h>
@@ -222,15 +223,16 @@ static char *statement_of(const char *sock, const char *path, dsk_key_type t)
 static void test_statements(void **state)
 {
     static const dsk_key_type types[] = {DSK_KEY_SECP256K1, DSK_KEY_ED25519, DSK_KEY_EC_P256,
-                                         DSK_KEY_EC_P384, DSK_KEY_RSA_2048};
+                                         DSK_KEY_EC_P384, DSK_KEY_RSA_2048, DSK_KEY_TAPPD_P256};
+    enum { N = sizeof types / sizeof types[0] };
     dsk_test_sim sim;
     unsigned char app[20], roots[1][33];
-    char *first[5];
+    char *first[N];
     (void)state;
     kt_hex(DEV_APP, app, 20);
     kt_hex(DEV_ROOT, roots[0], 33);
     sim_start(&sim, NULL, NULL, 0);
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < N; i++) {
         dsk_statement *s = NULL;
         dsk_statement_report r;
         dsk_error e = {0};
@@ -253,13 +255,120 @@ static void test_statements(void **state)
     }
     sim_stop(&sim, NULL);
     sim_start(&sim, NULL, NULL, 0);
-    for (size_t i = 0; i < 5; i++) {
+    for (size_t i = 0; i < N; i++) {
         char *again = statement_of(sim.sock, "prov/statement", types[i]);
         assert_string_equal(first[i], again);
         free(again);
         free(first[i]);
     }
     sim_stop(&sim, NULL);
+}
+
+/* api = v1 keys: the chain of /v1/GetKey (the length-prefixed claim over
+ * the domain) is anchored to the development root for both algorithms and
+ * derived types; a v1 statement (second /v1/GetKey on the statement
+ * domain) verifies offline, is byte-identical in another store, and read
+ * as a v0 statement does not verify. A spoofed agent's v1 keys are refused. */
+static void test_v1_anchored_and_statements(void **state)
+{
+    /* RSA v1 keys: anchored in the v1-api-v1 integration test (slow here
+     * under valgrind); a derived type is covered by ec-p256. */
+    static const dsk_key_type types[] = {DSK_KEY_SECP256K1, DSK_KEY_ED25519, DSK_KEY_EC_P256};
+    dsk_test_sim sim;
+    unsigned char app[20], root[1][33];
+    char file[256];
+    (void)state;
+    kt_hex(DEV_APP, app, 20);
+    kt_hex(DEV_ROOT, root[0], 33);
+    sim_start(&sim, NULL, NULL, 0);
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        dsk_keystore *ks = store(sim.sock, DSK_VERIFY_REQUIRE, DEV_ROOT, 0);
+        dsk_key_desc d = {.label = dsk_key_type_name(types[i]),
+                          .type = types[i],
+                          .api = DSK_API_V1,
+                          .domain = "prov/v1"};
+        dsk_key *k = NULL;
+        dsk_chain_verdict v;
+        dsk_error e = {0};
+        char *json = NULL, *again = NULL, want[DSK_STATEMENT_PURPOSE_MAX];
+        dsk_statement *s = NULL;
+        dsk_statement_report r;
+        const unsigned char *spki;
+        size_t spki_len;
+        assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+        if (dsk_key_derive(k, &e) != DSK_OK) /* under require */
+            fail_msg("%s", e.msg);
+        assert_int_equal(dsk_key_provenance(k, &v, &e), DSK_OK);
+        assert_int_equal(v.outcome, DSK_CHAIN_ANCHORED);
+        kt_assert_hex(v.kms_root, 33, DEV_ROOT);
+        if (dsk_key_statement(k, &json, &e) != DSK_OK)
+            fail_msg("%s", e.msg);
+        assert_int_equal(dsk_keystore_getkey_calls(ks), 2);
+        dsk_keystore_free(ks);
+        /* another store (another process): the same bytes */
+        ks = store(sim.sock, DSK_VERIFY_OFF, NULL, 0);
+        assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+        assert_int_equal(dsk_key_statement(k, &again, &e), DSK_OK);
+        assert_string_equal(json, again);
+        free(again);
+        assert_int_equal(dsk_statement_parse(json, strlen(json), &s, &e), DSK_OK);
+        assert_int_equal(s->api, DSK_CHAIN_V1);
+        assert_string_equal(s->path, "prov/v1"); /* the key's domain, information only */
+        assert_int_equal(dsk_key_spki(k, &spki, &spki_len, NULL), DSK_OK);
+        assert_int_equal(dsk_statement_purpose(d.label, spki, spki_len, want, NULL), DSK_OK);
+        assert_int_equal(s->purpose_len, strlen(want));
+        assert_memory_equal(s->purpose, want, s->purpose_len);
+        /* the chain covers the statement domain's throw-away key, not the
+         * key's own (for these two types the SPKI's key is the agent's) */
+        if (types[i] == DSK_KEY_ED25519) {
+            assert_int_equal(s->chain_pubkey_len, 32);
+            assert_memory_not_equal(s->chain_pubkey, spki + spki_len - 32, 32);
+        } else if (types[i] == DSK_KEY_SECP256K1) {
+            unsigned char own[33];
+            const unsigned char *pt = spki + spki_len - 65; /* 04 || X || Y */
+            assert_int_equal(pt[0], 4);
+            own[0] = (unsigned char)(2 + (pt[64] & 1));
+            memcpy(own + 1, pt + 1, 32);
+            assert_int_equal(s->chain_pubkey_len, 33);
+            assert_memory_not_equal(s->chain_pubkey, own, 33);
+            /* and the v0 statement check would refuse exactly that */
+            s->api = DSK_CHAIN_V0;
+            assert_int_equal(
+                dsk_statement_verify(s, app, (const unsigned char(*)[33])root, 1, &r), DSK_OK);
+            assert_string_equal(r.checks[2].name, "key type");
+            assert_int_equal(r.checks[2].ok, 0);
+            s->api = DSK_CHAIN_V1;
+        }
+        assert_int_equal(dsk_statement_verify(s, app, (const unsigned char(*)[33])root, 1, &r),
+                         DSK_OK);
+        if (!r.all_ok)
+            fail_msg("%s: v1 statement does not verify: %s", d.label,
+                     r.checks[r.n_checks - 1].detail);
+        s->api = DSK_CHAIN_V0; /* the same bytes read as a v0 claim: no anchor */
+        assert_int_equal(dsk_statement_verify(s, app, (const unsigned char(*)[33])root, 1, &r),
+                         DSK_OK);
+        assert_false(r.all_ok);
+        dsk_statement_free(s);
+        free(json);
+        dsk_keystore_free(ks);
+    }
+    sim_stop(&sim, NULL);
+
+    sim_start(&sim, SPOOF_KMS, file, sizeof file);
+    {
+        dsk_keystore *ks = store(sim.sock, DSK_VERIFY_REQUIRE, DEV_ROOT, 0);
+        dsk_key_desc d = {
+            .label = "v1web", .type = DSK_KEY_EC_P256, .api = DSK_API_V1, .domain = "my-app/tls"};
+        dsk_key *k = NULL;
+        dsk_error e = {0};
+        assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+        assert_int_equal(dsk_key_derive(k, &e), DSK_E_REFUSED);
+        assert_non_null(strstr(e.msg, SPOOF_ROOT));
+        assert_non_null(strstr(e.msg, DEV_ROOT));
+        assert_non_null(strstr(e.msg, "api v1, domain 'my-app/tls'"));
+        dsk_keystore_free(ks);
+    }
+    sim_stop(&sim, file);
 }
 
 static void test_public_only_and_args(void **state)
@@ -290,6 +399,7 @@ int main(void)
         cmocka_unit_test(test_spoofed_agent),
         cmocka_unit_test(test_kms_less_agent),
         cmocka_unit_test(test_statements),
+        cmocka_unit_test(test_v1_anchored_and_statements),
         cmocka_unit_test(test_public_only_and_args),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

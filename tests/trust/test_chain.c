@@ -411,6 +411,23 @@ static void test_dstack_v1_vector(void **state)
     v = run(&in);
     assert_int_equal(v.outcome, DSK_CHAIN_UNANCHORED);
     assert_memory_equal(v.app_pubkey, app_pub, 33);
+    /* one changed byte of the domain, the algorithm or the public key:
+     * the link recovers some other key (or none), never the app's */
+    in.purpose = (const unsigned char *)"storage-encryptioN";
+    v = run(&in);
+    assert_false(v.have_app_pubkey && memcmp(v.app_pubkey, app_pub, 33) == 0);
+    in.purpose = (const unsigned char *)"storage-encryption";
+    pub[32] ^= 1;
+    v = run(&in);
+    assert_false(v.have_app_pubkey && memcmp(v.app_pubkey, app_pub, 33) == 0);
+    pub[32] ^= 1;
+    in.algorithm = "ed25519"; /* and a 33-byte key is not an Ed25519 key */
+    v = run(&in);
+    assert_int_equal(v.outcome, DSK_CHAIN_MISMATCH);
+    assert_int_equal(v.failed_link, 0);
+    in.algorithm = "secp256k1";
+    v = run(&in);
+    assert_memory_equal(v.app_pubkey, app_pub, 33);
     /* the same link under the v0 claim recovers some other key */
     in.api = DSK_CHAIN_V0;
     v = run(&in);

@@ -2,7 +2,8 @@
  * refusal names the check that failed and leaves the later ones "not
  * checked": each byte class tampered (SPKI, purpose, chain key, links, app
  * id, type), a wrong expected app id, a wrong or no root, an empty link 1,
- * an unknown format, v1 (not specified yet). */
+ * an unknown format; v1 statements (the statement domain, the
+ * length-prefixed claim over the throw-away key) and tappd-p256 too. */
 #include "trusttest.h"
 
 static unsigned char app[20], roots[2][33];
@@ -111,15 +112,28 @@ static void test_empty_link1(void **state)
     assert_int_equal(r.chain.outcome, DSK_CHAIN_UNANCHORED);
 }
 
-/* Every byte of the SPKI, purpose, chain key and links, one bit flipped:
- * some check fails, never all_ok. */
+/* t as a v1 statement: the same text as the statement's GetKey domain,
+ * link 0 signed over the v1 (length-prefixed) claim; the chain key stands
+ * for the throw-away key of that domain. */
+static void make_v1(tt_statement *t, const char *type)
+{
+    tt_statement_make(t, type);
+    t->s.api = DSK_CHAIN_V1;
+    tt_sign_link0(&t->s);
+}
+
+/* Every byte of the SPKI, purpose (v0) or domain (v1), chain key and links,
+ * one bit flipped: some check fails, never all_ok. */
 static void test_every_byte_tampered(void **state)
 {
-    static const char *const types[] = {"secp256k1", "ec-p256"};
+    static const char *const types[] = {"secp256k1", "ec-p256", "secp256k1"};
     (void)state;
-    for (size_t ti = 0; ti < 2; ti++) {
+    for (size_t ti = 0; ti < 3; ti++) {
         tt_statement t;
-        tt_statement_make(&t, types[ti]);
+        if (ti < 2)
+            tt_statement_make(&t, types[ti]);
+        else
+            make_v1(&t, types[ti]);
         struct {
             unsigned char *p;
             size_t len;
@@ -196,10 +210,89 @@ static void test_failures_name_the_check(void **state)
     r = verify_with(&t.s, app, 0, 1);
     expect_fail(&r, "format", NULL);
 
-    tt_statement_make(&t, "ec-p256");
-    t.s.api = DSK_CHAIN_V1;
+}
+
+/* v1 statements (docs/provenance.md "v1 statements"): valid ones pass,
+ * their check 4 is called "domain"; the same document read under the
+ * other API's claim encoding recovers another app key and is refused; the
+ * SPKI of a v1 secp256k1 / ed25519 key need not be the chain key (the
+ * chain covers the statement domain's throw-away key). */
+static void test_v1_statements(void **state)
+{
+    static const char *const types[] = {"secp256k1", "ec-p256", "tappd-p256"};
+    unsigned char app_pub[33];
+    (void)state;
+    tt_hex(TT_APP_PUB, app_pub, 33);
+    for (size_t i = 0; i < 3; i++) {
+        tt_statement t;
+        dsk_statement_report r;
+        make_v1(&t, types[i]);
+        r = verify_with(&t.s, app, 0, 1);
+        for (size_t c = 0; c < r.n_checks; c++)
+            if (r.checks[c].ok != 1)
+                fail_msg("%s: %s: %s", types[i], r.checks[c].name, r.checks[c].detail);
+        assert_true(r.all_ok);
+        assert_string_equal(r.checks[0].detail, DSK_STATEMENT_FORMAT ", api v1");
+        assert_string_equal(r.checks[3].name, "domain");
+        assert_non_null(strstr(r.checks[4].detail, "v1 (length-prefixed)"));
+        tt_assert_hex(r.chain.app_pubkey, 33, TT_APP_PUB);
+        /* read as v0: the v0 claim, another digest: not this app's key */
+        t.s.api = DSK_CHAIN_V0;
+        r = verify_with(&t.s, app, 0, 1);
+        assert_false(r.all_ok);
+        assert_int_equal(r.chain.outcome, DSK_CHAIN_MISMATCH);
+        assert_false(r.chain.have_app_pubkey && memcmp(r.chain.app_pubkey, app_pub, 33) == 0);
+        t.s.api = DSK_CHAIN_V1;
+        /* a domain naming another SPKI: refused at "domain" */
+        t.purpose[strlen(t.purpose) - 1] ^= 1;
+        r = verify_with(&t.s, app, 0, 1);
+        expect_fail(&r, "domain", "SHA-256 of the SPKI");
+    }
+    /* a v0 statement read as v1: refused too */
+    {
+        tt_statement t;
+        dsk_statement_report r;
+        tt_statement_make(&t, "ec-p256");
+        t.s.api = DSK_CHAIN_V1;
+        r = verify_with(&t.s, app, 0, 1);
+        assert_false(r.all_ok);
+        assert_int_equal(r.chain.outcome, DSK_CHAIN_MISMATCH);
+    }
+    /* v1 secp256k1: the SPKI is another secp256k1 key than the chain's */
+    {
+        tt_statement t;
+        dsk_statement_report r;
+        unsigned char other[33];
+        tt_hex(TT_APP_PUB, other, 33);
+        make_v1(&t, "secp256k1");
+        t.s.spki_len = tt_ec_spki("secp256k1", other, 33, t.spki);
+        assert_int_equal(dsk_statement_purpose("secp256k1", t.spki, t.s.spki_len, t.purpose, NULL),
+                         DSK_OK);
+        tt_sign_link0(&t.s);
+        r = verify_with(&t.s, app, 0, 1);
+        assert_true(r.all_ok);
+        /* the same under v0 is refused at "key type" */
+        t.s.api = DSK_CHAIN_V0;
+        tt_sign_link0(&t.s);
+        r = verify_with(&t.s, app, 0, 1);
+        expect_fail(&r, "key type", "not the chain's public key");
+    }
+}
+
+/* tappd-p256 (docs/derivation.md section 10): a P-256 key whose scalar is
+ * M; its v0 statement verifies like ec-p256's, and its SPKI must be P-256. */
+static void test_tappd_p256(void **state)
+{
+    tt_statement t;
+    dsk_statement_report r;
+    (void)state;
+    tt_statement_make(&t, "tappd-p256");
     r = verify_with(&t.s, app, 0, 1);
-    expect_fail(&r, "purpose", "v1");
+    assert_true(r.all_ok);
+    assert_string_equal(r.checks[2].detail, "tappd-p256");
+    t.s.key_type = "ec-p384";
+    r = verify_with(&t.s, app, 0, 1);
+    expect_fail(&r, "key type", "not a ec-p384 key");
 }
 
 static void test_purpose_and_args(void **state)
@@ -230,6 +323,8 @@ int main(void)
         cmocka_unit_test(test_empty_link1),
         cmocka_unit_test(test_every_byte_tampered),
         cmocka_unit_test(test_failures_name_the_check),
+        cmocka_unit_test(test_v1_statements),
+        cmocka_unit_test(test_tappd_p256),
         cmocka_unit_test(test_purpose_and_args),
     };
     return cmocka_run_group_tests(tests, setup, NULL);

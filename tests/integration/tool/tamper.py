@@ -7,6 +7,9 @@ STATEMENT with one byte changed in the part WHAT names, found by its value
   link1    the second one
   app_id   the string equal to the app id in $APP_ID (env)
   purpose  the string that starts with "dstack-pkcs11/statement/v1:"
+  domain   the hex string that decodes to a text starting so (a v1 statement)
+  api      a v1 statement re-labelled v0: "v1" -> "v0", the domain moved to
+           the v0 field "purpose" as text (the links unchanged)
 Fails if WHAT is not found exactly as expected."""
 import base64
 import json
@@ -63,6 +66,15 @@ def tamper(src, what, out):
         hits = [h for h in found if h[0].startswith('dstack-pkcs11/statement/v1:')]
         assert len(hits) == 1, f'purpose found {len(hits)} times'
         hits[0][1](flip_hex(hits[0][0], len(hits[0][0]) - 1))  # last digit of the SPKI hash
+    elif what == 'domain':
+        hits = [h for h in found if re.fullmatch(r'([0-9a-f]{2})+', h[0]) and
+                bytes.fromhex(h[0]).startswith(b'dstack-pkcs11/statement/v1:')]
+        assert len(hits) == 1, f'domain found {len(hits)} times'
+        hits[0][1](flip_hex(hits[0][0], len(hits[0][0]) - 1))  # last byte of the SPKI hash
+    elif what == 'api':
+        assert doc.get('api') == 'v1' and 'domain_hex' in doc, 'not a v1 statement'
+        doc['api'] = 'v0'
+        doc['purpose'] = bytes.fromhex(doc.pop('domain_hex')).decode()
     else:
         sys.exit(f'unknown part {what}')
     with open(out, 'w') as f:

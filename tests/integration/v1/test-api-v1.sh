@@ -3,9 +3,13 @@
 # pkcs11-tool signs, openssl signs through the provider (label and inline
 # dstack:api=v1;domain=...), nginx serves TLS with one; every public key is
 # the one of tests/vectors/derivation-api-v1.json (the independent Python
-# reference) and differs from the v0 key of the same name. Then an agent
-# before 0.6 (simulator --pre-0.6): v1 keys fail with the message that says
-# so, v0 keys keep working.
+# reference) and differs from the v0 key of the same name. All of it with
+# kms_root = the development KMS root (verify = require): provenance
+# verification anchors the v1 keys to that root (the v1 claim over the
+# domain), which the module's log, the provider's log and dstack-key list
+# --check say; a spoofed agent's v1 keys are refused naming both roots.
+# Then an agent before 0.6 (simulator --pre-0.6): v1 keys fail with the
+# message that says so, v0 keys keep working.
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../lib.sh"
 . "$here/../provider/provlib.sh"
@@ -13,6 +17,12 @@ here=$(cd "$(dirname "$0")" && pwd)
 command -v pkcs11-tool >/dev/null || fail "pkcs11-tool not installed (opensc)"
 [ -x "$NGINX" ] || fail "nginx not installed: $NGINX"
 VEC="$DSK_SRCDIR/tests/vectors/derivation-api-v1.json"
+DEV_ROOT=0321529e458424ab1f710a3a57ec4dad2fb195ddca572f7469242ba6c7563085b6
+if [ -n "${DSK_INSTALLED:-}" ]; then
+    DSTACK_KEY=$(installed_file dstack-pkcs11 '^/usr/bin/dstack-key$')
+else
+    DSTACK_KEY="$DSK_BUILDDIR/tool/dstack-key"
+fi
 
 sim_start
 # provconf's v0 set plus v1 keys; [key web1] and [key web0] share a name.
@@ -20,7 +30,8 @@ provconf "[key web1]" "api = v1" "domain = my-app/tls" "type = ec-p256" "id = 11
     "[key k1v1]" "api = v1" "domain = my-app/tls" "type = secp256k1" "id = 12" "" \
     "[key edv1]" "api = v1" "domain = my-app/tls" "type = ed25519" "" \
     "[key rsav1]" "api = v1" "domain = my-app/tls" "type = rsa-2048" "id = 14" "" \
-    "[key web0]" "path = my-app/tls" "type = ec-p256" "id = 10"
+    "[key web0]" "path = my-app/tls" "type = ec-p256" "id = 10" "" \
+    "[token]" "kms_root = $DEV_ROOT"
 export DSTACK_PKCS11_CONF="$DSKCONF"
 
 # vec_pub TYPE DOMAIN: the vector file's public key (hex) or RSA modulus.
@@ -73,6 +84,21 @@ done
 cmp -s "$TMP/web1.pub" "$TMP/web0.pub" && fail "the v1 and v0 keys named my-app/tls are equal"
 ok "api = v1 keys (ec-p256, secp256k1, ed25519, rsa-2048, domain my-app/tls) have the public keys of derivation-api-v1.json; the v0 key of that path differs"
 
+# ---- provenance: anchored to the development root ------------------------
+export DSTACK_PKCS11_DEBUG=info
+for l in web1 k1v1 edv1 rsav1; do
+    run "anchor-$l" P pkey -in "dstack:$l" -pubout
+    grep -q "key '$l' .*anchored to the pinned KMS root $DEV_ROOT" "$TMP/anchor-$l.err" ||
+        fail "provider, $l: not logged anchored to $DEV_ROOT: $(cat "$TMP/anchor-$l.err")"
+done
+unset DSTACK_PKCS11_DEBUG
+run list-check "$DSTACK_KEY" list --check
+for l in web1 k1v1 edv1 rsav1; do
+    grep -Eq "^$l +[a-z0-9-]+ +v1:my-app/tls .*anchored to KMS root $DEV_ROOT\$" "$TMP/list-check.out" ||
+        fail "dstack-key list --check: $l not anchored: $(cat "$TMP/list-check.out")"
+done
+ok "kms_root = development root, verify = require: the api = v1 keys' chains (v1 claim over the domain) are anchored to $DEV_ROOT (provider log, dstack-key list --check)"
+
 # ---- openssl through the provider ---------------------------------------
 echo "message signed with a v1 key" >"$TMP/msg"
 run inline-pub P pkey -in "dstack:api=v1;domain=my-app/tls;type=ec-p256" -pubout -out "$TMP/inline.pub"
@@ -105,7 +131,12 @@ run p11-verify-rsa D dgst -sha256 -verify "$TMP/rsav1.pub" -signature "$TMP/p11r
 run p11-sign-k1 pkcs11-tool --module "$M" --sign --id 12 -m ECDSA -i "$TMP/msg.sha256" -o "$TMP/p11k.sig" \
     --signature-format openssl
 run p11-verify-k1 D pkeyutl -verify -pubin -inkey "$TMP/k1v1.pub" -in "$TMP/msg.sha256" -sigfile "$TMP/p11k.sig"
-ok "pkcs11-tool signs with api = v1 keys (ECDSA P-256, ECDSA secp256k1, RSA PKCS#1); openssl verifies with the provider's public keys"
+DSTACK_PKCS11_DEBUG=info pkcs11-tool --module "$M" --sign --id 11 -m ECDSA -i "$TMP/msg.sha256" \
+    -o "$TMP/p11a.sig" >"$TMP/p11-anchor.out" 2>"$TMP/p11-anchor.err" ||
+    fail "pkcs11-tool, web1 under require: $(cat "$TMP/p11-anchor.err")"
+grep -q "key 'web1' .*anchored to the pinned KMS root $DEV_ROOT" "$TMP/p11-anchor.err" ||
+    fail "module, web1: not logged anchored to $DEV_ROOT: $(cat "$TMP/p11-anchor.err")"
+ok "pkcs11-tool signs with api = v1 keys (ECDSA P-256, ECDSA secp256k1, RSA PKCS#1) under verify = require, the module logs web1 anchored; openssl verifies with the provider's public keys"
 
 # ---- nginx ----------------------------------------------------------------
 run ref-web1 P pkey -in dstack:web1 -out "$TMP/ref-web1.pem"
@@ -127,7 +158,21 @@ grep -q '^v1 key over TLSv1\.[23]$' "$TMP/curl.out" || fail "nginx page: $(cat "
 run sclient D s_client -connect "127.0.0.1:$PORT" -servername localhost -CAfile "$TMP/web1.crt" \
     -verify_return_error -brief </dev/null
 ng_stop
-ok "nginx serves HTTPS with ssl_certificate_key = reference to an api = v1 key; curl and s_client verify"
+ok "nginx serves HTTPS with ssl_certificate_key = reference to an api = v1 key under verify = require; curl and s_client verify"
+
+# ---- a spoofed agent (app key signed by another KMS): v1 keys refused -----
+sim_stop
+run make-spoof "$SIMULATOR" --make-appkeys "$TMP/spoof.json" --kms-key 0303030303030303030303030303030303030303030303030303030303030303
+SPOOF_ROOT=$(cat "$TMP/make-spoof.out")
+sim_start --keys "$TMP/spoof.json"
+for l in web1 edv1; do
+    must_fail "spoof-$l" P pkey -in "dstack:$l" -pubout
+    grep -q "$SPOOF_ROOT" "$TMP/spoof-$l.err" && grep -q "$DEV_ROOT" "$TMP/spoof-$l.err" ||
+        fail "spoofed agent, $l: the message does not name both roots: $(cat "$TMP/spoof-$l.err")"
+done
+must_fail spoof-p11 pkcs11-tool --module "$M" --sign --id 11 -m ECDSA -i "$TMP/msg.sha256" -o "$TMP/sp.sig"
+grep -q CKR_DEVICE_ERROR "$TMP/spoof-p11.err" || fail "pkcs11-tool, spoofed agent: $(cat "$TMP/spoof-p11.err")"
+ok "spoofed agent, verify = require: api = v1 keys refused by the provider (naming $SPOOF_ROOT and $DEV_ROOT) and pkcs11-tool (CKR_DEVICE_ERROR)"
 
 # ---- an agent before dstack 0.6 -------------------------------------------
 sim_stop
