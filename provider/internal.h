@@ -123,6 +123,9 @@ extern const OSSL_DISPATCH dsk_ref_encoder_functions[];
 /* ---- small helpers -------------------------------------------------------- */
 
 /* Hash from an OpenSSL digest name ("SHA256", "sha-256", "SHA2-256"). */
+/* engine.c: 1 when an application's ENGINE is the default for EC, RSA or Ed25519. */
+int dsk_prov_engine_default(void);
+
 dsk_hash dsk_prov_hash(const char *name);
 /* A digest-name OSSL_PARAM as a dsk_hash: 1, or 0 with an error raised
  * (not a string, or a digest we do not support). */

@@ -89,17 +89,28 @@ int dsk_prov_raisef(const dsk_prov *p, dsk_status st, const char *fmt, ...)
 #define NAMES_EC "EC:id-ecPublicKey:1.2.840.10045.2.1"
 #define NAMES_ED25519 "ED25519:1.3.101.112"
 #define NAMES_RSA "RSA:rsaEncryption:1.2.840.113549.1.1.1"
-/* Key management names its types by OID first: the first name is the one
- * EVP uses as a key's type name, and a name with a legacy NID makes the
- * application's EVP_PKEY_CTX_new_from_pkey ask the ENGINE tables first, so
- * an ENGINE made the default (`openssl -engine pkcs11`, Apache's
- * SSLCryptoDevice, stunnel's engine =) would take our keys over and fail
- * (keys/shield.c does the same for keys/'s own context). */
+/* With an application's default ENGINE, key management names its types by
+ * OID first: the first name is the one EVP uses as a key's type name, and a
+ * name with a legacy NID makes the application's EVP_PKEY_CTX_new_from_pkey
+ * ask the ENGINE tables first, so an ENGINE made the default (`openssl
+ * -engine pkcs11`, Apache's SSLCryptoDevice, stunnel's engine =) would take
+ * our keys over and fail (keys/shield.c does the same for keys/'s own
+ * context). Without one the usual names stay first: OpenSSL 3.5's `pkeyutl
+ * -derive` refuses a peer whose type name ("EC") differs from the key's.
+ * The choice is made when OpenSSL first asks (prov_query), so an ENGINE made
+ * the default after the first key was loaded is not seen. */
 #define KM_NAMES_EC "1.2.840.10045.2.1:EC:id-ecPublicKey"
 #define KM_NAMES_ED25519 "1.3.101.112:ED25519"
 #define KM_NAMES_RSA "1.2.840.113549.1.1.1:RSA:rsaEncryption"
 
 static const OSSL_ALGORITHM keymgmt_algs[] = {
+    {NAMES_EC, DSK_PROV_PROPS, dsk_ec_keymgmt_functions, "dstack EC keys"},
+    {NAMES_ED25519, DSK_PROV_PROPS, dsk_ed25519_keymgmt_functions, "dstack Ed25519 keys"},
+    {NAMES_RSA, DSK_PROV_PROPS, dsk_rsa_keymgmt_functions, "dstack RSA keys"},
+    {NULL, NULL, NULL, NULL},
+};
+
+static const OSSL_ALGORITHM keymgmt_algs_engine[] = {
     {KM_NAMES_EC, DSK_PROV_PROPS, dsk_ec_keymgmt_functions, "dstack EC keys"},
     {KM_NAMES_ED25519, DSK_PROV_PROPS, dsk_ed25519_keymgmt_functions, "dstack Ed25519 keys"},
     {KM_NAMES_RSA, DSK_PROV_PROPS, dsk_rsa_keymgmt_functions, "dstack RSA keys"},
@@ -151,7 +162,7 @@ static const OSSL_ALGORITHM *prov_query(void *provctx, int op, int *no_cache)
     *no_cache = 0;
     switch (op) {
     case OSSL_OP_KEYMGMT:
-        return keymgmt_algs;
+        return dsk_prov_engine_default() ? keymgmt_algs_engine : keymgmt_algs;
     case OSSL_OP_SIGNATURE:
         return signature_algs;
     case OSSL_OP_ASYM_CIPHER:
