@@ -22,8 +22,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 
-#include <secp256k1.h>
-#include <secp256k1_ecdh.h>
+#include "lazy_secp.h"
 
 /* One context for the process: after creation and randomisation it is only
  * read, which libsecp256k1 allows from any number of threads. */

@@ -11,7 +11,7 @@
 #include "internal.h"
 
 #include <pthread.h>
-#include <secp256k1.h>
+#include "lazy_secp.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

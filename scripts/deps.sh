@@ -9,7 +9,7 @@ build=(gcc pkg-config meson ninja-build libssl-dev libp11-kit-dev libcjson-dev
        libcmocka-dev libmicrohttpd-dev libsecp256k1-dev libinih-dev
        openssl curl python3)
 demo=("${build[@]}" opensc p11-kit p11-kit-modules nginx)
-test=("${demo[@]}" gnutls-bin openssh-client openssh-server softhsm2 valgrind binutils gdb)
+test=("${demo[@]}" gnutls-bin openssh-client openssh-server softhsm2 valgrind binutils gdb strace)
 # tests/integration/programs/ (issue 11): one test per program, on the host
 # only (suite 'programs'; the clean roots of scripts/roots.sh do not run them).
 programs=(apache2 libengine-pkcs11-openssl haproxy openvpn openjdk-17-jdk-headless osslsigncode

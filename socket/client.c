@@ -2,7 +2,7 @@
  * A dsk_client is immutable after dsk_client_new, so threads share it freely. */
 #include "internal.h"
 
-#include <cjson/cJSON.h>
+#include "lazy_cjson.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * Anything the real agent would not send is refused with what was wrong. */
 #include "internal.h"
 
-#include <cjson/cJSON.h>
+#include "lazy_cjson.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -10,8 +10,7 @@
  * from the agent being checked proves nothing. */
 #include "internal.h"
 
-#include <secp256k1.h>
-#include <secp256k1_recovery.h>
+#include "lazy_secp.h"
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* Parsing the values a user pins: KMS roots and app ids, as hex. */
 #include "internal.h"
 
-#include <secp256k1.h>
+#include "lazy_secp.h"
 #include <string.h>
 
 #include "hex.h"

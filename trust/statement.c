@@ -2,7 +2,7 @@
  * parsing. Verification is verify.c's. */
 #include "internal.h"
 
-#include <cjson/cJSON.h>
+#include "lazy_cjson.h"
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>

@@ -7,7 +7,7 @@
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
-#include <secp256k1.h>
+#include "lazy_secp.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
