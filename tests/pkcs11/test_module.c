@@ -330,8 +330,8 @@ static void test_fork(void **state)
             } else {
                 code = fork_pattern(variant);
             }
-            print_message("fork pattern %d (%s parent): exit code %d\n", variant, warm ? "warm" : "cold",
-                          code);
+            print_message("fork pattern %d (%s parent): exit code %d\n", variant,
+                          warm ? "warm" : "cold", code);
             assert_int_equal(code, 0);
         }
     }
