@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "hex.h"
+#include "sha256.h"
 #include "internal.h"
 
 void dsk_p11_pad(CK_UTF8CHAR *dst, size_t len, const char *src)
@@ -20,14 +21,10 @@ void dsk_p11_pad(CK_UTF8CHAR *dst, size_t len, const char *src)
 
 void dsk_p11_token_id(const char *label, unsigned char out[DSK_P11_ID_LEN])
 {
+    /* At C_Initialize, before any key: not through OpenSSL (sha256.h). */
     unsigned char md[32];
-    dsk_hash_ctx *c = NULL;
-    memset(out, 0, DSK_P11_ID_LEN);
-    if (dsk_hash_new(DSK_HASH_SHA256, &c, NULL) == DSK_OK &&
-        dsk_hash_update(c, (const unsigned char *)label, strlen(label), NULL) == DSK_OK &&
-        dsk_hash_final(c, md, NULL) == DSK_OK)
-        memcpy(out, md, DSK_P11_ID_LEN);
-    dsk_hash_free(c);
+    dsk_sha256(label, strlen(label), md);
+    memcpy(out, md, DSK_P11_ID_LEN);
 }
 
 CK_RV dsk_p11_token_index(const char *label, CK_SLOT_ID *out)

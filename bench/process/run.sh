@@ -65,7 +65,7 @@ chmod +x "$TMP/p11kit.sh"
 OPENSSL_CONF="$TMP/dstack.cnf" openssl dgst -sha256 -sign dstack:web -out "$TMP/sig" "$TMP/data"
 "$TMP/p11kit.sh" "$TMP/mods-with" | grep -q 'token: dstack' || { echo "p11-kit does not list dstack" >&2; exit 1; }
 
-echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs, $(openssl version), $REPS pairs"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(nproc) CPUs, $(openssl version), $REPS pairs, load average $(cut -d" " -f1-3 /proc/loadavg)"
 python3 "$HERE/bench-process.py" "$REPS" \
     "openssl dgst -sha256 -sign: PEM file (A) vs dstack:web (B)" -- \
     env OPENSSL_CONF="$TMP/plain.cnf" openssl dgst -sha256 -sign "$TMP/web.pem" -out "$TMP/s1" "$TMP/data" -- \
