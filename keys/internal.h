@@ -233,6 +233,9 @@ int dsk_keys_k1_low_s(ECDSA_SIG *sig);
  * half (needs mat->spki); drop_scalar wipes and frees the scalar.
  * dsk_k1_sign signs a hash of 1..64 bytes (the caller checked), low-S,
  * as DER (*out_len in: room, out: size) or r||s (64 bytes). */
+/* The process's one libsecp256k1 context (randomised for blinding, then
+ * only read, from any thread), also for provenance.c; NULL without memory. */
+const struct secp256k1_context_struct *dsk_k1_ctx(void);
 dsk_status dsk_k1_take_scalar(dsk_keymat *mat, dsk_error *err);
 void dsk_k1_drop_scalar(dsk_keymat *mat);
 dsk_status dsk_k1_sign(const dsk_keymat *mat, const unsigned char *in, size_t in_len, int der,

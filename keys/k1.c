@@ -45,6 +45,12 @@ static void ctx_init(void)
     k1_ctx = c;
 }
 
+const struct secp256k1_context_struct *dsk_k1_ctx(void)
+{
+    pthread_once(&ctx_once, ctx_init);
+    return k1_ctx;
+}
+
 dsk_status dsk_k1_take_scalar(dsk_keymat *mat, dsk_error *err)
 {
     BIGNUM *d = NULL;
@@ -89,8 +95,7 @@ dsk_status dsk_k1_ecdh(const dsk_keymat *mat, const unsigned char *point, size_t
 {
     secp256k1_pubkey pub;
 
-    pthread_once(&ctx_once, ctx_init);
-    if (k1_ctx == NULL)
+    if (dsk_k1_ctx() == NULL)
         return dsk_error_set(err, DSK_E_NOMEM, "secp256k1: out of memory for the context");
     if (!secp256k1_ec_pubkey_parse(k1_ctx, &pub, point, point_len))
         return dsk_error_set(err, DSK_E_BAD_INPUT, "the peer key is not a secp256k1 point");
@@ -112,8 +117,7 @@ dsk_status dsk_k1_sign(const dsk_keymat *mat, const unsigned char *in, size_t in
     unsigned char h[32] = {0};
     secp256k1_ecdsa_signature sig;
 
-    pthread_once(&ctx_once, ctx_init);
-    if (k1_ctx == NULL)
+    if (dsk_k1_ctx() == NULL)
         return dsk_error_set(err, DSK_E_NOMEM, "secp256k1: out of memory for the context");
     /* The hash as OpenSSL's ECDSA reads it for a 256-bit order: the leftmost
      * 32 bytes of a longer one, a shorter one as the same number. */

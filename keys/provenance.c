@@ -67,16 +67,6 @@ dsk_status dsk_keystore_set_trust_conf(dsk_keystore *ks, const dsk_conf *conf, d
 
 /* ---- the public key of M -------------------------------------------- */
 
-static secp256k1_context *k1_ctx;
-static pthread_once_t k1_once = PTHREAD_ONCE_INIT;
-
-/* One context for the process (public-key computation only; never freed:
- * it holds no secret). */
-static void k1_init(void)
-{
-    k1_ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
-}
-
 /* The public key the agent's chain covers for M under algorithm. */
 static dsk_status chain_pubkey(const char *algorithm, const unsigned char m[32],
                                unsigned char out[DSK_SECP256K1_PUB_LEN], size_t *len,
@@ -94,9 +84,9 @@ static dsk_status chain_pubkey(const char *algorithm, const unsigned char m[32],
     }
     secp256k1_pubkey pub;
     size_t n = DSK_SECP256K1_PUB_LEN;
-    pthread_once(&k1_once, k1_init);
-    if (!k1_ctx || !secp256k1_ec_pubkey_create(k1_ctx, &pub, m) ||
-        !secp256k1_ec_pubkey_serialize(k1_ctx, out, &n, &pub, SECP256K1_EC_COMPRESSED))
+    const secp256k1_context *k1 = dsk_k1_ctx();
+    if (!k1 || !secp256k1_ec_pubkey_create(k1, &pub, m) ||
+        !secp256k1_ec_pubkey_serialize(k1, out, &n, &pub, SECP256K1_EC_COMPRESSED))
         return dsk_error_set(err, DSK_E_MALFORMED,
                              "the agent's key is not a valid secp256k1 private key");
     *len = n;

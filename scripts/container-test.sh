@@ -75,8 +75,8 @@ install_test_programs() {
 
 keys_compare() {
     bash tests/vectors/fingerprints.sh "$host_build" >"$roots/keys-host.txt" || return 1
-    DSK_ROOT_BINDS="$src/tests/vectors:/fp:ro" root_run "$build_root" \
-        bash /fp/fingerprints.sh "/src/$obj" >"$roots/keys-trixie.txt" || return 1
+    DSK_ROOT_BINDS="$src:/fp:ro" root_run "$build_root" \
+        bash /fp/tests/vectors/fingerprints.sh "/src/$obj" >"$roots/keys-trixie.txt" || return 1
     paste -d'|' "$roots/keys-host.txt" "$roots/keys-trixie.txt" | sed 's/|/   |   /'
     if ! diff <(tail -n +2 "$roots/keys-host.txt") <(tail -n +2 "$roots/keys-trixie.txt") >/dev/null; then
         echo "the keys differ between $(head -1 "$roots/keys-host.txt") and $(head -1 "$roots/keys-trixie.txt")" >&2

@@ -18,6 +18,7 @@ if [ -d build ]; then meson setup --reconfigure build >/dev/null; else meson set
 ninja -C build >/dev/null
 
 B=$src/build
+. "$src/scripts/openssl-cnf.sh"
 tmp=$(mktemp -d /tmp/dstack-demo.XXXXXX)
 chmod 755 "$tmp" # nginx workers (not root) read the page below it
 sim_pid="" nginx_pid=""
@@ -47,20 +48,7 @@ type = secp256k1
 id = 02
 CONF
 
-cat >"$tmp/openssl.cnf" <<CONF
-openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-dstack = dstack_sect
-[default_sect]
-activate = 1
-[dstack_sect]
-module = $B/provider/dstack.so
-dstack_conf = $DSTACK_PKCS11_CONF
-activate = 1
-CONF
+dsk_openssl_cnf "$tmp/openssl.cnf" "module = $B/provider/dstack.so" "dstack_conf = $DSTACK_PKCS11_CONF"
 
 start_sim() {
     rm -f "$DSTACK_SIMULATOR_ENDPOINT"

@@ -29,21 +29,9 @@ sleep 0.2
 export DSTACK_SIMULATOR_ENDPOINT="$TMP/dstack.sock"
 printf '[key web]\npath = bench/web\ntype = ec-p256\n' >"$TMP/dstack-pkcs11.conf"
 export DSTACK_PKCS11_CONF="$TMP/dstack-pkcs11.conf"
-cat >"$TMP/dstack.cnf" <<CNF
-openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-dstack = dstack_sect
-[default_sect]
-activate = 1
-[dstack_sect]
-module = $BUILD/provider/dstack.so
-dstack_conf = $TMP/dstack-pkcs11.conf
-activate = 1
-CNF
-printf 'openssl_conf = openssl_init\n[openssl_init]\nproviders = p\n[p]\ndefault = d\n[d]\nactivate = 1\n' >"$TMP/plain.cnf"
+. "$HERE/../../scripts/openssl-cnf.sh"
+dsk_openssl_cnf "$TMP/dstack.cnf" "module = $BUILD/provider/dstack.so" "dstack_conf = $TMP/dstack-pkcs11.conf"
+dsk_openssl_cnf "$TMP/plain.cnf"
 openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$TMP/web.pem" 2>/dev/null
 head -c 1000 /dev/urandom >"$TMP/data"
 

@@ -68,20 +68,8 @@ type = ed25519
 path = bench/rsa2048
 type = rsa-2048
 CONF
-cat >"$TMP/openssl.cnf" <<CNF
-openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-dstack = dstack_sect
-[default_sect]
-activate = 1
-[dstack_sect]
-module = $PROVIDER
-dstack_conf = $TMP/dstack-pkcs11.conf
-activate = 1
-CNF
+. "$(dirname "$0")/../../scripts/openssl-cnf.sh"
+dsk_openssl_cnf "$TMP/openssl.cnf" "module = $PROVIDER" "dstack_conf = $TMP/dstack-pkcs11.conf"
 export OPENSSL_CONF="$TMP/openssl.cnf"
 
 "$SIMULATOR" --socket "$TMP/dstack.sock" >"$TMP/simulator.log" 2>&1 &

@@ -11,19 +11,8 @@ trap 'kill $sim 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT
 "$b/simulator/dstack-simulator" --socket "$tmp/s" --quiet &
 sim=$!
 for _ in $(seq 200); do [ -S "$tmp/s" ] && break; sleep 0.05; done
-cat >"$tmp/openssl.cnf" <<CNF
-openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-dstack = dstack_sect
-[default_sect]
-activate = 1
-[dstack_sect]
-module = $b/provider/dstack.so
-activate = 1
-CNF
+. "$(dirname "$0")/../../scripts/openssl-cnf.sh"
+dsk_openssl_cnf "$tmp/openssl.cnf" "module = $b/provider/dstack.so"
 export OPENSSL_CONF=$tmp/openssl.cnf DSTACK_SIMULATOR_ENDPOINT=$tmp/s DSTACK_PKCS11_CONF=$tmp/none.conf
 openssl version | cut -d' ' -f1,2
 for t in ec-p256 ec-p384 secp256k1 ed25519 rsa-2048 rsa-3072 rsa-4096; do

@@ -86,20 +86,8 @@ type = ec-p256
 path = it/ped
 type = ed25519
 CONF
-cat >"$TMP/openssl.cnf" <<CNF
-openssl_conf = openssl_init
-[openssl_init]
-providers = provider_sect
-[provider_sect]
-default = default_sect
-dstack = dstack_sect
-[default_sect]
-activate = 1
-[dstack_sect]
-module = $PROVIDER_SO
-dstack_conf = $TMP/prov.conf
-activate = 1
-CNF
+. "$DSK_SRCDIR/scripts/openssl-cnf.sh"
+dsk_openssl_cnf "$TMP/openssl.cnf" "module = $PROVIDER_SO" "dstack_conf = $TMP/prov.conf"
 printf 'core dump test data' >"$TMP/data"
 for k in pweb ped; do
     OPENSSL_CONF="$TMP/openssl.cnf" gdb -q -batch -ex 'set breakpoint pending on' -ex 'break _exit' \

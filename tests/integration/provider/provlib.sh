@@ -7,6 +7,7 @@
 # result). P runs openssl with our provider, D with the default provider
 # alone; run keeps a command's output and fails showing it.
 
+. "$DSK_SRCDIR/scripts/openssl-cnf.sh"
 PROVIDER_SO="$PROVIDER_DIR/dstack.so"
 [ -f "$PROVIDER_SO" ] || fail "provider not built: $PROVIDER_SO"
 
@@ -35,36 +36,8 @@ provconf() {
     # Installed, OpenSSL finds dstack.so in its modules directory by name.
     local provider_module_line="module = $PROVIDER_SO"
     [ -z "${DSK_INSTALLED:-}" ] || provider_module_line="# (installed: found by name)"
-    cat >"$CNF_DSTACK" <<CNF
-openssl_conf = openssl_init
-
-[openssl_init]
-providers = provider_sect
-
-[provider_sect]
-default = default_sect
-dstack = dstack_sect
-
-[default_sect]
-activate = 1
-
-[dstack_sect]
-$provider_module_line
-dstack_conf = $DSKCONF
-activate = 1
-CNF
-    cat >"$CNF_DEFAULT" <<CNF
-openssl_conf = openssl_init
-
-[openssl_init]
-providers = provider_sect
-
-[provider_sect]
-default = default_sect
-
-[default_sect]
-activate = 1
-CNF
+    dsk_openssl_cnf "$CNF_DSTACK" "$provider_module_line" "dstack_conf = $DSKCONF"
+    dsk_openssl_cnf "$CNF_DEFAULT"
     export OPENSSL_CONF="$CNF_DSTACK"
 }
 
