@@ -2,7 +2,7 @@
  * from /Attest bound to the certificate's public key, the app id, and with
  * --statement the key statement), and verify's checks of a certificate.
  * The byte formats are trust/ratls.c's; this file does the I/O. */
-#include <cjson/cJSON.h>
+#include "lazy_cjson.h"
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <stdio.h>
