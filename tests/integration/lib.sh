@@ -113,6 +113,18 @@ wait_listen() {
     return 1
 }
 
+# wait_closed PORT: 0 once nothing listens on 127.0.0.1:PORT (up to 2 s). A
+# test checks it after stopping a server it started, so a server that
+# outlived its stop (an orphan) fails the test instead of lingering.
+wait_closed() {
+    local i
+    for ((i = 0; i < 40; i++)); do
+        ss -Hltn "sport = :$1" | grep -q . || return 0
+        sleep 0.05
+    done
+    return 1
+}
+
 # ---- nginx, the one way every test runs it ---------------------------------
 # The test defines ng_servers, which prints the http-level text (server
 # blocks) using the port variables it names to ng_start; the frame around it

@@ -48,6 +48,8 @@ inline_uri() {
     echo "$u"
 }
 
+# Not for a server put in the background: `P s_server ... &` makes $! a
+# subshell, and killing it leaves openssl running. Start openssl itself.
 P() { OPENSSL_CONF="$CNF_DSTACK" openssl "$@"; }
 D() { OPENSSL_CONF="$CNF_DEFAULT" openssl "$@"; }
 

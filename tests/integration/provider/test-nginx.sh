@@ -132,7 +132,7 @@ SRV_PID=""
 on_exit '[ -z "$SRV_PID" ] || kill "$SRV_PID" 2>/dev/null'
 for _ in 1 2 3 4 5; do
     PORT3=$(free_port)
-    P s_server -accept "127.0.0.1:$PORT3" -key "$TMP/ref-web.pem" -cert "$TMP/web.crt" -Verify 1 \
+    OPENSSL_CONF="$CNF_DSTACK" openssl s_server -accept "127.0.0.1:$PORT3" -key "$TMP/ref-web.pem" -cert "$TMP/web.crt" -Verify 1 \
         -CAfile "$TMP/client.crt" -www -naccept 1 >"$TMP/sv.out" 2>"$TMP/sv.err" &
     SRV_PID=$!
     wait_listen "$PORT3" "$SRV_PID" && break

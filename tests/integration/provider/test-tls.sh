@@ -21,6 +21,7 @@ SRV_PORT=""
 srv_stop() {
     [ -z "$SRV_PID" ] || { kill "$SRV_PID" 2>/dev/null || true; wait "$SRV_PID" 2>/dev/null || true; }
     SRV_PID=""
+    [ -z "$SRV_PORT" ] || wait_closed "$SRV_PORT" || fail "s_server still listens on port $SRV_PORT after it was stopped"
 }
 on_exit srv_stop
 
@@ -30,7 +31,7 @@ srv_start() {
     srv_stop
     for _ in 1 2 3 4 5; do
         SRV_PORT=$(free_port)
-        P s_server -accept "127.0.0.1:$SRV_PORT" -key "$key" -cert "$crt" -www \
+        OPENSSL_CONF="$CNF_DSTACK" openssl s_server -accept "127.0.0.1:$SRV_PORT" -key "$key" -cert "$crt" -www \
             >"$TMP/$name-srv.out" 2>"$TMP/$name-srv.err" &
         SRV_PID=$!
         wait_listen "$SRV_PORT" "$SRV_PID" && return 0

@@ -80,7 +80,7 @@ SRV_PID=""
 on_exit '[ -z "$SRV_PID" ] || kill "$SRV_PID" 2>/dev/null'
 for _ in 1 2 3 4 5; do
     PORT=$(free_port)
-    P s_server -accept "127.0.0.1:$PORT" -key "$TMP/bundle.pem" -cert "$TMP/leaf.crt" -cert_chain "$TMP/int.crt" \
+    OPENSSL_CONF="$CNF_DSTACK" openssl s_server -accept "127.0.0.1:$PORT" -key "$TMP/bundle.pem" -cert "$TMP/leaf.crt" -cert_chain "$TMP/int.crt" \
         -www >"$TMP/srv.out" 2>"$TMP/srv.err" &
     SRV_PID=$!
     wait_listen "$PORT" "$SRV_PID" && break
@@ -99,4 +99,8 @@ for side in P D; do
 done
 run curl-plain curl -sS --fail --cacert "$TMP/ca.crt" --resolve "localhost:$PORT:127.0.0.1" "https://localhost:$PORT/"
 grep -q 's_server' "$TMP/curl-plain.out" || fail "curl: unexpected page"
+kill "$SRV_PID"
+wait "$SRV_PID" 2>/dev/null || true
+SRV_PID=""
+wait_closed "$PORT" || fail "s_server still listens on port $PORT after it was stopped"
 ok "TLS 1.3 and 1.2 with a plain PEM key (read from a file that mixes certificates and the key) by s_server with the provider; s_client with and without the provider and curl verify the chain"
