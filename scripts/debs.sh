@@ -20,6 +20,16 @@ git ls-files -z --cached --others --exclude-standard | xargs -0 cp --parents -t 
     { tail -60 "$out/build.log" >&2; echo "debs.sh: dpkg-buildpackage failed (log: $out/build.log)" >&2; exit 1; }
 ls "$out"/*.deb
 
+# dstack-pkcs11 dlopen()s libcjson and libsecp256k1 at first use
+# (common/lazy.h), which dh_shlibdeps cannot see; debian/rules adds them.
+# Without them a clean install would fail at the first key, not at install.
+deps=$(dpkg-deb -f "$out"/dstack-pkcs11_*.deb Depends)
+for want in 'libcjson1' 'libsecp256k1-[0-9]'; do
+    echo "$deps" | tr ',' '\n' | grep -q "^ *$want\b" ||
+        { echo "debs.sh: dstack-pkcs11 does not depend on $want (Depends: $deps); see override_dh_shlibdeps in debian/rules" >&2; exit 1; }
+done
+echo "--- dstack-pkcs11 Depends: $deps"
+
 changes=$(ls "$out"/*.changes)
 echo "--- lintian $(lintian --version | awk '{print $2}') on $(basename "$changes")"
 lintian --info --display-info --fail-on error "$changes" | tee "$out/lintian.log" ||
