@@ -23,7 +23,7 @@ root_extra=(iproute2 procps mount xxd nodejs)
 # A root that runs the integration tests against the installed packages
 # (meson runs them; nothing is compiled there).
 installed=(meson openssl curl python3 opensc p11-kit p11-kit-modules nginx gnutls-bin
-           openssh-client openssh-server softhsm2 valgrind binutils gdb "${root_extra[@]}")
+           openssh-client openssh-server softhsm2 valgrind binutils gdb strace "${root_extra[@]}")
 
 case "${1:-}" in
     build) want=("${build[@]}") ;;
