@@ -32,15 +32,27 @@ _cleanups=()
 
 # Run "$@" at exit (in reverse order of registration).
 on_exit() { _cleanups+=("$*"); }
+# A check that fails inside a cleanup (fail) fails the test but does not
+# skip the cleanups after it: exit inside the EXIT trap would end the trap
+# and leave the simulator or a server running.
+_in_cleanup=""
+_cleanup_failed=""
 _run_cleanups() {
-    local i
+    local rc=$? i
+    _in_cleanup=1
     for ((i = ${#_cleanups[@]} - 1; i >= 0; i--)); do eval "${_cleanups[$i]}" || true; done
     sim_stop
     rm -rf "$TMP"
+    [ -z "$_cleanup_failed" ] || [ "$rc" -ne 0 ] || exit 1
 }
 trap _run_cleanups EXIT
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+fail() {
+    echo "FAIL: $*" >&2
+    [ -n "$_in_cleanup" ] || exit 1
+    _cleanup_failed=1
+    return 1
+}
 ok() { echo "ok - $*"; }
 
 # Wait up to 10 s for a unix socket or a file to appear.
