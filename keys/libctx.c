@@ -26,6 +26,8 @@
  * a definite leak. */
 #include "internal.h"
 
+#include "log.h"
+
 #include <pthread.h>
 
 #include <openssl/crypto.h>
@@ -40,6 +42,10 @@ static void libctx_create(void)
 {
     /* The providers stay loaded for the life of the context (never unloaded). */
     libctx = dsk_keys_shield_ctx();
+    /* Said because it is the costliest step of a first use (the default
+     * provider started, every digest fetched): tests check that loading
+     * and listing never get here (tests/pkcs11/test_lazy.c). */
+    dsk_log(DSK_LOG_DEBUG, "keys: OpenSSL library context created");
 }
 
 OSSL_LIB_CTX *dsk_keys_libctx(void)

@@ -19,6 +19,8 @@
  *            Ed25519. */
 #include "internal.h"
 
+#include "sha256.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,80 +29,94 @@
 
 #define SERIAL_LEN 16
 
-static X509_NAME *cn_name(const char *label)
+/* The subject (= issuer) and serial are DER written here, not by OpenSSL:
+ * they are made when the module lists its objects, and OpenSSL's X509_NAME
+ * string rules and its SHA-256 make it initialise itself, read openssl.cnf
+ * and start our library context (7 M instructions) in programs that list
+ * the module's objects and never use a key. The bytes are what OpenSSL's
+ * X509_NAME and ASN1_INTEGER gave before (tests/keys/test_selfcert.c). */
+
+/* A DER tag and length: the number of bytes written to p (NULL: counted). */
+static size_t der_head(unsigned char *p, unsigned char tag, size_t len)
 {
-    X509_NAME *n = X509_NAME_new();
-    if (n != NULL && X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
-                                                (const unsigned char *)label, -1, -1, 0) != 1) {
-        X509_NAME_free(n);
-        return NULL;
+    size_t n = len < 0x80 ? 0 : len < 0x100 ? 1 : len < 0x10000 ? 2 : 3;
+    if (p != NULL) {
+        p[0] = tag;
+        p[1] = n == 0 ? (unsigned char)len : (unsigned char)(0x80 | n);
+        for (size_t i = 0; i < n; i++)
+            p[2 + i] = (unsigned char)(len >> (8 * (n - 1 - i)));
     }
-    return n;
+    return 2 + n;
 }
 
-static ASN1_INTEGER *serial_of(const dsk_key *k)
+/* Name ::= SEQUENCE { SET { SEQUENCE { id-at-commonName, UTF8String label } } } */
+static unsigned char *cn_der(const char *label, size_t *out_len)
+{
+    static const unsigned char cn_oid[] = {0x06, 0x03, 0x55, 0x04, 0x03};
+    size_t l = strlen(label);
+    if (l >= 0x1000000 - 64)
+        return NULL;
+    size_t str = der_head(NULL, 0x0c, l) + l;
+    size_t atv = sizeof cn_oid + str;
+    size_t set = der_head(NULL, 0x30, atv) + atv;
+    size_t name = der_head(NULL, 0x31, set) + set;
+    size_t total = der_head(NULL, 0x30, name) + name;
+    unsigned char *der = malloc(total), *p = der;
+    if (der == NULL)
+        return NULL;
+    p += der_head(p, 0x30, name);
+    p += der_head(p, 0x31, set);
+    p += der_head(p, 0x30, atv);
+    memcpy(p, cn_oid, sizeof cn_oid);
+    p += sizeof cn_oid;
+    p += der_head(p, 0x0c, l);
+    memcpy(p, label, l);
+    *out_len = total;
+    return der;
+}
+
+/* INTEGER of the first 16 bytes of SHA-256 over the description. */
+static unsigned char *serial_der(const dsk_key *k, size_t *out_len)
 {
     static const char tag[] = "dstack-pkcs11 self-signed v1";
     const char *parts[] = {tag, k->label, k->mat->path, k->mat->purpose,
                            dsk_type_info_get(k->mat->type)->name};
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned char h[32];
-    BIGNUM *bn = NULL;
-    ASN1_INTEGER *out = NULL;
+    size_t len = 0, at = 0;
+    unsigned char h[32], *der;
 
-    if (md == NULL || EVP_DigestInit_ex(md, dsk_keys_md(DSK_HASH_SHA256), NULL) != 1)
-        goto done;
     for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
-        if (EVP_DigestUpdate(md, parts[i], strlen(parts[i]) + 1) != 1) /* with its NUL */
-            goto done;
-    if (EVP_DigestFinal_ex(md, h, NULL) != 1)
-        goto done;
-    h[0] &= 0x7f;
-    h[0] |= 0x40; /* always 16 bytes: no leading zero to drop */
-    bn = BN_bin2bn(h, SERIAL_LEN, NULL);
-    if (bn != NULL)
-        out = BN_to_ASN1_INTEGER(bn, NULL);
-done:
-    BN_free(bn);
-    EVP_MD_CTX_free(md);
-    return out;
+        len += strlen(parts[i]) + 1; /* with its NUL */
+    unsigned char *buf = malloc(len);
+    if (buf == NULL)
+        return NULL;
+    for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++) {
+        size_t n = strlen(parts[i]) + 1;
+        memcpy(buf + at, parts[i], n);
+        at += n;
+    }
+    dsk_sha256(buf, len, h);
+    free(buf);
+    if ((der = malloc(2 + SERIAL_LEN)) == NULL)
+        return NULL;
+    der[0] = 0x02;
+    der[1] = SERIAL_LEN;
+    memcpy(der + 2, h, SERIAL_LEN);
+    der[2] = (unsigned char)((der[2] & 0x7f) | 0x40); /* positive, no leading zero to drop */
+    *out_len = 2 + SERIAL_LEN;
+    return der;
 }
-
-#define DUP_DER(fn, obj, dst, dlen)                                                                \
-    do {                                                                                           \
-        unsigned char *p_;                                                                         \
-        int n_ = fn(obj, NULL);                                                                    \
-        if (n_ <= 0 || ((dst) = malloc((size_t)n_)) == NULL)                                       \
-            goto done;                                                                             \
-        p_ = (dst);                                                                                \
-        if (fn(obj, &p_) != n_)                                                                    \
-            goto done;                                                                             \
-        (dlen) = (size_t)n_;                                                                       \
-    } while (0)
 
 dsk_status dsk_key_selfsigned_names(const dsk_key *k, dsk_cert *out, dsk_error *err)
 {
-    X509_NAME *n = NULL;
-    ASN1_INTEGER *serial = NULL;
-    dsk_status st = DSK_E_NOMEM;
-
     if (k == NULL || out == NULL || !k->mat->has_private)
         return dsk_error_set(err, DSK_E_ARGS, "self-signed certificate: no private key");
     memset(out, 0, sizeof *out);
-    n = cn_name(k->label);
-    serial = serial_of(k);
-    if (n == NULL || serial == NULL)
-        goto done;
-    DUP_DER(i2d_X509_NAME, n, out->subject, out->subject_len);
-    DUP_DER(i2d_X509_NAME, n, out->issuer, out->issuer_len);
-    DUP_DER(i2d_ASN1_INTEGER, serial, out->serial, out->serial_len);
-    st = DSK_OK;
-done:
-    X509_NAME_free(n);
-    ASN1_INTEGER_free(serial);
-    if (st != DSK_OK) {
+    out->subject = cn_der(k->label, &out->subject_len);
+    out->issuer = cn_der(k->label, &out->issuer_len);
+    out->serial = serial_der(k, &out->serial_len);
+    if (out->subject == NULL || out->issuer == NULL || out->serial == NULL) {
         dsk_cert_free(out);
-        return dsk_error_set(err, st, DSK_KEY_FMT ": out of memory for its certificate",
+        return dsk_error_set(err, DSK_E_NOMEM, DSK_KEY_FMT ": out of memory for its certificate",
                              DSK_KEY_ARGS(k));
     }
     return DSK_OK;
@@ -132,16 +148,18 @@ dsk_status dsk_key_selfsigned(dsk_key *k, dsk_cert *out, dsk_error *err)
 
     if ((st = dsk_key_ready_for(k, DSK_USAGE_SIGN, 1, "a self-signed certificate", err)) != DSK_OK)
         return st;
-    memset(out, 0, sizeof *out);
     type = k->mat->type;
     md = type == DSK_KEY_ED25519 ? NULL : type == DSK_KEY_EC_P384 ? "SHA384" : "SHA256";
     usage = type == DSK_KEY_ED25519                  ? "critical,digitalSignature"
             : dsk_type_info_get(type)->group != NULL ? "critical,digitalSignature,keyAgreement"
                                                      : "critical,digitalSignature,keyEncipherment";
+    if ((st = dsk_key_selfsigned_names(k, out, err)) != DSK_OK)
+        return st;
+    const unsigned char *np = out->subject, *sp = out->serial;
     st = DSK_E_CRYPTO;
     x = X509_new_ex(dsk_keys_libctx(), NULL);
-    n = cn_name(k->label);
-    serial = serial_of(k);
+    n = d2i_X509_NAME(NULL, &np, (long)out->subject_len);
+    serial = d2i_ASN1_INTEGER(NULL, &sp, (long)out->serial_len);
     t = ASN1_TIME_new();
     if (x == NULL || n == NULL || serial == NULL || t == NULL || X509_set_version(x, 2) != 1 ||
         X509_set_serialNumber(x, serial) != 1 || X509_set_subject_name(x, n) != 1 ||
@@ -158,10 +176,12 @@ dsk_status dsk_key_selfsigned(dsk_key *k, dsk_cert *out, dsk_error *err)
         X509_sign_ctx(x, mctx) <= 0)
         goto done;
     st = DSK_E_NOMEM;
-    DUP_DER(i2d_X509, x, out->der, out->der_len);
-    DUP_DER(i2d_X509_NAME, n, out->subject, out->subject_len);
-    DUP_DER(i2d_X509_NAME, n, out->issuer, out->issuer_len);
-    DUP_DER(i2d_ASN1_INTEGER, serial, out->serial, out->serial_len);
+    int der_len = i2d_X509(x, NULL);
+    unsigned char *dp;
+    if (der_len <= 0 || (out->der = dp = malloc((size_t)der_len)) == NULL ||
+        i2d_X509(x, &dp) != der_len)
+        goto done;
+    out->der_len = (size_t)der_len;
     out->spki = malloc(k->mat->spki_len);
     if (out->spki == NULL)
         goto done;

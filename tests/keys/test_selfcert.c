@@ -5,6 +5,7 @@
  * byte-identical on every call where the signature scheme is deterministic. */
 #include "keytest.h"
 
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 
 static X509 *parse(const dsk_cert *c)
@@ -137,12 +138,86 @@ static void test_serial_rule(void **state)
     dsk_keystore_free(s2);
 }
 
+/* The serial is the documented rule (docs/recipes.md), computed here by
+ * OpenSSL's SHA-256: selfcert.c's own SHA-256 (common/sha256.c) gives the
+ * serial every earlier version gave, so certificates do not change. */
+static void test_serial_documented(void **state)
+{
+    static const char rule[] = "dstack-pkcs11 self-signed v1\0web\0/app/tls\0signing\0ec-p256";
+    dsk_keystore *ks = kt_store(NULL);
+    dsk_key_desc d = {
+        .label = "web", .type = DSK_KEY_EC_P256, .path = "/app/tls", .purpose = "signing"};
+    dsk_key *k = NULL;
+    dsk_cert n;
+    unsigned char h[32];
+    (void)state;
+    SHA256((const unsigned char *)rule, sizeof rule, h); /* sizeof: with the last NUL */
+    h[0] = (unsigned char)((h[0] & 0x7f) | 0x40);
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+    assert_int_equal(dsk_key_selfsigned_names(k, &n, NULL), DSK_OK);
+    assert_int_equal(n.serial_len, 18);
+    assert_int_equal(n.serial[0], 0x02); /* INTEGER */
+    assert_int_equal(n.serial[1], 16);
+    assert_memory_equal(n.serial + 2, h, 16);
+    dsk_cert_free(&n);
+    dsk_keystore_free(ks);
+}
+
+/* The subject is written by selfcert.c itself; it is the DER OpenSSL's
+ * X509_NAME gives for CN=<label>: as the UTF8String OpenSSL chooses for
+ * UTF-8 text (labels up to 64 bytes, commonName's upper bound, where the old
+ * code asked OpenSSL), and as an explicit UTF8String for the long labels
+ * (1- and 2-byte DER lengths) OpenSSL refused before. */
+static void check_name(const char *label)
+{
+    dsk_keystore *ks = kt_store(NULL);
+    dsk_key_desc d = {.label = label, .type = DSK_KEY_EC_P256, .path = "/app/tls"};
+    dsk_key *k = NULL;
+    dsk_cert c;
+    X509_NAME *n = X509_NAME_new();
+    unsigned char *der = NULL;
+    int type = strlen(label) <= 64 ? MBSTRING_UTF8 : V_ASN1_UTF8STRING;
+
+    assert_non_null(n);
+    assert_int_equal(X509_NAME_add_entry_by_NID(n, NID_commonName, type,
+                                                (const unsigned char *)label, -1, -1, 0),
+                     1);
+    int len = i2d_X509_NAME(n, &der);
+    assert_true(len > 0);
+    assert_int_equal(dsk_keystore_add(ks, &d, &k, NULL), DSK_OK);
+    assert_int_equal(dsk_key_selfsigned_names(k, &c, NULL), DSK_OK);
+    assert_int_equal(c.subject_len, (size_t)len);
+    assert_memory_equal(c.subject, der, (size_t)len);
+    assert_int_equal(c.issuer_len, (size_t)len);
+    assert_memory_equal(c.issuer, der, (size_t)len);
+    OPENSSL_free(der);
+    X509_NAME_free(n);
+    dsk_cert_free(&c);
+    dsk_keystore_free(ks);
+}
+
+static void test_names_der(void **state)
+{
+    char mid[131], big[301];
+    (void)state;
+    memset(mid, 'm', sizeof mid - 1);
+    mid[sizeof mid - 1] = '\0';
+    memset(big, 'b', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    check_name("web");
+    check_name("\xd0\xba\xd0\xbb\xd1\x8e\xd1\x87 \xe2\x82\xac"); /* UTF-8 */
+    check_name("a label of sixty-four bytes, the upper bound of commonName......");
+    check_name(mid);
+    check_name(big);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_p256),        cmocka_unit_test(test_p384),
         cmocka_unit_test(test_rsa),         cmocka_unit_test(test_ed25519),
-        cmocka_unit_test(test_serial_rule),
+        cmocka_unit_test(test_serial_rule), cmocka_unit_test(test_serial_documented),
+        cmocka_unit_test(test_names_der),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

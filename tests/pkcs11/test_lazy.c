@@ -16,6 +16,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include <unistd.h>
 
 #include "pkcs11_3.h"
+#include "simproc.h"
 
 #define MAX_LIBS 256
 
@@ -112,6 +114,40 @@ static int connection_waiting(int lfd)
     return 1;
 }
 
+/* What keys/libctx.c logs (debug) when it creates its library context. */
+#define LIBCTX_LINE "OpenSSL library context created"
+
+/* The module's stderr (its log) into path, appended, between start and end;
+ * cmocka's own messages go to the real stderr outside. */
+static int saved_stderr = -1;
+static void capture_start(const char *path)
+{
+    fflush(stderr);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    saved_stderr = dup(2);
+    assert_true(fd >= 0 && saved_stderr >= 0);
+    assert_int_equal(dup2(fd, 2), 2);
+    close(fd);
+}
+static void capture_end(void)
+{
+    fflush(stderr);
+    assert_int_equal(dup2(saved_stderr, 2), 2);
+    close(saved_stderr);
+}
+
+/* 1 if the file at path holds text. */
+static int log_has(const char *path, const char *text)
+{
+    char buf[16384];
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, text) != NULL;
+}
+
 static void test_list_without_agent_or_http(void **state)
 {
     (void)state;
@@ -134,6 +170,12 @@ static void test_list_without_agent_or_http(void **state)
             sock);
     fclose(f);
     setenv("DSTACK_PKCS11_CONF", conf, 1);
+    /* The module's debug lines go to a file: keys/libctx.c says when it
+     * creates its OpenSSL library context (5.3 M instructions, fetching
+     * every digest), which listing must not do either. */
+    setenv("DSTACK_PKCS11_DEBUG", "debug", 1);
+    char log[64];
+    snprintf(log, sizeof log, "%s/stderr.log", dir);
 
     /* libcrypto's own dependencies are not the module's doing (OpenSSL 3.5
      * on Debian 13 links libz, libzstd and libbrotli for certificate
@@ -151,6 +193,7 @@ static void test_list_without_agent_or_http(void **state)
     *(void **)&gfl = dlsym(dl, "C_GetFunctionList"); /* POSIX: through its storage */
     CK_FUNCTION_LIST *p = NULL;
     assert_int_equal(gfl(&p), CKR_OK);
+    capture_start(log);
     assert_int_equal(p->C_Initialize(NULL), CKR_OK);
 
     CK_SLOT_ID slots[8];
@@ -195,6 +238,8 @@ static void test_list_without_agent_or_http(void **state)
     assert_int_equal(sockets_open(), socks);
     assert_false(mapped("libcjson.so"));
     assert_false(mapped("libsecp256k1.so"));
+    capture_end();
+    assert_false(log_has(log, LIBCTX_LINE));
     size_t na = mapped_libs(after, MAX_LIBS);
     for (size_t i = 0; i < na; i++) {
         if (listed(before, nb, after[i]))
@@ -206,18 +251,37 @@ static void test_list_without_agent_or_http(void **state)
     }
 
     /* The positive control: the first use of a key does connect. */
+    capture_start(log);
     CK_MECHANISM m = {CKM_ECDSA, NULL, 0};
     assert_int_equal(p->C_SignInit(signer, &m, web), CKR_OK);
     unsigned char h[32] = {1}, sig[64];
     CK_ULONG sl = sizeof sig;
-    assert_int_not_equal(p->C_Sign(signer, h, sizeof h, sig, &sl), CKR_OK); /* nobody answers */
+    CK_RV sign_rv = p->C_Sign(signer, h, sizeof h, sig, &sl);
+    capture_end();
+    assert_int_not_equal(sign_rv, CKR_OK); /* nobody answers */
     assert_int_equal(connection_waiting(lfd), 1);
     assert_true(mapped("libcjson.so")); /* the request is JSON */
+
+    /* A signature that succeeds (a simulator behind the configured path)
+     * creates the library context: the check after listing can fail. */
+    dsk_test_sim sim;
+    assert_int_equal(dsk_test_sim_start(&sim, NULL), 0);
+    close(lfd);
+    unlink(sock);
+    assert_int_equal(symlink(sim.sock, sock), 0);
+    capture_start(log);
+    CK_RV init_rv = p->C_SignInit(signer, &m, web);
+    sl = sizeof sig;
+    sign_rv = init_rv == CKR_OK ? p->C_Sign(signer, h, sizeof h, sig, &sl) : init_rv;
+    capture_end();
+    assert_int_equal(sign_rv, CKR_OK);
+    assert_true(log_has(log, LIBCTX_LINE));
+    assert_int_equal(dsk_test_sim_stop(&sim), 0);
+    unlink(log);
 
     assert_int_equal(p->C_Finalize(NULL), CKR_OK);
     dlclose(dl);
     dlclose(crypto);
-    close(lfd);
     unlink(sock);
     unlink(conf);
     rmdir(dir);
