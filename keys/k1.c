@@ -16,6 +16,7 @@
 
 #include <pthread.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
@@ -35,9 +36,13 @@ static void ctx_init(void)
     secp256k1_context *c = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
 
     /* Blinding against side channels; without randomness the context is
-     * still correct, only unblinded. */
-    if (c != NULL && RAND_bytes_ex(dsk_keys_libctx(), seed, sizeof seed, 0) == 1 &&
-        !secp256k1_context_randomize(c, seed)) {
+     * still correct, only unblinded. The seed comes from the kernel: through
+     * OpenSSL it would instantiate our context's DRBGs (8 M instructions),
+     * which a process whose only secp256k1 work is checking the agent's
+     * chain for a P-256 or RSA key never needs otherwise. */
+    int seeded = getrandom(seed, sizeof seed, 0) == (ssize_t)sizeof seed ||
+                 RAND_bytes_ex(dsk_keys_libctx(), seed, sizeof seed, 0) == 1;
+    if (c != NULL && seeded && !secp256k1_context_randomize(c, seed)) {
         secp256k1_context_destroy(c); /* cannot happen with a fresh context */
         c = NULL;
     }

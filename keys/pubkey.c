@@ -28,20 +28,46 @@ done:
     return st;
 }
 
-dsk_status dsk_keymat_public_forms(dsk_keymat *mat, dsk_error *err)
+/* The SubjectPublicKeyInfo of an EC or Ed25519 key is a fixed DER prefix
+ * (algorithm and curve) and the point, written here byte for byte as
+ * OpenSSL's i2d_PUBKEY writes it (tests/keys/test_pubkey.c): the encoder
+ * lookup behind i2d_PUBKEY costs 2 M instructions a call, a fifth of a
+ * one-shot `openssl dgst -sign dstack:...` process. RSA keeps i2d_PUBKEY. */
+static const unsigned char *spki_prefix(dsk_key_type t, size_t *len)
 {
-    const dsk_type_info *ti = dsk_type_info_get(mat->type);
-    unsigned char *p = NULL;
-    int n;
+    static const unsigned char p256[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                         0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                         0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+    static const unsigned char p384[] = {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
+                                         0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
+                                         0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00};
+    static const unsigned char k1[] = {0x30, 0x56, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
+                                       0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
+                                       0x81, 0x04, 0x00, 0x0a, 0x03, 0x42, 0x00};
+    static const unsigned char ed[] = {0x30, 0x2a, 0x30, 0x05, 0x06, 0x03,
+                                       0x2b, 0x65, 0x70, 0x03, 0x21, 0x00};
+#define PREFIX(a) (*len = sizeof(a), (a))
+    switch (t) {
+    case DSK_KEY_EC_P256:
+    case DSK_KEY_TAPPD_P256:
+        return PREFIX(p256);
+    case DSK_KEY_EC_P384:
+        return PREFIX(p384);
+    case DSK_KEY_SECP256K1:
+        return PREFIX(k1);
+    case DSK_KEY_ED25519:
+        return PREFIX(ed);
+    default:
+        return NULL;
+    }
+#undef PREFIX
+}
 
-    /* An imported EC key keeps the conversion form it came with; a
-     * compressed one would give a 33-byte point. Our forms (SPKI, point,
-     * CKA_EC_POINT) are always uncompressed. */
-    if (ti->group != NULL &&
-        EVP_PKEY_set_utf8_string_param(mat->pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
-                                       "uncompressed") != 1)
-        return dsk_error_set(err, DSK_E_CRYPTO, "cannot use the point of a %s key", ti->name);
-    n = i2d_PUBKEY(mat->pkey, NULL);
+/* RSA's SPKI by OpenSSL's encoder. */
+static dsk_status rsa_spki(dsk_keymat *mat, const dsk_type_info *ti, dsk_error *err)
+{
+    unsigned char *p;
+    int n = i2d_PUBKEY(mat->pkey, NULL);
     if (n <= 0 || (mat->spki = malloc((size_t)n)) == NULL)
         return dsk_error_set(err, DSK_E_CRYPTO, "cannot encode the public key of a %s key",
                              ti->name);
@@ -50,10 +76,31 @@ dsk_status dsk_keymat_public_forms(dsk_keymat *mat, dsk_error *err)
         return dsk_error_set(err, DSK_E_CRYPTO, "cannot encode the public key of a %s key",
                              ti->name);
     mat->spki_len = (size_t)n;
+    return DSK_OK;
+}
+
+static dsk_status point_spki(dsk_keymat *mat, const dsk_type_info *ti, dsk_error *err)
+{
+    size_t plen = 0;
+    const unsigned char *prefix = spki_prefix(mat->type, &plen);
+    if (prefix == NULL || (mat->spki = malloc(plen + mat->point_len)) == NULL)
+        return dsk_error_set(err, DSK_E_CRYPTO, "cannot encode the public key of a %s key",
+                             ti->name);
+    memcpy(mat->spki, prefix, plen);
+    memcpy(mat->spki + plen, mat->point, mat->point_len);
+    mat->spki_len = plen + mat->point_len;
+    return DSK_OK;
+}
+
+dsk_status dsk_keymat_public_forms(dsk_keymat *mat, dsk_error *err)
+{
+    const dsk_type_info *ti = dsk_type_info_get(mat->type);
 
     if (strcmp(ti->ossl_name, "RSA") == 0) {
-        dsk_status st = bn_param(mat->pkey, OSSL_PKEY_PARAM_RSA_N, mat->rsa_n, sizeof mat->rsa_n,
-                                 &mat->rsa_n_len, err);
+        dsk_status st = rsa_spki(mat, ti, err);
+        if (st == DSK_OK)
+            st = bn_param(mat->pkey, OSSL_PKEY_PARAM_RSA_N, mat->rsa_n, sizeof mat->rsa_n,
+                          &mat->rsa_n_len, err);
         if (st != DSK_OK)
             return st;
         return bn_param(mat->pkey, OSSL_PKEY_PARAM_RSA_E, mat->rsa_e, sizeof mat->rsa_e,
@@ -64,17 +111,22 @@ dsk_status dsk_keymat_public_forms(dsk_keymat *mat, dsk_error *err)
         if (EVP_PKEY_get_raw_public_key(mat->pkey, mat->point, &len) != 1 || len != 32)
             return dsk_error_set(err, DSK_E_CRYPTO, "cannot read an Ed25519 public key");
         mat->point_len = len;
-        return DSK_OK;
+        return point_spki(mat, ti, err);
     }
-    /* EC: OpenSSL's encoded public key is the uncompressed point unless the
-     * key was told otherwise; check rather than trust. */
+    /* EC. An imported key keeps the conversion form it came with; a
+     * compressed one would give a 33-byte point. Our forms (SPKI, point,
+     * CKA_EC_POINT) are always uncompressed: ask for it, then check rather
+     * than trust. */
+    if (EVP_PKEY_set_utf8_string_param(mat->pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+                                       "uncompressed") != 1)
+        return dsk_error_set(err, DSK_E_CRYPTO, "cannot use the point of a %s key", ti->name);
     if (EVP_PKEY_get_octet_string_param(mat->pkey, OSSL_PKEY_PARAM_PUB_KEY, mat->point,
                                         sizeof mat->point, &mat->point_len) != 1 ||
         mat->point_len != 1 + 2 * (size_t)(ti->bits / 8) || mat->point[0] != 0x04)
         return dsk_error_set(err, DSK_E_CRYPTO, "cannot read the EC point of a %s key", ti->name);
     if (mat->type == DSK_KEY_SECP256K1)
         dsk_eth_address(mat->point, mat->eth);
-    return DSK_OK;
+    return point_spki(mat, ti, err);
 }
 
 /* The first name that is a word, not an OID (the shield names key types by

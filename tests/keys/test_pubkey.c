@@ -188,12 +188,54 @@ static void test_add_public_rejects(void **state)
     dsk_keystore_free(ks);
 }
 
+/* keys/pubkey.c writes EC and Ed25519 SPKIs itself: each is what OpenSSL's
+ * default provider encodes for the same public key, for derived keys of
+ * every such type and for an imported key OpenSSL made. */
+static void test_spki_is_openssls(void **state)
+{
+    static const dsk_key_type types[] = {DSK_KEY_SECP256K1, DSK_KEY_ED25519,    DSK_KEY_EC_P256,
+                                         DSK_KEY_EC_P384,   DSK_KEY_TAPPD_P256, DSK_KEY_RSA_2048};
+    dsk_keystore *ks = kt_store(NULL);
+    (void)state;
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        dsk_key *k = kt_key(ks, dsk_type_info_get(types[i])->name, types[i], "spki");
+        const unsigned char *der;
+        size_t len;
+        unsigned char *ossl = NULL;
+        EVP_PKEY *pk = kt_default_pub(k); /* parsed by OpenSSL ... */
+        int n = i2d_PUBKEY(pk, &ossl);    /* ... and encoded again by it */
+        assert_int_equal(dsk_key_spki(k, &der, &len, NULL), DSK_OK);
+        assert_int_equal((size_t)n, len);
+        assert_memory_equal(der, ossl, len);
+        OPENSSL_free(ossl);
+        EVP_PKEY_free(pk);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        static const char *const curves[] = {"P-384", "secp256k1", "ED25519"};
+        EVP_PKEY *pk = i < 2 ? EVP_EC_gen(curves[i]) : EVP_PKEY_Q_keygen(NULL, NULL, curves[i]);
+        unsigned char *ossl = NULL;
+        const unsigned char *der;
+        size_t len;
+        dsk_key *pub = NULL;
+        assert_non_null(pk);
+        int n = i2d_PUBKEY(pk, &ossl);
+        assert_true(n > 0);
+        assert_int_equal(dsk_keystore_add_public(ks, ossl, (size_t)n, &pub, NULL), DSK_OK);
+        assert_int_equal(dsk_key_spki(pub, &der, &len, NULL), DSK_OK);
+        assert_int_equal((size_t)n, len);
+        assert_memory_equal(der, ossl, len);
+        OPENSSL_free(ossl);
+        EVP_PKEY_free(pk);
+    }
+    dsk_keystore_free(ks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sdk_equivalence),    cmocka_unit_test(test_ec_point_matches_openssl),
         cmocka_unit_test(test_rsa_public),         cmocka_unit_test(test_add_public_maps_types),
-        cmocka_unit_test(test_add_public_rejects),
+        cmocka_unit_test(test_add_public_rejects), cmocka_unit_test(test_spki_is_openssls),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
