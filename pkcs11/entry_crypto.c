@@ -16,9 +16,20 @@ static CK_RV not_supported(void)
     return rv != CKR_OK ? rv : CKR_FUNCTION_NOT_SUPPORTED;
 }
 
+/* The one-call paths (C_*Init, C_Sign, C_Encrypt, C_Decrypt) look the
+ * session up once, in the operation, which answers
+ * CKR_SESSION_HANDLE_INVALID itself: every lookup takes the module lock,
+ * which threads signing in their own sessions share (issue 14: two
+ * threads). Only bad arguments look it up first, so that an invalid handle
+ * still comes before CKR_ARGUMENTS_BAD. */
+static CK_RV ready_args(CK_SESSION_HANDLE h, int args_ok)
+{
+    return args_ok ? dsk_p11_ready() : dsk_p11_ready_session(h);
+}
+
 static CK_RV init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k, int kind)
 {
-    CK_RV rv = dsk_p11_ready_session(h);
+    CK_RV rv = ready_args(h, m != NULL);
     if (rv != CKR_OK)
         return rv;
     if (!m)
@@ -29,10 +40,11 @@ static CK_RV init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k, i
 static CK_RV crypt_once(CK_SESSION_HANDLE h, int kind, CK_BYTE_PTR in, CK_ULONG len,
                         CK_BYTE_PTR out, CK_ULONG_PTR out_len)
 {
-    CK_RV rv = dsk_p11_ready_session(h);
+    int args_ok = out_len && (in || !len);
+    CK_RV rv = ready_args(h, args_ok);
     if (rv != CKR_OK)
         return rv;
-    if (!out_len || (!in && len))
+    if (!args_ok)
         return bad_args(h, kind);
     return dsk_p11_crypt(h, kind, in, len, out, out_len);
 }
@@ -160,10 +172,11 @@ CK_RV C_SignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism, CK_OBJ
 CK_RV C_Sign(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pData, CK_ULONG ulDataLen,
              CK_BYTE_PTR pSignature, CK_ULONG_PTR pulSignatureLen)
 {
-    CK_RV rv = dsk_p11_ready_session(hSession);
+    int args_ok = pulSignatureLen && (pData || !ulDataLen);
+    CK_RV rv = ready_args(hSession, args_ok);
     if (rv != CKR_OK)
         return rv;
-    if (!pulSignatureLen || (!pData && ulDataLen))
+    if (!args_ok)
         return bad_args(hSession, DSK_OP_SIGN);
     return dsk_p11_sign(hSession, pData, ulDataLen, pSignature, pulSignatureLen);
 }

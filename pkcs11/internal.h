@@ -18,6 +18,7 @@
 #ifndef DSK_PKCS11_INTERNAL_H
 #define DSK_PKCS11_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -57,8 +58,9 @@ typedef struct dsk_p11_token {
     int pin_count_low;
     /* Counts logouts: an operation on a private key that started before
      * the last logout has ended (checked when the operation is next used,
-     * so logout never waits for a busy session). */
-    unsigned login_gen;
+     * so logout never waits for a busy session). Changed under the module
+     * lock, read without it by operations in progress. */
+    atomic_uint login_gen;
 } dsk_p11_token;
 #define DSK_P11_NOBODY ((CK_USER_TYPE)-1)
 
@@ -86,10 +88,11 @@ typedef struct dsk_p11_session {
     CK_SLOT_ID slot;
     CK_FLAGS flags; /* CKF_SERIAL_SESSION | CKF_RW_SESSION */
     void *lock;     /* held while ops[] are used, maybe across I/O */
-    /* Calls holding or waiting for the lock, and whether the session was
-     * closed meanwhile (module lock): the last of them frees it. */
-    unsigned refs;
-    int closed;
+    /* Twice the calls holding or waiting for the lock, plus 1 once the
+     * session is closed. One atomic word, so that a call ending and the
+     * session closing never both free it, and no module lock is taken for
+     * it: whoever leaves it at exactly 1 (closed, no call) frees it. */
+    atomic_uint refs_closed;
     dsk_p11_op ops[DSK_OP_COUNT];
     int finding;
     CK_OBJECT_HANDLE *found;

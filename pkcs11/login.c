@@ -109,7 +109,7 @@ CK_RV dsk_p11_logout(CK_SESSION_HANDLE h)
              * session here could mean waiting on dstack with the module
              * lock held) and private session objects are destroyed, as the
              * standard says. */
-            t->login_gen++;
+            atomic_fetch_add_explicit(&t->login_gen, 1, memory_order_release);
             dsk_p11_objects_drop_private_session(s->slot);
         }
     }

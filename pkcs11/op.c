@@ -118,7 +118,7 @@ CK_RV dsk_p11_op_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE 
     const dsk_p11_object *o = dsk_p11_object_visible(s, k);
     const dsk_p11_mech *mech = dsk_p11_mech_find(m->mechanism);
     const dsk_p11_token *t = dsk_p11_token_get(s->slot);
-    unsigned gen = t ? t->login_gen : 0;
+    unsigned gen = t ? atomic_load_explicit(&t->login_gen, memory_order_acquire) : 0;
     if (op->mech && op->key_private && op->login_gen != gen)
         dsk_p11_op_clear(op); /* ended by a logout */
     if (op->mech) {
@@ -189,11 +189,12 @@ CK_RV dsk_p11_op_active(CK_SESSION_HANDLE h, int kind, dsk_p11_session **s, dsk_
         return rv;
     *op = &(*s)->ops[kind];
     if ((*op)->mech && (*op)->key_private) {
-        /* Ended by a logout since it started? */
-        dsk_p11_lock();
+        /* Ended by a logout since it started? No module lock: the token
+         * table is fixed while the module is initialised, and the count is
+         * atomic (one lock less per signature for threads that share it). */
         const dsk_p11_token *t = dsk_p11_token_get((*s)->slot);
-        int ended = !t || t->login_gen != (*op)->login_gen;
-        dsk_p11_unlock();
+        int ended = !t || atomic_load_explicit(&t->login_gen, memory_order_acquire) !=
+                              (*op)->login_gen;
         if (ended)
             dsk_p11_op_clear(*op);
     }

@@ -36,17 +36,14 @@ CK_RV dsk_p11_session_acquire(CK_SESSION_HANDLE h, dsk_p11_session **out)
 {
     dsk_p11_lock();
     dsk_p11_session *s = dsk_p11_session_find(h);
-    if (s)
-        s->refs++;
+    if (s) /* under the module lock: the session cannot be closed meanwhile */
+        atomic_fetch_add_explicit(&s->refs_closed, 2, memory_order_relaxed);
     dsk_p11_unlock();
     *out = NULL;
     if (!s)
         return CKR_SESSION_HANDLE_INVALID;
     dsk_p11_mutex_lock(s->lock);
-    dsk_p11_lock();
-    int closed = s->closed;
-    dsk_p11_unlock();
-    if (closed) {
+    if (atomic_load_explicit(&s->refs_closed, memory_order_acquire) & 1) {
         dsk_p11_session_release(s);
         return CKR_SESSION_CLOSED;
     }
@@ -57,11 +54,8 @@ CK_RV dsk_p11_session_acquire(CK_SESSION_HANDLE h, dsk_p11_session **out)
 void dsk_p11_session_release(dsk_p11_session *s)
 {
     dsk_p11_mutex_unlock(s->lock);
-    dsk_p11_lock();
-    int last = --s->refs == 0 && s->closed;
-    dsk_p11_unlock();
-    if (last)
-        session_free(s);
+    if (atomic_fetch_sub_explicit(&s->refs_closed, 2, memory_order_acq_rel) == 3)
+        session_free(s); /* closed while this call ran, and it was the last */
 }
 
 void dsk_p11_op_clear(dsk_p11_op *op)
@@ -158,9 +152,8 @@ static void session_close_at(size_t i)
     CK_SLOT_ID slot = s->slot;
     dsk_p11.sessions[i] = dsk_p11.sessions[--dsk_p11.nsessions];
     dsk_p11_objects_drop_session(s->handle);
-    s->closed = 1;
-    if (s->refs == 0)
-        session_free(s);
+    if (atomic_fetch_or_explicit(&s->refs_closed, 1, memory_order_acq_rel) == 0)
+        session_free(s); /* no call in it */
     /* Closing the last session of a token logs the application out. */
     dsk_p11_token *t = dsk_p11_token_get(slot);
     if (t && dsk_p11_session_count(slot, 0) == 0 && t->user != DSK_P11_NOBODY) {
