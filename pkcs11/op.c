@@ -193,8 +193,8 @@ CK_RV dsk_p11_op_active(CK_SESSION_HANDLE h, int kind, dsk_p11_session **s, dsk_
          * table is fixed while the module is initialised, and the count is
          * atomic (one lock less per signature for threads that share it). */
         const dsk_p11_token *t = dsk_p11_token_get((*s)->slot);
-        int ended = !t || atomic_load_explicit(&t->login_gen, memory_order_acquire) !=
-                              (*op)->login_gen;
+        int ended =
+            !t || atomic_load_explicit(&t->login_gen, memory_order_acquire) != (*op)->login_gen;
         if (ended)
             dsk_p11_op_clear(*op);
     }
