@@ -53,6 +53,10 @@ void dsk_index_free(dsk_index *ix);
  * hold outside OpenSSL (M, the GetKey reply) is in dsk_secret memory and
  * wiped. The public forms are computed once, before `ready` is published, and
  * never change after: readers need no lock. */
+/* ECDSA signing contexts kept per key: one per thread signing at once is
+ * enough; more threads than this duplicate the template as before. */
+#define DSK_SIGN_POOL 8
+
 typedef struct dsk_keymat {
     dsk_index_link link;  /* first: ks->mat_index by (path, purpose, type) */
     pthread_mutex_t lock; /* serialises derivation only */
@@ -94,6 +98,11 @@ typedef struct dsk_keymat {
      * and a sign-init. Published with compare-and-swap; owned; holds a
      * reference to pkey (freed by dsk_keymat_drop_sign_ctx). */
     _Atomic(EVP_PKEY_CTX *) sign_tmpl;
+    /* ECDSA contexts that signed and came back for the next signature
+     * (sign.c): taking one is an atomic exchange, where duplicating the
+     * template bumped and dropped reference counts that every signing
+     * thread shares. Owned; freed by dsk_keymat_drop_sign_ctx. */
+    _Atomic(EVP_PKEY_CTX *) sign_pool[DSK_SIGN_POOL];
     size_t nkeys; /* dsk_key objects over this material (ks->lock): freed at 0 */
     struct dsk_keymat *next, *prev;
 } dsk_keymat;
@@ -121,13 +130,13 @@ struct dsk_keystore {
     dsk_index key_index, mat_index, pub_index; /* over the three lists above */
     size_t nkeys, npubkeys;
     size_t max_keys, max_public; /* DSK_KEYSTORE_MAX_*; tests lower them */
-    atomic_ulong getkey_calls;     /* test aid: GetKey requests sent */
+    atomic_ulong getkey_calls;   /* test aid: GetKey requests sent */
     /* Reads of public values fail at once until this time (CLOCK_MONOTONIC
      * ms; 0 = never): set when a GetKey times out, for the request timeout
      * (stall_ms) after it, and cleared by any answer (key.c). */
     atomic_llong stall_until;
     long stall_ms;
-    dsk_verify_mode verify;        /* provenance settings (provenance.c); set before use */
+    dsk_verify_mode verify; /* provenance settings (provenance.c); set before use */
     unsigned char (*roots)[DSK_SECP256K1_PUB_LEN];
     size_t n_roots;
     int have_app_id; /* configured, or 2 once read from /Info */

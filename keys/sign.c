@@ -1,7 +1,8 @@
 /* Signatures: ECDSA, Ed25519, RSA PKCS#1 v1.5 and PSS; and verification.
  *
  * No lock on this path: the key is read-only once derived, and every call has
- * its own EVP_PKEY_CTX / EVP_MD_CTX. Signing duplicates a per-key context
+ * its own EVP_PKEY_CTX / EVP_MD_CTX (ECDSA's come from a per-key pool,
+ * below). Signing duplicates a per-key context
  * that was sign-initialised once (mat->sign_tmpl): a fresh context per call
  * cost a method fetch plus a sign-init, a fixed ~3 us that made the provider
  * measurably slower than the default one for ECDSA P-256 and Ed25519.
@@ -133,6 +134,44 @@ void dsk_keymat_drop_sign_ctx(dsk_keymat *mat, int openssl_alive)
 
     if (openssl_alive)
         EVP_PKEY_CTX_free(t);
+    for (int i = 0; i < DSK_SIGN_POOL; i++) {
+        t = atomic_exchange_explicit(&mat->sign_pool[i], NULL, memory_order_acquire);
+        if (openssl_alive)
+            EVP_PKEY_CTX_free(t);
+    }
+}
+
+/* The ECDSA context pool (issue 14: two threads signing with one key). A
+ * context that signed goes back to the key's pool instead of being freed,
+ * and the next signature takes it: no duplicate of the template, whose
+ * reference counts (the key, the signature method, the provider's key data)
+ * every signing thread shares and bounces between CPUs. ECDSA takes no
+ * parameters, so a used context signs like a fresh one; RSA contexts carry
+ * padding and digest settings from their last use and are not pooled. A
+ * slot is taken by exchange and filled by compare-and-swap, so a context
+ * belongs to one thread at a time. */
+static EVP_PKEY_CTX *pool_take(dsk_keymat *mat)
+{
+    for (int i = 0; i < DSK_SIGN_POOL; i++) {
+        EVP_PKEY_CTX *c;
+        /* Look before writing: an empty slot stays unshared in the cache. */
+        if (atomic_load_explicit(&mat->sign_pool[i], memory_order_relaxed) != NULL &&
+            (c = atomic_exchange_explicit(&mat->sign_pool[i], NULL, memory_order_acquire)) != NULL)
+            return c;
+    }
+    return NULL;
+}
+
+static void pool_give(dsk_keymat *mat, EVP_PKEY_CTX *c)
+{
+    for (int i = 0; i < DSK_SIGN_POOL; i++) {
+        EVP_PKEY_CTX *expected = NULL;
+        if (atomic_load_explicit(&mat->sign_pool[i], memory_order_relaxed) == NULL &&
+            atomic_compare_exchange_strong_explicit(&mat->sign_pool[i], &expected, c,
+                                                    memory_order_release, memory_order_relaxed))
+            return;
+    }
+    EVP_PKEY_CTX_free(c);
 }
 
 /* A new context sign-initialised for mat->pkey, for the scheme the key
@@ -270,8 +309,12 @@ static dsk_status sign_pkey(dsk_key *k, const dsk_sign_params *p, const unsigned
     const dsk_type_info *ti = dsk_type_info_get(k->mat->type);
     unsigned char der[128];
     size_t dlen = sizeof der;
-    EVP_PKEY_CTX *ctx = sign_ctx(k);
+    int pooled = p->scheme == DSK_SIG_ECDSA;
+    EVP_PKEY_CTX *ctx = pooled ? pool_take(k->mat) : NULL;
     dsk_status st = DSK_E_CRYPTO;
+
+    if (ctx == NULL)
+        ctx = sign_ctx(k);
 
     if (ctx == NULL || (p->scheme != DSK_SIG_ECDSA && rsa_params(ctx, p) != 1)) {
         st = dsk_keys_ossl_error(err, DSK_E_CRYPTO, "cannot set up the signature");
@@ -303,7 +346,10 @@ static dsk_status sign_pkey(dsk_key *k, const dsk_sign_params *p, const unsigned
     *out_len = ti->max_sig;
     st = DSK_OK;
 done:
-    EVP_PKEY_CTX_free(ctx);
+    if (pooled && st == DSK_OK)
+        pool_give(k->mat, ctx);
+    else
+        EVP_PKEY_CTX_free(ctx);
     return st;
 }
 
