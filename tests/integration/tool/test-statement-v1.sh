@@ -62,10 +62,6 @@ ok "statement: v1 and tappd-p256 statements byte-identical after a simulator res
 sim_stop # verify needs no agent
 
 V() { K verify "$1" --app-id "${2:-$DEV_APP_ID}" --kms-root "${3:-$DEV_ROOT}"; }
-verdict() {
-    grep -q '^verdict: NOT VALID (failed: ' "$TMP/$1.out" || { show_output "$1"; fail "$1: no verdict"; }
-    grep -Eiq "^FAIL .*($2)" "$TMP/$1.out" || { show_output "$1"; fail "$1: the failed check does not name $2"; }
-}
 
 for l in $V1_LABELS tappd; do
     st=$TMP/st1-$l.out

@@ -34,13 +34,6 @@ sim_stop # verify needs no agent
 
 V() { K verify "$1" --app-id "${2:-$DEV_APP_ID}" --kms-root "${3:-$DEV_ROOT}"; }
 
-# verdict NAME REGEX: the output of a failed verify names the failure.
-verdict() {
-    grep -q '^FAIL ' "$TMP/$1.out" || { show_output "$1"; fail "$1: no FAIL line"; }
-    grep -q '^verdict: NOT VALID (failed: ' "$TMP/$1.out" || { show_output "$1"; fail "$1: no verdict"; }
-    grep -Eiq "^FAIL .*($2)" "$TMP/$1.out" || { show_output "$1"; fail "$1: the failed check does not name $2"; }
-}
-
 for l in $TOOL_LABELS; do
     st=$TMP/st1-$l.out
     run "ok-$l" V "$st"

@@ -46,6 +46,13 @@ show_output() {
     head -c 4000 "$TMP/$1.err" >&2
 }
 
+# verdict NAME REGEX: NAME's output is a failed verify of a statement whose
+# FAIL line names REGEX (test-statement.sh, test-statement-v1.sh).
+verdict() {
+    grep -q '^verdict: NOT VALID (failed: ' "$TMP/$1.out" || { show_output "$1"; fail "$1: no verdict"; }
+    grep -Eiq "^FAIL .*($2)" "$TMP/$1.out" || { show_output "$1"; fail "$1: the failed check does not name $2"; }
+}
+
 expect_exit() {
     local want=$1 name=$2 rc=0
     shift 2
